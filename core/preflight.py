@@ -1,0 +1,182 @@
+"""Preflight: look at a file's first bytes (never its extension alone) before any reader opens it.
+
+Answers, cheaply and without inflating anything: what format is this really (zip: xlsx/xlsm/xlsb/ods;
+OLE2: xls or an encrypted OOXML package; text: csv), is it password-protected, is it a zip bomb, is it
+empty. Problems become `TaskFailure`s with plain sentences, so every task gets the same checks and the
+same wording. Routing by content means an .xls renamed .xlsx is still read correctly.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from core import errors
+from core.errors import TaskFailure
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# A real workbook's XML compresses 5-30x, rarely 100x; a zip bomb compresses 1000x. These limits stop
+# bombs before a reader inflates them, without refusing large honest workbooks.
+MAX_UNCOMPRESSED_BYTES = 3 * 1024**3
+MAX_RATIO = 250
+RATIO_APPLIES_ABOVE = 100 * 1024**2
+
+WORKBOOK_FORMATS = ("xlsx", "xlsm", "xlsb", "xls", "ods", "csv")
+TEXT_EXTENSIONS = {".csv", ".txt", ".tsv"}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file ready for a task: where it is, what it really is, and its place below the inputs' root."""
+
+    path: str
+    format: str  # one of WORKBOOK_FORMATS
+    size: int
+    rel: str  # path relative to the common root of the inputs, with forward slashes
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @property
+    def stem(self) -> str:
+        return Path(self.path).stem
+
+
+def _read_head(path: Path, count: int = 8192) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(count)
+
+
+def sniff(path: str | os.PathLike[str], rel: str | None = None) -> SourceFile:
+    """Check one file and say what it really is; raise TaskFailure if it cannot be processed."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise TaskFailure(
+            errors.NOT_FOUND, "The file could not be found; it may have been moved or deleted.", str(path)
+        ) from None
+    if size == 0:
+        raise TaskFailure(errors.EMPTY, "The file is empty (0 bytes); there is nothing to read.", str(path))
+    head = _read_head(path)  # PermissionError here means Excel has it open: classified by the caller
+    ext = path.suffix.lower()
+    if head.startswith(ZIP_MAGIC):
+        fmt = _sniff_zip(path, ext)
+    elif head.startswith(OLE2_MAGIC):
+        fmt = _sniff_ole2(path)
+    elif head.startswith(b"PK"):
+        raise TaskFailure(
+            errors.CORRUPT,
+            "The file is damaged or incomplete and cannot be read.",
+            "zip archive without a local file header at the start",
+        )
+    else:
+        fmt = _sniff_text(head, ext)
+    return SourceFile(str(path), fmt, size, rel or path.name)
+
+
+def _sniff_zip(path: Path, ext: str) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = {info.filename for info in infos}
+            mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, PermissionError):
+            raise
+        raise TaskFailure(
+            errors.CORRUPT, "The file is damaged or incomplete and cannot be read.", f"{type(exc).__name__}: {exc}"
+        ) from None
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise TaskFailure(
+            errors.TOO_LARGE,
+            "The workbook would expand to more than 3 GB in memory; it is too large to open.",
+            f"uncompressed total {total} bytes",
+        )
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_APPLIES_ABOVE and ratio > MAX_RATIO:
+            raise TaskFailure(
+                errors.TOO_LARGE,
+                "The file expands to far more data than a real workbook would (a 'zip bomb'); it was not opened.",
+                f"{info.filename}: {info.compress_size} -> {info.file_size} bytes (ratio {ratio:.0f})",
+            )
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        return "ods"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument"):
+        raise TaskFailure(
+            errors.NOT_A_WORKBOOK,
+            "This is an OpenDocument file but not a spreadsheet (perhaps a text document).",
+            mimetype.decode("ascii", "replace"),
+        )
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "xl/workbook.xml" in names:
+        return "xlsm" if ext in {".xlsm", ".xltm"} or "xl/vbaProject.bin" in names else "xlsx"
+    if "word/document.xml" in names:
+        raise TaskFailure(errors.NOT_A_WORKBOOK, "This is a Word document, not an Excel workbook.", "")
+    if "ppt/presentation.xml" in names:
+        raise TaskFailure(errors.NOT_A_WORKBOOK, "This is a PowerPoint file, not an Excel workbook.", "")
+    raise TaskFailure(
+        errors.NOT_A_WORKBOOK,
+        "This is a zip archive, not an Excel workbook; unzip it and add the workbooks inside.",
+        f"members: {sorted(names)[:10]}",
+    )
+
+
+def _sniff_ole2(path: Path) -> str:
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
+    except OSError as exc:
+        if isinstance(exc, PermissionError):
+            raise
+        raise TaskFailure(
+            errors.CORRUPT, "The file is damaged or incomplete and cannot be read.", f"{type(exc).__name__}: {exc}"
+        ) from None
+    if "EncryptedPackage" in streams or "EncryptionInfo" in streams:
+        raise TaskFailure(
+            errors.ENCRYPTED,
+            "This workbook is password-protected; remove the password in Excel and run it again.",
+            "OLE2 container with EncryptionInfo/EncryptedPackage streams",
+        )
+    if "Workbook" in streams or "Book" in streams:
+        return "xls"
+    if "WordDocument" in streams:
+        raise TaskFailure(errors.NOT_A_WORKBOOK, "This is a Word document, not an Excel workbook.", "")
+    raise TaskFailure(
+        errors.NOT_A_WORKBOOK,
+        "This is an older Office file, but not an Excel workbook.",
+        f"streams: {sorted(streams)[:10]}",
+    )
+
+
+def _sniff_text(head: bytes, ext: str) -> str:
+    looks_binary = b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")):
+        raise TaskFailure(
+            errors.NOT_A_WORKBOOK,
+            "This file is a web page or XML export with an Excel name; open it in Excel and save it as .xlsx.",
+            "markup content",
+        )
+    if looks_binary:
+        raise TaskFailure(
+            errors.NOT_A_WORKBOOK, "This file is not an Excel workbook or CSV file.", f"first bytes: {head[:16]!r}"
+        )
+    if ext in TEXT_EXTENSIONS:
+        return "csv"
+    raise TaskFailure(
+        errors.NOT_A_WORKBOOK,
+        f"This file is named {ext or 'without an extension'} but holds plain text (perhaps a CSV file "
+        "renamed); rename it to .csv or save it from Excel as .xlsx.",
+        f"first bytes: {head[:40]!r}",
+    )

@@ -1,0 +1,30 @@
+"""The one place that knows where bundled files live: beside the sources, or inside a frozen app.
+
+In a PyInstaller bundle the files are unpacked below `sys._MEIPASS`; otherwise they sit in the
+`resources` folder next to `core`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def resources_dir() -> Path:
+    base = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and base:
+        return Path(base) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def resource_path(*parts: str) -> Path:
+    """The path of a bundled file, e.g. resource_path("samples")."""
+    return resources_dir().joinpath(*parts)
+
+
+def samples_dir() -> Path:
+    return resource_path("samples")
+
+
+def is_frozen() -> bool:
+    return bool(getattr(sys, "frozen", False))

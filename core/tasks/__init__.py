@@ -1,0 +1,19 @@
+"""Task types: the registry and the built-in tasks, one module each.
+
+Importing this package registers every built-in task; `load_plugins()` adds third-party ones.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from core.tasks.base import FileContext, OutputFolder, Task
+from core.tasks.registry import TASKS, UnknownTask, get_task, load_plugins, register
+
+# Built-in task modules, in the order the GUI and `xlbatch tasks` list them.
+BUILTIN_MODULES: tuple[str, ...] = ("summarize",)
+
+for _module in BUILTIN_MODULES:
+    importlib.import_module(f"core.tasks.{_module}")
+
+__all__ = ["TASKS", "FileContext", "OutputFolder", "Task", "UnknownTask", "get_task", "load_plugins", "register"]

@@ -1,0 +1,150 @@
+"""What a task is: the `Task` class every task type subclasses, and the contexts it works in.
+
+A task declares its name, title, description, kind (`cpu` or `io`, which guides the backend choice),
+version (bumped when its output for the same input changes) and typed parameters. `process()` runs in
+a worker for one file and returns a small JSON-able result; `reduce()` runs once in the parent after
+every file and combines the per-file results into batch outputs (summary.xlsx, a combined table...).
+
+Task classes must be importable top-level classes: under `spawn` a worker receives the class by
+reference and imports its module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from core import errors
+from core.atomic import atomic_path
+from core.errors import Cancelled, FileTimeout, TaskFailure
+from core.outcome import FileOutcome
+from core.params import Param, validate_params
+from core.preflight import SourceFile
+from core.writing import is_same_file, safe_filename
+
+# Within-file progress is sent at most this often per file: enough for a live bar, cheap over a pipe.
+PROGRESS_INTERVAL = 0.1
+
+
+class OutputFolder:
+    """Where a batch writes; every output goes through `output()` so it is atomic and never an input."""
+
+    def __init__(self, out_dir: str | os.PathLike[str], inputs: frozenset[str] = frozenset()) -> None:
+        self.out_dir = Path(out_dir)
+        self.inputs = inputs  # resolved input paths, as strings
+        self.outputs: list[str] = []
+        self.warnings: list[str] = []
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def resolve(self, name: str, subfolder: str = "") -> Path:
+        """The absolute output path for `name` (made safe) inside `subfolder` of the output folder."""
+        folder = self.out_dir
+        for part in Path(subfolder).parts if subfolder else ():
+            folder = folder / safe_filename(part)
+        return folder / safe_filename(name)
+
+    @contextlib.contextmanager
+    def output(self, name: str, subfolder: str = "") -> Iterator[Path]:
+        """Yield a temporary path to write `name` to; it becomes the real output only on success."""
+        target = self.resolve(name, subfolder)
+        if any(is_same_file(target, source) for source in self.inputs):
+            raise TaskFailure(
+                errors.TASK_ERROR,
+                "The output would overwrite an input file; choose a different output folder.",
+                str(target),
+            )
+        with atomic_path(target) as tmp:
+            yield tmp
+        self.outputs.append(str(target))
+
+
+class FileContext(OutputFolder):
+    """What `Task.process()` gets besides its file: progress, warnings, outputs, cancellation."""
+
+    def __init__(
+        self,
+        source: SourceFile,
+        out_dir: str | os.PathLike[str],
+        inputs: frozenset[str] = frozenset(),
+        report: Callable[[float, str], None] | None = None,
+        deadline: float | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
+        super().__init__(out_dir, inputs)
+        self.source = source
+        self._report = report
+        self._deadline = deadline
+        self._should_stop = should_stop
+        self._last_progress = 0.0
+
+    @property
+    def subfolder(self) -> str:
+        """The file's folder below the batch root: outputs mirror the inputs' structure."""
+        parent = Path(self.source.rel).parent
+        return "" if str(parent) in ("", ".") else parent.as_posix()
+
+    def file_output(self, suffix: str, stem: str | None = None) -> contextlib.AbstractContextManager[Path]:
+        """`output()` for a per-file output named after the input: `<stem><suffix>` in its subfolder."""
+        return self.output(f"{stem if stem is not None else self.source.stem}{suffix}", self.subfolder)
+
+    def check(self) -> None:
+        """Raise if the user stopped the batch or the per-file time limit passed (cooperative backends)."""
+        if self._should_stop is not None and self._should_stop():
+            raise Cancelled("stopped by the user")
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise FileTimeout("per-file time limit reached")
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Report progress within this file (0..1); also the point where a stop request takes effect."""
+        self.check()
+        now = time.monotonic()
+        if self._report is not None and (now - self._last_progress >= PROGRESS_INTERVAL or fraction >= 1.0):
+            self._last_progress = now
+            self._report(max(0.0, min(1.0, fraction)), message)
+
+
+class Task:
+    """Base class of every task type; subclass, set the class attributes, implement `process()`."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    kind: ClassVar[str] = "cpu"  # "cpu" or "io"
+    version: ClassVar[int] = 1
+    params: ClassVar[tuple[Param, ...]] = ()
+
+    @classmethod
+    def validate(cls, raw: dict[str, Any] | None) -> dict[str, Any]:
+        """Typed, checked parameters from raw values; raises InvalidParams naming the bad parameter."""
+        checked = validate_params(cls.params, raw)
+        cls.check(checked)
+        return checked
+
+    @classmethod
+    def check(cls, params: dict[str, Any]) -> None:
+        """Checks that involve several parameters; raise InvalidParams. Nothing by default."""
+
+    def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
+        """Do the work for one file and return a small JSON-able result."""
+        raise NotImplementedError(f"task {self.name!r} does not implement process()")
+
+    def reduce(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:
+        """Combine per-file results into batch outputs, in the parent, after every file. Optional."""
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        return {
+            "name": cls.name,
+            "title": cls.title,
+            "description": cls.description,
+            "kind": cls.kind,
+            "version": cls.version,
+            "params": [p.to_dict() for p in cls.params],
+        }

@@ -1,0 +1,1 @@
+"""Files bundled with xlbatch (sample workbooks, icons, the style sheet), found via `core.resources`."""
