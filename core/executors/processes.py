@@ -1,0 +1,219 @@
+"""Process backends: `processes` (concurrent.futures.ProcessPoolExecutor) and `multiprocessing`
+(multiprocessing.Pool), both with the `spawn` start method.
+
+`spawn` everywhere: Windows has nothing else, and forking a process that runs Qt threads is unsafe.
+Workers get the message channel once, through the pool initializer. Worker processes are tracked by
+pid so a file that runs past its time limit can be stopped by killing its worker (before Python 3.14,
+nothing else stops a running worker), and so the runner can tell which file's worker died.
+
+  ProcessPoolExecutor: one dead worker breaks the whole pool; every unfinished future fails with
+  BrokenProcessPool and the executor terminates the other workers. The runner then replaces the pool.
+  multiprocessing.Pool: a dead worker is silently replaced and its task never returns; we notice the
+  death by pid, fail the pool's unfinished futures with PoolBroken, and replace the pool likewise
+  (a worker killed while writing to the channel could leave its lock held, so the channel goes too).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.pool
+import os
+import signal
+import sys
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from core.executors.base import Backend, PoolBroken
+from core.worker import Message, WorkItem, init_process_worker, run_item_in_process
+
+# Exit code a worker shows when the pool itself terminated it (collateral, not the culprit).
+TERMINATED_BY_POOL = {-signal.SIGTERM} if sys.platform != "win32" else {0x10000, 1}
+
+
+def spawn_context() -> multiprocessing.context.SpawnContext:
+    return multiprocessing.get_context("spawn")
+
+
+def kill_pid(pid: int) -> None:
+    """Kill one process now (SIGKILL on POSIX, TerminateProcess on Windows)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+        if sys.platform == "win32":
+            import psutil
+
+            psutil.Process(pid).kill()
+        else:
+            os.kill(pid, signal.SIGKILL)
+
+
+class ProcessChannel:
+    """Worker -> parent messages over a multiprocessing SimpleQueue: each put is written to the pipe
+    before the worker goes on, so a `started` message survives the worker crashing right after."""
+
+    def __init__(self) -> None:
+        self.queue = spawn_context().SimpleQueue()
+
+    def drain(self) -> list[Message]:
+        messages = []
+        while not self.queue.empty():
+            messages.append(self.queue.get())
+        return messages
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            self.queue.close()
+
+
+class _ProcessBackendBase(Backend):
+    can_kill = True
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(workers)
+        self.channel: ProcessChannel | None = None
+        self._processes: dict[int, multiprocessing.process.BaseProcess] = {}
+        self._lock = threading.Lock()
+
+    def _live_processes(self) -> dict[int, Any]:
+        raise NotImplementedError
+
+    def _track(self) -> None:
+        """Remember every worker process this pool started, so deaths can be seen after the fact."""
+        with self._lock:
+            for pid, process in self._live_processes().items():
+                self._processes.setdefault(pid, process)
+
+    def worker_pids(self) -> set[int]:
+        self._track()
+        return {pid for pid, p in self._processes.items() if p.exitcode is None}
+
+    def dead_workers(self) -> dict[int, int]:
+        self._track()
+        return {pid: p.exitcode for pid, p in self._processes.items() if p.exitcode is not None}
+
+    def kill(self, pids: set[int] | None = None) -> None:
+        self._track()
+        for pid in pids if pids is not None else set(self._processes):
+            kill_pid(pid)
+
+    def drain(self) -> list[Message]:
+        return self.channel.drain() if self.channel is not None else []
+
+    def _join_all(self, timeout: float = 5.0) -> None:
+        for process in list(self._processes.values()):
+            with contextlib.suppress(Exception):
+                process.join(timeout)
+
+
+class ProcessesBackend(_ProcessBackendBase):
+    name = "processes"
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        self.channel = ProcessChannel()
+        self._processes = {}
+        self._pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=spawn_context(),
+            initializer=init_process_worker,
+            initargs=(self.channel.queue,),
+        )
+
+    def _live_processes(self) -> dict[int, Any]:
+        pool = self._pool
+        processes = getattr(pool, "_processes", None) if pool is not None else None
+        return dict(processes or {})
+
+    def submit(self, item: WorkItem) -> Future[Any]:
+        assert self._pool is not None
+        try:
+            future = self._pool.submit(run_item_in_process, item)
+        except BrokenProcessPool as exc:
+            future = Future()
+            future.set_exception(PoolBroken(str(exc)))
+        self._track()
+        return future
+
+    def shutdown(self, kill: bool = False) -> None:
+        pool = self._pool
+        if pool is None:
+            return
+        self._pool = None
+        if kill:
+            self.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        self._join_all()
+        if self.channel is not None:
+            self.channel.close()
+
+
+class MultiprocessingBackend(_ProcessBackendBase):
+    name = "multiprocessing"
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(workers)
+        self._pool: multiprocessing.pool.Pool | None = None
+        self._futures: set[Future[Any]] = set()
+
+    def start(self) -> None:
+        self.channel = ProcessChannel()
+        self._processes = {}
+        self._futures = set()
+        self._pool = spawn_context().Pool(self.workers, initializer=init_process_worker, initargs=(self.channel.queue,))
+        self._track()
+
+    def _live_processes(self) -> dict[int, Any]:
+        pool = self._pool
+        return {p.pid: p for p in getattr(pool, "_pool", [])} if pool is not None else {}
+
+    def submit(self, item: WorkItem) -> Future[Any]:
+        assert self._pool is not None
+        future: Future[Any] = Future()
+        future.set_running_or_notify_cancel()
+        self._futures.add(future)
+
+        def done(value: Any) -> None:
+            if not future.done():
+                future.set_result(value)
+            self._futures.discard(future)
+
+        def failed(exc: BaseException) -> None:
+            if not future.done():
+                future.set_exception(exc)
+            self._futures.discard(future)
+
+        self._pool.apply_async(run_item_in_process, (item,), callback=done, error_callback=failed)
+        return future
+
+    def dead_workers(self) -> dict[int, int]:
+        dead = super().dead_workers()
+        if dead:  # a Pool never reports a lost task: fail the unfinished ones so the runner re-examines them
+            self._fail_unfinished("a worker process died")
+        return dead
+
+    def _fail_unfinished(self, why: str) -> None:
+        for future in list(self._futures):
+            if not future.done():
+                future.set_exception(PoolBroken(why))
+        self._futures.clear()
+
+    def shutdown(self, kill: bool = False) -> None:
+        pool = self._pool
+        if pool is None:
+            return
+        self._pool = None
+        if kill:
+            self._track()
+            pool.terminate()
+            self.kill()
+        else:
+            pool.close()
+        pool.join()
+        self._join_all()
+        self._fail_unfinished("the pool was shut down")
+        if self.channel is not None:
+            self.channel.close()

@@ -1,0 +1,166 @@
+"""The code that runs inside a worker (process, thread or the caller's own thread) for one work item.
+
+A work item is a task class, its checked parameters and one or more files (small files travel together
+to save per-task overhead). For each file the worker sends `started`, `progress` and `done` messages
+over the batch's channel, then returns every outcome. The `done` messages let the parent keep the
+results of a chunk's finished files even if the worker dies on a later file.
+
+Under `spawn` this module is imported fresh in every worker process: keep its imports light.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from core.errors import Cancelled, FileError, classify
+from core.outcome import CANCELLED, FAILED, OK, FileOutcome
+from core.preflight import sniff
+
+Message = tuple[Any, ...]
+Send = Callable[[Message], None]
+
+
+@dataclass(frozen=True)
+class WorkFile:
+    index: int
+    path: str
+    rel: str
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    task: type  # a core.tasks.base.Task subclass, pickled by reference
+    params: dict[str, Any]
+    files: tuple[WorkFile, ...]
+    out_dir: str
+    inputs: frozenset[str]
+    timeout: float | None = None
+
+
+def worker_name() -> str:
+    thread = threading.current_thread()
+    if thread is threading.main_thread():
+        return f"pid {os.getpid()}"
+    return f"pid {os.getpid()} {thread.name}"
+
+
+def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callable[[], bool] | None) -> FileOutcome:
+    """Run the task on one file; never raises (every failure becomes an outcome)."""
+    from core.tasks.base import FileContext
+
+    start = time.perf_counter()
+    send(("started", work.index, os.getpid(), worker_name()))
+    deadline = time.monotonic() + item.timeout if item.timeout else None
+    ctx: FileContext | None = None
+    try:
+        source = sniff(work.path, work.rel)
+        ctx = FileContext(
+            source,
+            item.out_dir,
+            item.inputs,
+            report=lambda fraction, message: send(("progress", work.index, fraction, message)),
+            deadline=deadline,
+            should_stop=should_stop,
+        )
+        result = item.task().process(source, item.params, ctx)
+        outcome = FileOutcome(
+            work.index,
+            work.path,
+            OK,
+            time.perf_counter() - start,
+            list(ctx.outputs),
+            list(ctx.warnings),
+            None,
+            result or {},
+            attempts=work.attempt,
+        )
+    except Cancelled:
+        _discard_outputs(ctx)
+        outcome = FileOutcome(
+            work.index,
+            work.path,
+            CANCELLED,
+            time.perf_counter() - start,
+            reason="stopped by the user",
+            attempts=work.attempt,
+        )
+    except Exception as exc:  # noqa: BLE001 - every failure of one file becomes that file's error row
+        _discard_outputs(ctx)
+        error = classify(exc)
+        if error.kind == "task_error":  # unexpected: keep the traceback for whoever investigates
+            error = FileError(error.kind, error.message, traceback.format_exc(limit=8))
+        outcome = FileOutcome(
+            work.index,
+            work.path,
+            FAILED,
+            time.perf_counter() - start,
+            warnings=list(ctx.warnings) if ctx else [],
+            error=error,
+            attempts=work.attempt,
+        )
+    send(("done", work.index, outcome))
+    return outcome
+
+
+def _discard_outputs(ctx: Any) -> None:
+    """A file that failed half-way leaves none of its outputs behind."""
+    if ctx is None:
+        return
+    for output in ctx.outputs:
+        with contextlib.suppress(OSError):
+            Path(output).unlink()
+    ctx.outputs.clear()
+
+
+def run_item(item: WorkItem, send: Send, should_stop: Callable[[], bool] | None = None) -> list[FileOutcome]:
+    """Process every file of `item` in order; used directly by the thread backends."""
+    outcomes: list[FileOutcome] = []
+    for work in item.files:
+        if should_stop is not None and should_stop():
+            break
+        outcomes.append(process_file(work, item, send, should_stop))
+    return outcomes
+
+
+# --- process workers -------------------------------------------------------------------------------
+# The channel is handed to each worker process once, at start-up (pool initializer), not with every
+# item: queues can only be inherited, and this keeps each submitted item small.
+_channel: Any = None
+
+
+def init_process_worker(channel: Any) -> None:
+    """Pool initializer: remember the channel; leave Ctrl+C to the parent, which decides what stops."""
+    global _channel
+    _channel = channel
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _send_to_channel(message: Message) -> None:
+    if _channel is not None:
+        _channel.put(message)
+
+
+def run_item_in_process(item: WorkItem) -> list[FileOutcome]:
+    """Entry point for ProcessPoolExecutor and multiprocessing.Pool workers."""
+    return run_item(item, _send_to_channel)
+
+
+def run_item_with_channel(item: WorkItem, channel: Any) -> list[FileOutcome]:
+    """Entry point for joblib workers, which get no initializer: the channel travels with the item."""
+    init_process_worker(channel)
+    return run_item(item, _send_to_channel)
+
+
+def with_attempt(work: WorkFile, attempt: int) -> WorkFile:
+    return replace(work, attempt=attempt)

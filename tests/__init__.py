@@ -1,0 +1,1 @@
+"""The xlbatch test suite."""
