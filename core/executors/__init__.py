@@ -41,6 +41,16 @@ def make_backend(name: str, workers: int) -> Backend:
     raise ValueError(f"unknown backend {name!r}")
 
 
+def shutdown_pools() -> None:
+    """End worker processes kept warm between batches (joblib's loky executor). Call on app exit."""
+    import sys
+
+    if "joblib" in sys.modules:
+        from core.executors.joblib_backend import shutdown_loky
+
+        shutdown_loky()
+
+
 __all__ = [
     "BACKENDS",
     "BACKEND_TITLES",

@@ -123,18 +123,8 @@ class JoblibBackend(Backend):
         return messages
 
     def kill(self, pids: set[int] | None = None) -> None:
-        if pids is None:
-            self._kill_executor()
-            return
-        for pid in pids:
+        for pid in pids if pids is not None else _loky_worker_pids():
             kill_pid(pid)
-
-    @staticmethod
-    def _kill_executor() -> None:
-        from joblib.externals.loky import get_reusable_executor
-
-        with contextlib.suppress(Exception):
-            get_reusable_executor().shutdown(wait=True, kill_workers=True)
 
     def restart(self) -> None:
         # loky replaces a broken executor by itself at the next Parallel call; the channel stays usable.
@@ -145,7 +135,7 @@ class JoblibBackend(Backend):
         self._no_more.set()
         self._wakeup.set()
         if kill:
-            self._kill_executor()
+            self.kill(None)
         if self._driver is not None:
             self._driver.join(timeout=30)
             self._driver = None
@@ -159,6 +149,25 @@ class JoblibBackend(Backend):
                 self._manager.shutdown()
             self._manager = None
             self._channel = None
+
+
+def _loky_worker_pids() -> set[int]:
+    """The worker processes of the loky executor joblib is using (it keeps one, reused across calls)."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)
+    processes = getattr(executor, "_processes", None) or {}
+    return {process.pid for process in list(processes.values())}
+
+
+def shutdown_loky() -> None:
+    """End joblib's idle worker processes (kept warm for reuse): call when the app closes."""
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=True, kill_workers=True)
 
 
 def _run_tagged(tag: int, item: WorkItem, channel: Any) -> tuple[int, Any]:

@@ -1,0 +1,74 @@
+"""Test-only tasks that misbehave on purpose, chosen by markers in the file name.
+
+`faulty` (kind cpu): a file whose name contains
+  "crash"  -> the worker process exits at once (os._exit(3)), as a native crash would;
+  "sigkill"-> the worker kills itself with SIGKILL, as the out-of-memory killer would;
+  "hang"   -> it sleeps without ever reporting progress (only killing the worker stops it);
+  "slow"   -> it works for a while, reporting progress (cooperative cancel and time limits apply);
+  "boom"   -> it raises an unexpected Python error;
+anything else is counted like `summarize` does, in short. Defined in an importable module so workers
+started with `spawn` can import the class.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from core.params import Param
+from core.tasks.base import FileContext, Task
+from core.tasks.registry import register
+from core.workbook import open_workbook
+
+
+@register
+class Faulty(Task):
+    name = "faulty"
+    title = "Faulty (tests only)"
+    description = "Crashes, hangs or fails on files whose names ask for it."
+    kind = "cpu"
+    params = (Param("slow_seconds", "float", 1.0, "how long a 'slow' file works"),)
+
+    def process(self, source: Any, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
+        name = Path(source.path).name.lower()
+        if "crash" in name:
+            os._exit(3)
+        if "sigkill" in name:
+            os.kill(os.getpid(), signal.SIGKILL)
+        if "hang" in name:
+            time.sleep(3600)
+        if "boom" in name:
+            raise ValueError("unexpected value in cell B2")
+        if "slow" in name:
+            end = time.monotonic() + params["slow_seconds"]
+            while time.monotonic() < end:
+                time.sleep(0.02)
+                ctx.progress(1 - (end - time.monotonic()) / params["slow_seconds"])
+        with open_workbook(source) as book:
+            cells = sum(1 for sheet in book.sheet_names for row in book.rows(sheet) for v in row if v is not None)
+        with ctx.file_output(".txt") as tmp:
+            tmp.write_text(str(cells), encoding="utf-8")
+        return {"cells": cells, "pid": os.getpid()}
+
+
+@register
+class Sleepy(Task):
+    """Every file takes `seconds`, reporting progress: for cancel tests on any backend."""
+
+    name = "sleepy"
+    title = "Sleepy (tests only)"
+    description = "Takes a while on every file."
+    kind = "io"
+    params = (Param("seconds", "float", 0.5, "time per file"),)
+
+    def process(self, source: Any, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
+        end = time.monotonic() + params["seconds"]
+        while time.monotonic() < end:
+            time.sleep(0.01)
+            ctx.progress(1 - (end - time.monotonic()) / params["seconds"])
+        with ctx.file_output(".done") as tmp:
+            tmp.write_text("done", encoding="utf-8")
+        return {"slept": params["seconds"]}
