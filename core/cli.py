@@ -1,0 +1,269 @@
+"""The command line: `xlbatch run`, `tasks`, `demo` (and `gui`, which the entry point hands to the app).
+
+Exit status: 0 every file ok or skipped; 1 at least one file failed; 2 bad usage, unknown task or
+invalid parameters (nothing run); 130 cancelled with Ctrl+C (first Ctrl+C: finish the running files;
+second: stop now). The report is written in every case but 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from core import __version__
+from core.cancel import FINISH, NOW, CancelToken
+from core.events import BatchFinished, BatchStarted, Event, FileFinished, FileStarted, Notice
+from core.executors import BACKENDS
+from core.params import InvalidParams, ParamSet
+from core.runner import DEFAULT_OUT_DIR, REPORT_NAME, BatchSpec, plan_batch, run_plan
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+GuiLauncher = Callable[[list[str], str | None], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xlbatch",
+        description="Run one task over many Excel workbooks in parallel.",
+        epilog="Run without a command to open the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"xlbatch {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a task over files and folders")
+    run.add_argument("task", metavar="TASK", help="task name (see: xlbatch tasks)")
+    run.add_argument("paths", metavar="PATH", nargs="+", help="workbooks or folders (searched recursively)")
+    run.add_argument(
+        "--out", default=DEFAULT_OUT_DIR, metavar="DIR", help=f"output folder (default ./{DEFAULT_OUT_DIR})"
+    )
+    run.add_argument("--workers", type=int, metavar="N", help="number of parallel workers (default: automatic)")
+    run.add_argument(
+        "--backend",
+        default="auto",
+        choices=BACKENDS,
+        metavar="NAME",
+        help=f"how to run in parallel: {', '.join(BACKENDS)} (default auto)",
+    )
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a task parameter")
+    run.add_argument("--timeout", type=float, metavar="SECONDS", help="time limit per file")
+    run.add_argument("--retries", type=int, default=0, metavar="N", help="re-run a crashed or timed-out file N times")
+    run.add_argument("--include", action="append", default=[], metavar="GLOB", help="only files matching (repeatable)")
+    run.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files matching (repeatable)")
+    run.add_argument("--report", metavar="FILE", help=f"where to write the report (default OUT/{REPORT_NAME})")
+    run.add_argument(
+        "--progress",
+        default="bar",
+        choices=("bar", "jsonl", "none"),
+        help="progress on stderr as a bar (default), JSON lines on stdout, or none",
+    )
+
+    tasks = commands.add_parser("tasks", help="list the task types and their parameters")
+    tasks.add_argument("--json", action="store_true", help="machine-readable output")
+
+    demo = commands.add_parser("demo", help="summarize the bundled sample workbooks")
+    demo.add_argument("--out", default=DEFAULT_OUT_DIR, metavar="DIR", help="output folder")
+
+    gui = commands.add_parser("gui", help="open the desktop app")
+    gui.add_argument("paths", metavar="PATH", nargs="*", help="files or folders to load")
+    gui.add_argument("--screenshot", metavar="FILE", help="render the window to a PNG file and exit")
+    return parser
+
+
+class ProgressRenderer:
+    """Turns events into a one-line progress bar with ETA on stderr (or periodic lines when not a terminal)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.total = 0
+        self.done = 0
+        self.failed = 0
+        self.started = time.monotonic()
+        self._last_draw = 0.0
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, BatchStarted):
+            self.total = event.total
+            self.started = time.monotonic()
+            self._line(
+                f"{event.task}: {event.total} file(s) on {event.backend} with {event.workers} worker(s) "
+                f"({event.backend_reason})"
+            )
+        elif isinstance(event, FileFinished):
+            self.done += 1
+            if event.outcome.status == "failed":
+                self.failed += 1
+                error = event.outcome.error
+                self._line(f"  failed: {event.path}: {error.message if error else ''}")
+            self._draw()
+        elif isinstance(event, FileStarted):
+            self._draw()
+        elif isinstance(event, Notice):
+            self._line(f"  {event.message}")
+        elif isinstance(event, BatchFinished):
+            self._draw(force=True)
+            if self.tty:
+                self.stream.write("\n")
+
+    def _line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+        self._last_draw = 0.0
+
+    def _draw(self, force: bool = False) -> None:
+        now = time.monotonic()
+        interval = 0.1 if self.tty else 5.0
+        if not force and now - self._last_draw < interval:
+            return
+        self._last_draw = now
+        elapsed = now - self.started
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - self.done) / rate if rate > 0 else None
+        width = 30
+        filled = int(width * self.done / self.total) if self.total else width
+        bar = "#" * filled + "-" * (width - filled)
+        eta = f"about {left:.0f} s left" if left is not None and self.done < self.total else f"{elapsed:.1f} s"
+        text = f"[{bar}] {self.done}/{self.total} files  {rate:.1f} files/s  {eta}"
+        if self.failed:
+            text += f"  {self.failed} failed"
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _jsonl(stream: TextIO) -> Callable[[Event], None]:
+    def write(event: Event) -> None:
+        stream.write(json.dumps(event.to_dict(), ensure_ascii=False, default=str) + "\n")
+        stream.flush()
+
+    return write
+
+
+def _install_ctrl_c(cancel: CancelToken) -> Callable[[], None]:
+    """First Ctrl+C: finish running files; second: stop now. Returns a function restoring the old handler."""
+
+    def handler(signum: int, frame: Any) -> None:
+        if cancel.mode is None:
+            cancel.cancel(FINISH)
+            sys.stderr.write("\nFinishing the running files; press Ctrl+C again to stop now.\n")
+        else:
+            cancel.cancel(NOW)
+            sys.stderr.write("\nStopping now.\n")
+        sys.stderr.flush()
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread (embedded use): no Ctrl+C handling
+        return lambda: None
+    return lambda: signal.signal(signal.SIGINT, previous)
+
+
+def run_command(
+    spec: BatchSpec, progress: str = "bar", stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    try:
+        plan = plan_batch(spec)
+    except InvalidParams as exc:
+        stderr.write(f"xlbatch: {exc}\n")
+        return EXIT_USAGE
+    cancel = CancelToken()
+    listener: Callable[[Event], None] | None = None
+    if progress == "bar":
+        listener = ProgressRenderer(stderr)
+    elif progress == "jsonl":
+        listener = _jsonl(stdout)
+    restore = _install_ctrl_c(cancel)
+    try:
+        report = run_plan(plan, listener, cancel)
+    finally:
+        restore()
+    if progress == "bar":
+        counts = report.counts
+        stderr.write(
+            f"{'Cancelled' if report.cancelled else 'Done'}: {counts['ok']} ok, {counts['failed']} failed, "
+            f"{counts['skipped']} skipped, {counts['cancelled']} cancelled in {report.seconds:.1f} s.\n"
+        )
+        for output in report.outputs:
+            stderr.write(f"Output: {output}\n")
+        report_path = spec.report_path or str(Path(report.out_dir) / REPORT_NAME)
+        stderr.write(f"Report: {report_path}\n")
+    return report.exit_code
+
+
+def _tasks_command(as_json: bool, stdout: TextIO) -> int:
+    from core.tasks import TASKS, load_plugins
+
+    load_plugins()
+    described = [cls.describe() for cls in TASKS.values()]
+    if as_json:
+        stdout.write(json.dumps(described, indent=2, ensure_ascii=False, default=str) + "\n")
+        return EXIT_OK
+    for task in described:
+        stdout.write(f"{task['name']:<14} {task['title']}\n{'':<14} {task['description']}\n")
+        for param in task["params"]:
+            choices = f" ({'|'.join(param['choices'])})" if param["choices"] else ""
+            stdout.write(
+                f"{'':<16}--param {param['name']}=<{param['type']}{choices}>  default: "
+                f"{param['default']!r}  {param['help']}\n"
+            )
+        stdout.write("\n")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = None) -> int:
+    """Run the CLI. `gui_launcher(paths, screenshot)` opens the desktop app (for no command and `gui`)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv:
+        if gui_launcher is not None:
+            return gui_launcher([], None)
+        parser.print_help()
+        return EXIT_OK
+    args = parser.parse_args(argv)
+    if args.command == "gui":
+        if gui_launcher is None:
+            sys.stderr.write("xlbatch: the desktop app is not available in this installation.\n")
+            return EXIT_USAGE
+        return gui_launcher(list(args.paths), args.screenshot)
+    if args.command == "tasks":
+        return _tasks_command(args.json, sys.stdout)
+    if args.command == "demo":
+        from core.resources import samples_dir
+
+        spec = BatchSpec(task="summarize", paths=[str(samples_dir())], out_dir=args.out)
+        return run_command(spec)
+    if args.command == "run":
+        try:
+            params = ParamSet.from_pairs(args.param).values
+        except InvalidParams as exc:
+            sys.stderr.write(f"xlbatch: {exc}\n")
+            return EXIT_USAGE
+        spec = BatchSpec(
+            task=args.task,
+            paths=list(args.paths),
+            out_dir=args.out,
+            params=params,
+            backend=args.backend,
+            workers=args.workers,
+            timeout=args.timeout,
+            retries=args.retries,
+            include=list(args.include),
+            exclude=list(args.exclude),
+            report_path=args.report,
+        )
+        return run_command(spec, args.progress)
+    parser.print_help()
+    return EXIT_USAGE

@@ -1,0 +1,34 @@
+"""Entry points of the installed program: `xlbatch` (the CLI; no command opens the app) and `xlbatch-gui`.
+
+Kept light on purpose: worker processes started with `spawn` re-import the main module, and must not
+pay for Qt. PySide6 is imported only when the window is really opened.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Sequence
+
+
+def launch_gui(paths: list[str], screenshot: str | None = None) -> int:
+    from gui.app import run_gui
+
+    return run_gui(paths, screenshot)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    multiprocessing.freeze_support()
+    from core.cli import main as cli_main
+
+    return cli_main(argv, gui_launcher=launch_gui)
+
+
+def gui_main() -> int:
+    multiprocessing.freeze_support()
+    args = sys.argv[1:]
+    return launch_gui([a for a in args if not a.startswith("-")])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
