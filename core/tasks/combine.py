@@ -1,0 +1,416 @@
+"""The `combine` task: stack one sheet (or every sheet) of every file into one table, xlsx or CSV.
+
+Data flow, built so memory grows with the largest input and not with the total:
+
+    worker, per file:  read the sheet(s) -> rows below the header row, blank rows dropped
+                       -> part file `~combine-parts/<id>.part` in the output folder (pickled chunks)
+                       -> result: the sheets' headers, row counts, the part's path
+    parent, reduce():  union header from the results (input order) -> stream each "ok" part, in input
+                       order, into ONE output -> delete the parts
+
+Columns are matched by header name (trimmed, case-insensitive; the output uses the first spelling seen;
+the columns are the union, in first-seen order) or by position (the output header takes the first
+name found at each position). Files with missing or extra columns still combine; `reduce()` adds
+`missing_columns` (columns of the combined table the file lacks) and `extra_columns` (columns the first
+file does not have) to each file's result and warns. `Source file` and `Source sheet` columns say where
+every row came from. Past 1,048,576 rows an xlsx output continues on a new sheet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from core.atomic import TEMP_MARKER, atomic_path
+from core.outcome import OK, FileOutcome
+from core.params import InvalidParams, Param
+from core.preflight import SourceFile
+from core.tasks.base import FileContext, OutputFolder, Task
+from core.tasks.convert import iso_date_value
+from core.tasks.registry import register
+from core.tasks.summarize import column_letter
+from core.workbook import open_workbook, trim_row
+from core.writing import CsvTableWriter, XlsxTableWriter, csv_text
+
+PARTS_FOLDER = "~combine-parts"
+PART_SUFFIX = ".part"
+CHUNK_ROWS = 1000  # rows per pickled chunk: small enough to bound memory, big enough to be fast
+PROGRESS_EVERY = 2000
+ALL_SHEETS = {"*", "all"}
+SOURCE_FILE = "Source file"
+SOURCE_SHEET = "Source sheet"
+# The only classes a part file may contain besides built-in containers and scalars.
+_PART_CLASSES = {("datetime", "datetime"), ("datetime", "date"), ("datetime", "time"), ("datetime", "timedelta")}
+
+
+def header_text(value: Any) -> str:
+    """A header cell as the column's name: text trimmed, numbers and dates as they would print."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    return csv_text(value)
+
+
+def name_key(name: str) -> str:
+    """How column names are compared: trimmed, case-insensitive."""
+    return name.strip().casefold()
+
+
+def sheet_columns(header: list[Any], width: int, used: set[int]) -> list[str | None]:
+    """The name of every column position of a sheet: its header text, made unique within the sheet;
+    "Column C" for an unnamed column that holds data; None for an unnamed column with no data."""
+    names: list[str | None] = []
+    seen: set[str] = set()
+    for position in range(width):
+        text = header_text(header[position]) if position < len(header) else ""
+        if not text:
+            if position not in used:
+                names.append(None)
+                continue
+            text = f"Column {column_letter(position + 1)}"
+        candidate, counter = text, 2
+        while name_key(candidate) in seen:
+            candidate = f"{text} ({counter})"
+            counter += 1
+        seen.add(name_key(candidate))
+        names.append(candidate)
+    return names
+
+
+class _PartUnpickler(pickle.Unpickler):
+    """Reads only what a part file may hold, so a tampered part cannot run code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _PART_CLASSES:
+            return getattr(dt, name)
+        raise pickle.UnpicklingError(f"unexpected object in part file: {module}.{name}")
+
+
+def read_part(path: str | Path) -> Iterator[tuple[int, list[list[Any]]]]:
+    """Yield the (sheet index, rows) chunks of a part file in the order they were written."""
+    with open(path, "rb") as handle:
+        reader = _PartUnpickler(handle)
+        while True:
+            try:
+                chunk = reader.load()
+            except EOFError:
+                return
+            yield chunk
+
+
+@register
+class Combine(Task):
+    name = "combine"
+    title = "Combine into one table"
+    description = "Stack one sheet (or every sheet) of every file into one table, matching columns by name or position."
+    kind = "cpu"
+    version = 1
+    params = (
+        Param(
+            "sheet", "str", "1", "The sheet to take from each file: a name, a 1-based position, or * for every sheet."
+        ),
+        Param("header_row", "int", 1, "The row that holds the column names; rows above it are ignored.", minimum=1),
+        Param(
+            "match_columns",
+            "choice",
+            "name",
+            "Match columns across files by header name or by position.",
+            choices=("name", "position"),
+        ),
+        Param("add_source", "bool", True, "Add 'Source file' and 'Source sheet' columns.", label="Add source columns"),
+        Param("output_format", "choice", "xlsx", "The format of the combined table.", choices=("xlsx", "csv")),
+        Param("output_name", "str", "combined", "The combined file's name, without extension."),
+    )
+
+    @classmethod
+    def check(cls, params: dict[str, Any]) -> None:
+        if not params["sheet"].strip():
+            raise InvalidParams("Parameter 'sheet' needs a sheet name, a position, or * for every sheet.", "sheet")
+
+    # -- worker ----------------------------------------------------------------------------------
+    def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
+        sheets: list[str] = []
+        per_sheet: list[list[str | None]] = []
+        total = blank = 0
+        # One part per input, named from its full path: unique within the batch, whatever the file names.
+        part_id = hashlib.sha1(source.path.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        part = ctx.resolve(f"{part_id}{PART_SUFFIX}", PARTS_FOLDER)
+        with open_workbook(source) as book:
+            wanted = params["sheet"].strip()
+            names = book.sheet_names if wanted.lower() in ALL_SHEETS else [book.resolve_sheet(wanted)]
+            with atomic_path(part) as tmp, open(tmp, "wb") as handle:
+                pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+                for index, sheet in enumerate(names):
+                    ctx.progress(index / len(names), f"sheet {sheet}")
+                    columns, rows, blanks = self._read_sheet(
+                        book.rows(sheet), sheet, index, len(names), params["header_row"], source, pickler, ctx
+                    )
+                    sheets.append(sheet)
+                    per_sheet.append(columns)
+                    total += rows
+                    blank += blanks
+        file_columns: list[str] = []
+        seen: set[str] = set()
+        for columns in per_sheet:
+            for name in columns:
+                if name is not None and name_key(name) not in seen:
+                    seen.add(name_key(name))
+                    file_columns.append(name)
+        if blank:
+            ctx.warn(f"{blank:,} blank row(s) were skipped.")
+        ctx.progress(1.0)
+        return {
+            "source": source.rel,
+            "rows": total,
+            "sheets": sheets,
+            "columns": file_columns,
+            "sheet_columns": per_sheet,
+            "blank_rows_skipped": blank,
+            "part": str(part),
+        }
+
+    @staticmethod
+    def _read_sheet(
+        rows: Iterator[list[Any]],
+        sheet: str,
+        index: int,
+        count: int,
+        header_row: int,
+        source: SourceFile,
+        pickler: pickle.Pickler,
+        ctx: FileContext,
+    ) -> tuple[list[str | None], int, int]:
+        """Pickle one sheet's data rows into the part; return its column names, data rows and blank rows."""
+        parse_dates = source.format == "csv"
+        header: list[Any] | None = None
+        width = data = blank = 0
+        used: set[int] = set()  # positions holding data, to name (or drop) columns without a header
+        chunk: list[list[Any]] = []
+        for number, row in enumerate(rows, start=1):
+            if number % PROGRESS_EVERY == 0:
+                ctx.progress(index / count, f"{sheet}: row {number:,}")
+            if number < header_row:
+                continue
+            if number == header_row:
+                header = trim_row(row)
+                width = len(header)
+                continue
+            row = trim_row(row)
+            if not row:
+                blank += 1
+                continue
+            if parse_dates:
+                row = [iso_date_value(v) for v in row]
+            used.update(p for p, v in enumerate(row) if v is not None)
+            width = max(width, len(row))
+            chunk.append(row)
+            data += 1
+            if len(chunk) >= CHUNK_ROWS:
+                pickler.dump((index, chunk))
+                pickler.clear_memo()
+                chunk = []
+        if chunk:
+            pickler.dump((index, chunk))
+            pickler.clear_memo()
+        if header is None:
+            ctx.warn(f"Sheet '{sheet}' has fewer than {header_row} row(s), so it has no header row.")
+            header = []
+        elif data == 0:
+            ctx.warn(f"Sheet '{sheet}' has no data rows below row {header_row}.")
+        elif not any(map(header_text, header)):
+            ctx.warn(f"Row {header_row} of sheet '{sheet}' is empty; its columns are named by letter.")
+        columns = sheet_columns(header, width, used)
+        unnamed = [
+            c for p, c in enumerate(columns) if c is not None and not (p < len(header) and header_text(header[p]))
+        ]
+        if unnamed and any(map(header_text, header)):
+            ctx.warn(f"Sheet '{sheet}' has data in columns without a header: {', '.join(unnamed)}.")
+        return columns, data, blank
+
+    # -- parent ----------------------------------------------------------------------------------
+    def reduce(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:
+        try:
+            self._combine(outcomes, params, out)
+        finally:
+            self._remove_parts(outcomes, out)
+
+    def _combine(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:
+        done = [o for o in outcomes if o.status == OK and o.result and "part" in o.result]
+        if not done:
+            out.warn("No file could be combined, so no combined table was written.")
+            return
+        by_name = params["match_columns"] == "name"
+        if by_name:
+            header, mappings = self._match_by_name(done)
+        else:
+            header, mappings = self._match_by_position(done)
+        self._report_differences(done, header, by_name, out)
+
+        add_source = params["add_source"]
+        full_header = [*self._source_names(header), *header] if add_source else list(header)
+        fmt = params["output_format"]
+        stem = params["output_name"].strip() or "combined"
+        if stem.lower().endswith(f".{fmt}"):
+            stem = stem[: -len(fmt) - 1]
+        with out.output(f"{stem}.{fmt}") as tmp:
+            if fmt == "xlsx":
+                with XlsxTableWriter(tmp, constant_memory=True) as writer:
+                    writer.add_sheet("Combined", full_header)
+                    self._stream(done, mappings, len(header), add_source, writer, out)
+                for warning in writer.warnings:
+                    out.warn(warning)
+            else:
+                with CsvTableWriter(tmp) as writer:
+                    writer.write_row(full_header)
+                    self._stream(done, mappings, len(header), add_source, writer, out)
+
+    @staticmethod
+    def _source_names(header: list[str]) -> list[str]:
+        """The source columns' names, changed only if the data already has columns of those names."""
+        taken = {name_key(h) for h in header}
+        names = []
+        for base in (SOURCE_FILE, SOURCE_SHEET):
+            name, counter = base, 2
+            while name_key(name) in taken:
+                name = f"{base} ({counter})"
+                counter += 1
+            taken.add(name_key(name))
+            names.append(name)
+        return names
+
+    @staticmethod
+    def _match_by_name(done: list[FileOutcome]) -> tuple[list[str], list[list[list[int]]]]:
+        """The union header (first-seen order) and, per file and sheet, each position's output column."""
+        header: list[str] = []
+        index: dict[str, int] = {}
+        mappings: list[list[list[int]]] = []
+        for o in done:
+            file_maps = []
+            for columns in o.result["sheet_columns"]:
+                mapping = []
+                for name in columns:
+                    if name is None:
+                        mapping.append(-1)
+                        continue
+                    key = name_key(name)
+                    if key not in index:
+                        index[key] = len(header)
+                        header.append(name)
+                    mapping.append(index[key])
+                file_maps.append(mapping)
+            mappings.append(file_maps)
+        return header, mappings
+
+    @staticmethod
+    def _match_by_position(done: list[FileOutcome]) -> tuple[list[str], list[list[list[int]]]]:
+        """The header by position (the first name found at each position) and identity mappings."""
+        names: list[str | None] = []
+        mappings: list[list[list[int]]] = []
+        for o in done:
+            file_maps = []
+            for columns in o.result["sheet_columns"]:
+                for position, name in enumerate(columns):
+                    if position >= len(names):
+                        names.append(None)
+                    if names[position] is None and name is not None:
+                        names[position] = name
+                file_maps.append(list(range(len(columns))))
+            mappings.append(file_maps)
+        header: list[str] = []
+        taken: set[str] = set()
+        for position, name in enumerate(names):
+            text = name or f"Column {column_letter(position + 1)}"
+            candidate, counter = text, 2
+            while name_key(candidate) in taken:  # two positions may carry the same name
+                candidate = f"{text} ({counter})"
+                counter += 1
+            taken.add(name_key(candidate))
+            header.append(candidate)
+        return header, mappings
+
+    @staticmethod
+    def _report_differences(done: list[FileOutcome], header: list[str], by_name: bool, out: OutputFolder) -> None:
+        """Add missing_columns / extra_columns to every combined file's result and warn about them."""
+        first = done[0].result
+        if by_name:
+            reference = {name_key(c) for c in first["columns"]}
+        else:
+            reference_width = max((len(c) for c in first["sheet_columns"]), default=0)
+        for o in done:
+            result = o.result
+            if by_name:
+                own = {name_key(c) for c in result["columns"]}
+                missing = [h for h in header if name_key(h) not in own]
+                extra = [c for c in result["columns"] if name_key(c) not in reference]
+            else:
+                width = max((len(c) for c in result["sheet_columns"]), default=0)
+                missing = header[width:]
+                extra = header[reference_width:width]
+            result["missing_columns"] = missing
+            result["extra_columns"] = extra
+            name = result.get("source") or Path(o.path).name
+            if missing and result["rows"]:
+                out.warn(f"'{name}' lacks the column(s) {_names(missing)}; those cells are left empty.")
+            if extra and o is not done[0]:
+                out.warn(f"'{name}' has the column(s) {_names(extra)}, which the first file does not have.")
+
+    @staticmethod
+    def _stream(
+        done: list[FileOutcome],
+        mappings: list[list[list[int]]],
+        width: int,
+        add_source: bool,
+        writer: XlsxTableWriter | CsvTableWriter,
+        out: OutputFolder,
+    ) -> None:
+        """Copy every part, chunk by chunk, into the writer: one chunk in memory at a time."""
+        lead = 2 if add_source else 0
+        for o, file_maps in zip(done, mappings, strict=True):
+            result = o.result
+            part = Path(result["part"])
+            if not part.is_file():
+                if result["rows"]:
+                    out.warn(
+                        f"The rows of '{result.get('source') or Path(o.path).name}' could not be found "
+                        "(its intermediate file is missing), so they are not in the combined table."
+                    )
+                continue
+            sheets = result["sheets"]
+            for sheet_index, rows in read_part(part):
+                mapping = file_maps[sheet_index]
+                prefix = [result.get("source") or Path(o.path).name, sheets[sheet_index]] if add_source else []
+                for row in rows:
+                    line: list[Any] = [*prefix, *([None] * width)]
+                    for position, value in enumerate(row):
+                        target = mapping[position] if position < len(mapping) else -1
+                        if target >= 0:
+                            line[lead + target] = value
+                    writer.write_row(line)
+
+    @staticmethod
+    def _remove_parts(outcomes: list[FileOutcome], out: OutputFolder) -> None:
+        """Delete the part files, those of failed files included, then the parts folder if empty."""
+        folder = out.resolve("x", PARTS_FOLDER).parent
+        for o in outcomes:
+            part = (o.result or {}).pop("part", None)  # gone once combined: keep it out of the report
+            if part:
+                with contextlib.suppress(OSError):
+                    Path(part).unlink()
+        if folder.is_dir():
+            for leftover in folder.iterdir():  # parts of files that failed after writing theirs
+                if leftover.is_file() and (leftover.suffix == PART_SUFFIX or TEMP_MARKER in leftover.name):
+                    with contextlib.suppress(OSError):
+                        leftover.unlink()
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def _names(columns: list[str]) -> str:
+    shown = ", ".join(f"'{c}'" for c in columns[:10])
+    return shown + (f" and {len(columns) - 10} more" if len(columns) > 10 else "")

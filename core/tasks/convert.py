@@ -1,0 +1,180 @@
+"""The `convert` task: turn each workbook into a clean .xlsx, or each of its sheets into a CSV file.
+
+To xlsx: one `<stem>.xlsx` per input with every chosen sheet, values only (formulas become their cached
+values), numbers as numbers, dates as dates, text as text (never a live formula). An input that is
+already .xlsx still gets a values-only copy. To CSV: one file per chosen sheet, `<stem>.csv` when one
+sheet is written and `<stem> - <sheet>.csv` otherwise, in the chosen delimiter and encoding, values
+that a spreadsheet would run as a formula neutralised.
+
+CSV inputs hold only text; ISO dates in them (2024-01-31, 2024-01-31 10:30:00) become real dates in
+the xlsx, the way Excel reads them when it opens a CSV.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from core.params import Param
+from core.preflight import SourceFile
+from core.tasks.base import FileContext, Task
+from core.tasks.registry import register
+from core.workbook import open_workbook
+from core.writing import EXCEL_MAX_COLS, CsvTableWriter, XlsxTableWriter, safe_filename
+
+DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t"}
+PROGRESS_EVERY = 2000  # rows between progress reports: a live bar without flooding the pipe
+# Room left in a file name for " (2)" and the suffix: safe_filename cuts at 120 characters.
+NAME_ROOM = 100
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
+
+
+def iso_date_value(value: Any) -> Any:
+    """A CSV text cell holding an ISO date or date-time, as a date/datetime; anything else unchanged."""
+    if not isinstance(value, str) or len(value) < 10 or not value[0].isdigit():
+        return value
+    try:
+        if _ISO_DATE.match(value):
+            return dt.date.fromisoformat(value)
+        if _ISO_DATETIME.match(value):
+            return dt.datetime.fromisoformat(value)
+    except ValueError:  # 2024-02-30 and friends stay text
+        return value
+    return value
+
+
+def unique_file_name(base: str, suffix: str, taken: set[str], fallback: str = "blank") -> str:
+    """`base` made safe plus `suffix`, unique case-insensitively (Windows file names ignore case)."""
+    stem = safe_filename(base, fallback=fallback, max_length=NAME_ROOM)
+    candidate, counter = f"{stem}{suffix}", 2
+    while candidate.lower() in taken:
+        candidate = f"{stem} ({counter}){suffix}"
+        counter += 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+@register
+class Convert(Task):
+    name = "convert"
+    title = "Convert workbooks"
+    description = (
+        "Save each workbook as a values-only .xlsx (from xls, xlsb, ods, csv or xlsx), "
+        "or each of its sheets as a CSV file."
+    )
+    kind = "cpu"
+    version = 1
+    params = (
+        Param("to", "choice", "xlsx", "The format to convert to.", choices=("xlsx", "csv"), label="Convert to"),
+        Param(
+            "sheets",
+            "list",
+            [],
+            "Sheets to take, by name or 1-based position (comma-separated); empty means every sheet.",
+        ),
+        Param(
+            "delimiter",
+            "choice",
+            "comma",
+            "Field separator for CSV output.",
+            choices=tuple(DELIMITERS),
+        ),
+        Param(
+            "encoding",
+            "choice",
+            "utf-8-sig",
+            "Text encoding for CSV output; utf-8-sig (UTF-8 with BOM) lets Excel show accents correctly.",
+            choices=("utf-8-sig", "utf-8", "cp1252"),
+        ),
+    )
+
+    def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
+        with open_workbook(source) as book:
+            sheets: list[str] = []
+            for wanted in params["sheets"] or book.sheet_names:
+                name = book.resolve_sheet(wanted)  # a missing sheet fails this file with a plain sentence
+                if name not in sheets:
+                    sheets.append(name)
+            parse_dates = source.format == "csv"
+            if params["to"] == "xlsx":
+                rows, outputs = self._to_xlsx(book, sheets, parse_dates, ctx)
+            else:
+                rows, outputs = self._to_csv(book, sheets, params, ctx)
+        ctx.progress(1.0)
+        return {"sheets": len(sheets), "rows": rows, "outputs": outputs}
+
+    @staticmethod
+    def _rows(book: Any, sheet: str, position: int, count: int, parse_dates: bool, ctx: FileContext) -> Any:
+        """The sheet's rows, with progress reports and (for CSV inputs going to xlsx) ISO dates as dates."""
+        for number, row in enumerate(book.rows(sheet), start=1):
+            if number % PROGRESS_EVERY == 0:
+                ctx.progress(position / count, f"{sheet}: row {number:,}")
+            yield [iso_date_value(v) for v in row] if parse_dates else row
+
+    def _to_xlsx(self, book: Any, sheets: list[str], parse_dates: bool, ctx: FileContext) -> tuple[int, int]:
+        total = 0
+        with ctx.file_output(".xlsx") as tmp, XlsxTableWriter(tmp, constant_memory=True) as writer:
+            for position, sheet in enumerate(sheets):
+                ctx.progress(position / len(sheets), f"sheet {sheet}")
+                title = writer.add_sheet(sheet)
+                if title != sheet:
+                    ctx.warn(f"Sheet '{sheet}' is not a legal Excel sheet name and was saved as '{title}'.")
+                written = 0
+                too_wide = False
+                for row in self._rows(book, sheet, position, len(sheets), parse_dates, ctx):
+                    if len(row) > EXCEL_MAX_COLS and any(v is not None for v in row[EXCEL_MAX_COLS:]):
+                        too_wide = True
+                    writer.write_row(row)
+                    written += 1
+                if too_wide:
+                    ctx.warn(
+                        f"Sheet '{sheet}' has more than {EXCEL_MAX_COLS:,} columns; "
+                        "only the first ones fit in an Excel sheet."
+                    )
+                if written == 0:
+                    ctx.warn(f"Sheet '{sheet}' is empty; it was written as an empty sheet.")
+                total += written
+        for warning in writer.warnings:
+            ctx.warn(warning)
+        return total, 1
+
+    def _to_csv(self, book: Any, sheets: list[str], params: dict[str, Any], ctx: FileContext) -> tuple[int, int]:
+        delimiter = DELIMITERS[params["delimiter"]]
+        encoding = params["encoding"]
+        stem = ctx.source.stem
+        taken: set[str] = set()
+        total = 0
+        for position, sheet in enumerate(sheets):
+            ctx.progress(position / len(sheets), f"sheet {sheet}")
+            base = stem if len(sheets) == 1 else f"{stem} - {sheet}"
+            name = unique_file_name(base, ".csv", taken)
+            written = 0
+            lossy = False
+            with ctx.output(name, ctx.subfolder) as tmp, CsvTableWriter(tmp, delimiter, encoding) as writer:
+                for row in self._rows(book, sheet, position, len(sheets), False, ctx):
+                    if encoding == "cp1252" and not lossy:
+                        lossy = not _fits_cp1252(row)
+                    writer.write_row(row)
+                    written += 1
+            if lossy:
+                ctx.warn(
+                    f"Sheet '{sheet}' has characters that cp1252 cannot store; they were written as '?' "
+                    "(choose utf-8-sig to keep them)."
+                )
+            if written == 0:
+                ctx.warn(f"Sheet '{sheet}' is empty; it was written as an empty CSV file.")
+            total += written
+        return total, len(sheets)
+
+
+def _fits_cp1252(row: list[Any]) -> bool:
+    for value in row:
+        if isinstance(value, str):
+            try:
+                value.encode("cp1252")
+            except UnicodeEncodeError:
+                return False
+    return True

@@ -1,0 +1,291 @@
+"""Tests of the `combine` task: process() per file, then reduce(), with the combined table read back by
+openpyxl (or the csv module) and compared with rows the tests assemble themselves from their inputs."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import pickle
+
+import pytest
+
+import core.writing
+from core.params import InvalidParams
+from core.tasks import get_task
+from core.tasks.combine import PARTS_FOLDER, Combine, read_part
+from tests.core.task_helpers import (
+    as_datetime,
+    files_under,
+    read_xlsx,
+    run_task,
+    write_csv,
+    write_xls,
+    write_xlsx,
+)
+
+SOURCE = ["Source file", "Source sheet"]
+
+
+def table(header, records):
+    """Rows of a sheet: the header, then each record's values in header order."""
+    return [header] + [[record.get(h) for h in header] for record in records]
+
+
+A_RECORDS = [
+    {"Name": "Ann", "Amount": 10, "Date": dt.date(2024, 1, 1)},
+    {"Name": "=cmd", "Amount": 2.5, "Date": dt.datetime(2024, 1, 2, 9, 0)},
+]
+B_RECORDS = [{"amount": 5, "Name": "Bob", "Region": "East"}, {"amount": 7, "Name": "Cy", "Region": "West"}]
+C_LINES = ["Name,Date", "Dee,2024-03-01", "Eve,"]
+C_RECORDS = [{"Name": "Dee", "Date": dt.date(2024, 3, 1)}, {"Name": "Eve"}]
+
+
+@pytest.fixture
+def mixed(tmp_path, frozen_inputs):
+    """Three files whose columns differ: order, case, one extra (Region), one missing (Amount)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    a_rows = table(["Name", "Amount", "Date"], A_RECORDS)
+    a_rows.insert(2, [None, None, None])  # a blank row inside the data
+    a = write_xlsx(src / "a.xlsx", {"Data": a_rows})
+    b = write_xls(src / "b.xls", {"Data": table(["amount", "Name", "Region"], B_RECORDS)})
+    c = write_csv(src / "c.csv", C_LINES)
+    frozen_inputs.append(src)
+    return [a, b, c]
+
+
+def expected_by_name(union, files):
+    """The combined rows computed from the inputs: each record's value under its (case-insensitive) column."""
+    rows = []
+    for name, sheet, records in files:
+        for record in records:
+            lowered = {k.lower(): v for k, v in record.items()}
+            rows.append([name, sheet] + [lowered.get(col.lower()) for col in union])
+    return rows
+
+
+def normalised(rows):
+    """Rows as `read_xlsx` gives them: dates as datetimes, trailing empty cells dropped."""
+    result = []
+    for row in rows:
+        values = [as_datetime(v) for v in row]
+        while values and values[-1] is None:
+            values.pop()
+        result.append(values)
+    return result
+
+
+def test_union_by_name_with_sources_read_back_by_openpyxl(mixed, tmp_path):
+    out = tmp_path / "out"
+    outcomes, folder = run_task(Combine, mixed, None, out)
+    assert [o.status for o in outcomes] == ["ok", "ok", "ok"]
+
+    union = ["Name", "Amount", "Date", "Region"]
+    sheets = read_xlsx(out / "combined.xlsx")
+    assert list(sheets) == ["Combined"]
+    got = sheets["Combined"]
+    assert got[0] == SOURCE + union
+    expected = expected_by_name(
+        union, [("a.xlsx", "Data", A_RECORDS), ("b.xls", "Data", B_RECORDS), ("c.csv", "c", C_RECORDS)]
+    )
+    assert got[1:] == normalised([list(row) for row in expected])
+    assert len(got) - 1 == sum(len(r) for r in (A_RECORDS, B_RECORDS, C_RECORDS))
+
+    a, b, c = (o.result for o in outcomes)
+    assert a["rows"] == 2 and a["blank_rows_skipped"] == 1 and a["sheets"] == ["Data"]
+    assert b["rows"] == 2 and c["rows"] == 2
+    assert a["columns"] == ["Name", "Amount", "Date"]
+    assert a["missing_columns"] == ["Region"] and a["extra_columns"] == []
+    assert b["missing_columns"] == ["Date"] and b["extra_columns"] == ["Region"]
+    assert c["missing_columns"] == ["Amount", "Region"] and c["extra_columns"] == []
+    assert any("c.csv" in w and "'Amount'" in w and "'Region'" in w for w in folder.warnings)
+    assert any("b.xls" in w and "'Region'" in w for w in folder.warnings)
+    # The parts are gone; the only output is the combined table.
+    assert files_under(out) == [out / "combined.xlsx"]
+    assert folder.outputs == [str(out / "combined.xlsx")]
+    assert all("part" not in o.result for o in outcomes)
+
+
+def test_types_survive_and_text_stays_text(mixed, tmp_path):
+    out = tmp_path / "out"
+    run_task(Combine, mixed, {"add_source": "false"}, out)
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(out / "combined.xlsx")["Combined"]
+    assert [c.value for c in sheet[1]] == ["Name", "Amount", "Date", "Region"]
+    assert sheet["A3"].value == "=cmd" and sheet["A3"].data_type == "s"
+    assert sheet["B2"].data_type == "n" and sheet["B2"].value == 10
+    assert sheet["C2"].is_date and sheet["C2"].value == dt.datetime(2024, 1, 1)
+    assert sheet["C3"].is_date and sheet["C3"].value == dt.datetime(2024, 1, 2, 9, 0)
+    assert sheet["C6"].is_date and sheet["C6"].value == dt.datetime(2024, 3, 1)  # an ISO date from the CSV
+
+
+def test_csv_output_with_bom_and_neutralised_formulas(mixed, tmp_path):
+    out = tmp_path / "out"
+    outcomes, folder = run_task(Combine, mixed, {"output_format": "csv", "output_name": "all.csv"}, out)
+    assert files_under(out) == [out / "all.csv"]
+    raw = (out / "all.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert rows[0] == SOURCE + ["Name", "Amount", "Date", "Region"]
+    assert rows[1:] == [
+        ["a.xlsx", "Data", "Ann", "10", "2024-01-01", ""],
+        ["a.xlsx", "Data", "'=cmd", "2.5", "2024-01-02 09:00:00", ""],
+        ["b.xls", "Data", "Bob", "5", "", "East"],
+        ["b.xls", "Data", "Cy", "7", "", "West"],
+        ["c.csv", "c", "Dee", "", "2024-03-01", ""],
+        ["c.csv", "c", "Eve", "", "", ""],
+    ]
+
+
+def test_match_by_position(tmp_path):
+    p1 = write_xlsx(tmp_path / "p1.xlsx", {"S": [["A", "B", "C"], [1, 2, 3]]})
+    p2 = write_xlsx(tmp_path / "p2.xlsx", {"S": [["X", "Y"], [4, 5], [6, 7]]})
+    p3 = write_xlsx(tmp_path / "p3.xlsx", {"S": [["A", "B", "C", "D"], [8, 9, 10, 11]]})
+    out = tmp_path / "out"
+    outcomes, _ = run_task(Combine, [p1, p2, p3], {"match_columns": "position"}, out)
+    got = read_xlsx(out / "combined.xlsx")["Combined"]
+    assert got == [
+        SOURCE + ["A", "B", "C", "D"],
+        ["p1.xlsx", "S", 1, 2, 3],
+        ["p2.xlsx", "S", 4, 5],
+        ["p2.xlsx", "S", 6, 7],
+        ["p3.xlsx", "S", 8, 9, 10, 11],
+    ]
+    assert outcomes[1].result["missing_columns"] == ["C", "D"]
+    assert outcomes[2].result["extra_columns"] == ["D"]
+
+
+def test_every_sheet_header_row_and_subfolder_sources(tmp_path):
+    root = tmp_path / "in"
+    (root / "north").mkdir(parents=True)
+    (root / "south").mkdir()
+    title = [["Monthly report"], []]
+    north = write_xlsx(
+        root / "north" / "data.xlsx",
+        {
+            "Jan": title + [["Item", "Qty"], ["nut", 1], ["bolt", 2]],
+            "Feb": title + [["Qty", "Item"], [3, "nut"]],
+            "Notes": [],
+        },
+    )
+    south = write_xlsx(root / "south" / "data.xlsx", {"Jan": title + [["Item", "Qty"], ["gear", 4]]})
+    out = tmp_path / "out"
+    outcomes, _ = run_task(Combine, [north, south], {"sheet": "*", "header_row": "3"}, out, root=root)
+    got = read_xlsx(out / "combined.xlsx")["Combined"]
+    assert got == [
+        SOURCE + ["Item", "Qty"],
+        ["north/data.xlsx", "Jan", "nut", 1],
+        ["north/data.xlsx", "Jan", "bolt", 2],
+        ["north/data.xlsx", "Feb", "nut", 3],
+        ["south/data.xlsx", "Jan", "gear", 4],
+    ]
+    assert outcomes[0].result["sheets"] == ["Jan", "Feb", "Notes"]
+    assert any("'Notes'" in w for w in outcomes[0].warnings)
+
+
+def test_only_ok_files_are_combined(tmp_path):
+    good = write_xlsx(tmp_path / "good.xlsx", {"Data": [["k"], ["v"]]})
+    other = write_xlsx(tmp_path / "other.xlsx", {"Elsewhere": [["k"], ["w"]]})
+    out = tmp_path / "out"
+    outcomes, _ = run_task(Combine, [good, other], {"sheet": "Data"}, out)
+    assert [o.status for o in outcomes] == ["ok", "failed"]
+    assert "Data" in outcomes[1].error.message
+    assert read_xlsx(out / "combined.xlsx")["Combined"] == [SOURCE + ["k"], ["good.xlsx", "Data", "v"]]
+
+
+def test_no_file_combined_writes_nothing_and_says_so(tmp_path):
+    other = write_xlsx(tmp_path / "other.xlsx", {"Elsewhere": [["k"]]})
+    out = tmp_path / "out"
+    outcomes, folder = run_task(Combine, [other], {"sheet": "Data"}, out)
+    assert outcomes[0].status == "failed"
+    assert not out.exists() or files_under(out) == []
+    assert any("No file could be combined" in w for w in folder.warnings)
+
+
+def test_rows_continue_on_a_new_sheet_past_the_row_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(core.writing, "EXCEL_MAX_ROWS", 4)  # header + 3 rows per sheet
+    one = write_xlsx(tmp_path / "one.xlsx", {"S": [["n"], [1], [2], [3], [4]]})
+    two = write_xlsx(tmp_path / "two.xlsx", {"S": [["n"], [5], [6]]})
+    out = tmp_path / "out"
+    _, folder = run_task(Combine, [one, two], {"add_source": False}, out)
+    sheets = read_xlsx(out / "combined.xlsx")
+    assert list(sheets) == ["Combined", "Combined (cont.)"]
+    assert [v for rows in sheets.values() for row in rows[1:] for v in row] == [1, 2, 3, 4, 5, 6]
+    assert all(rows[0] == ["n"] for rows in sheets.values())
+    assert any("limit" in w for w in folder.warnings)
+
+
+def test_part_files_round_trip_every_type(tmp_path):
+    rows = [
+        ["date", "stamp", "time", "span", "flag", "int", "float", "text", "gap", "end"],
+        [
+            dt.date(2024, 1, 2),
+            dt.datetime(2024, 1, 2, 3, 4, 5),
+            dt.time(10, 30),
+            dt.timedelta(hours=30),
+            True,
+            3,
+            1.5,
+            "=x",
+            None,
+            False,
+        ],
+    ]
+    book = write_xlsx(tmp_path / "types.xlsx", {"T": rows})
+    from core.preflight import sniff
+    from core.tasks.base import FileContext
+
+    source = sniff(book)
+    result = Combine().process(source, Combine.validate(None), FileContext(source, tmp_path / "out"))
+    chunks = list(read_part(result["part"]))
+    assert chunks == [(0, [rows[1]])]
+    assert [type(v) for v in chunks[0][1][0]] == [type(v) for v in rows[1]]
+    assert result["columns"] == rows[0]
+
+
+def test_a_tampered_part_cannot_run_code(tmp_path):
+    part = tmp_path / "evil.part"
+    part.write_bytes(pickle.dumps((0, [[os.getcwd]])))
+    with pytest.raises(pickle.UnpicklingError):
+        list(read_part(part))
+
+
+def test_parts_of_failed_and_ok_files_are_removed(mixed, tmp_path):
+    out = tmp_path / "out"
+    stray = out / PARTS_FOLDER / "deadbeef.part"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"")  # left by a file that failed after writing its part
+    run_task(Combine, mixed, None, out)
+    assert not (out / PARTS_FOLDER).exists()
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ({"header_row": "0"}, "header_row"),
+        ({"header_row": "two"}, "header_row"),
+        ({"match_columns": "fuzzy"}, "match_columns"),
+        ({"add_source": "maybe"}, "add_source"),
+        ({"output_format": "pdf"}, "output_format"),
+        ({"sheet": "  "}, "sheet"),
+    ],
+)
+def test_invalid_params_are_refused_naming_the_parameter(raw, name):
+    with pytest.raises(InvalidParams) as caught:
+        Combine.validate(raw)
+    assert f"'{name}'" in str(caught.value)
+    assert caught.value.param == name
+
+
+def test_registered_and_described_for_the_form():
+    assert get_task("combine") is Combine
+    params = {p["name"]: p for p in json.loads(json.dumps(Combine.describe()))["params"]}
+    assert params["sheet"]["default"] == "1"
+    assert params["header_row"]["minimum"] == 1
+    assert params["match_columns"]["choices"] == ["name", "position"]
+    assert params["add_source"]["default"] is True
+    assert params["output_name"]["default"] == "combined"
