@@ -11,7 +11,16 @@ from core.tasks.base import FileContext, OutputFolder, Task
 from core.tasks.registry import TASKS, UnknownTask, get_task, load_plugins, register
 
 # Built-in task modules, in the order the GUI and `xlbatch tasks` list them.
-BUILTIN_MODULES: tuple[str, ...] = ("summarize",)
+BUILTIN_MODULES: tuple[str, ...] = (
+    "summarize",
+    "convert",
+    "combine",
+    "split",
+    "clean",
+    "extract",
+    "find_replace",
+    "validate",
+)
 
 for _module in BUILTIN_MODULES:
     importlib.import_module(f"core.tasks.{_module}")
