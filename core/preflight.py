@@ -86,7 +86,10 @@ def _sniff_zip(path: Path, ext: str) -> str:
             infos = archive.infolist()
             names = {info.filename for info in infos}
             mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            _refuse_xml_entities(archive, [i for i in infos if i.filename.endswith((".xml", ".rels"))])
+    except TaskFailure:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
         if isinstance(exc, PermissionError):
             raise
         raise TaskFailure(
@@ -128,6 +131,21 @@ def _sniff_zip(path: Path, ext: str) -> str:
         "This is a zip archive, not an Excel workbook; unzip it and add the workbooks inside.",
         f"members: {sorted(names)[:10]}",
     )
+
+
+def _refuse_xml_entities(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
+    """Refuse XML with a DOCTYPE: Excel and LibreOffice never write one, and entity declarations are how
+    "billion laughs", quadratic blow-up and external-entity attacks work. Only each member's start is read."""
+    for info in members:
+        with archive.open(info) as member:
+            head = member.read(2048)
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise TaskFailure(
+                errors.CORRUPT,
+                "The workbook contains XML that Excel never writes (entity declarations, a known way to attack "
+                "programs); it was not opened.",
+                f"{info.filename} declares a DOCTYPE",
+            )
 
 
 def _sniff_ole2(path: Path) -> str:

@@ -27,6 +27,15 @@ CSV_ENCODINGS = ("utf-8-sig", "cp1252")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _MAX_EXACT_INT = 2**53
+_EXTENSION_FORMATS = {
+    ".xlsx": "xlsx",
+    ".xltx": "xlsx",
+    ".xlsm": "xlsm",
+    ".xltm": "xlsm",
+    ".xlsb": "xlsb",
+    ".xls": "xls",
+    ".ods": "ods",
+}
 
 
 def normalise(value: Any) -> CellValue:
@@ -82,7 +91,14 @@ class WorkbookReader:
         else:
             import python_calamine
 
-            self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            if _EXTENSION_FORMATS.get(self.path.suffix.lower()) == self.format:
+                self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            else:
+                # The name says one format, the content another (an .xls renamed .xlsx): calamine picks the
+                # reader from the extension for paths, but from the content for file objects.
+                with open(self.path, "rb") as handle:
+                    data = io.BytesIO(handle.read())
+                self._book = python_calamine.CalamineWorkbook.from_filelike(data)
 
     # -- csv -------------------------------------------------------------------------------------
     def _load_csv(self) -> None:
@@ -160,6 +176,16 @@ class WorkbookReader:
         pad = [None] * start[1]
         for raw in calamine_sheet.iter_rows():
             yield pad + [normalise(v) for v in raw]
+
+    def merged_ranges(self, sheet: str | int = 1) -> int:
+        """How many merged cell ranges a sheet has (0 where the format does not say)."""
+        if self.format == "csv":
+            return 0
+        try:
+            ranges = self._book.get_sheet_by_name(self.resolve_sheet(sheet)).merged_cell_ranges
+        except Exception:  # noqa: BLE001 - only a hint for a warning
+            return 0
+        return len(ranges or [])
 
     def close(self) -> None:
         if self._book is not None:

@@ -24,6 +24,7 @@ from typing import Any
 from core.errors import Cancelled, FileError, classify
 from core.outcome import CANCELLED, FAILED, OK, FileOutcome
 from core.preflight import sniff
+from core.workbook_checks import formula_warning, formulas_without_values
 
 Message = tuple[Any, ...]
 Send = Callable[[Message], None]
@@ -72,6 +73,10 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
             deadline=deadline,
             should_stop=should_stop,
         )
+        if source.format in ("xlsx", "xlsm") and getattr(item.task, "reads_values", True):
+            missing = formulas_without_values(source.path)
+            if missing:
+                ctx.warn(formula_warning(missing))
         result = item.task().process(source, item.params, ctx)
         outcome = FileOutcome(
             work.index,

@@ -119,6 +119,9 @@ class Task:
     kind: ClassVar[str] = "cpu"  # "cpu" or "io"
     version: ClassVar[int] = 1
     params: ClassVar[tuple[Param, ...]] = ()
+    # Tasks that work on cell values (not on the file as Excel keeps it) are warned about formulas
+    # saved without results, which every fast reader reads as empty.
+    reads_values: ClassVar[bool] = True
 
     @classmethod
     def validate(cls, raw: dict[str, Any] | None) -> dict[str, Any]:

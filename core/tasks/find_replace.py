@@ -135,6 +135,7 @@ class FindReplace(Task):
         "column widths, merged cells, data validation and macros; writes modified copies."
     )
     kind = "cpu"
+    reads_values = False  # edits the workbook itself; formulas are kept as formulas
     version = 1
     params = (
         Param("find", "str", None, "The text to look for (a regular expression when 'regex' is on).", required=True),

@@ -171,6 +171,12 @@ class Summarize(Task):
             for position, sheet in enumerate(names):
                 ctx.progress(position / max(len(names), 1), f"sheet {sheet}")
                 record, column_records = summarize_rows(book.rows(sheet), sheet, None, ctx)
+                merged = book.merged_ranges(sheet)
+                if merged:
+                    ctx.warn(
+                        f"Sheet '{sheet}' has {merged} merged cell range(s); only the top-left cell of each "
+                        "holds a value."
+                    )
                 sheets.append(record)
                 columns.extend(column_records)
         if not any(s["non_empty_cells"] for s in sheets):
