@@ -1,0 +1,87 @@
+"""Outputs are atomic, mirror the input folders, never overwrite an input, and vanish if a file fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from core.atomic import TEMP_MARKER, atomic_path, remove_stale_temp_files
+from core.errors import TaskFailure
+from core.params import InvalidParams
+from core.preflight import sniff
+from core.runner import run_batch
+from core.tasks.base import FileContext
+from tests.helpers import numbers_book
+
+
+def test_atomic_path_replaces_only_on_success(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed half-way")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+    with atomic_path(target) as tmp:
+        assert TEMP_MARKER in tmp.name and tmp.suffix == ".txt"
+        tmp.write_text("new")
+    assert target.read_text() == "new"
+
+
+def test_stale_temp_files_are_removed(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    stale = tmp_path / "sub" / f"~report{TEMP_MARKER}123-abcd.xlsx"
+    stale.write_text("partial")
+    keep = tmp_path / "sub" / "report.xlsx"
+    keep.write_text("complete")
+    assert remove_stale_temp_files(tmp_path) == [stale]
+    assert keep.exists() and not stale.exists()
+
+
+def test_an_output_that_would_overwrite_an_input_is_refused(tmp_path: Path) -> None:
+    source_path = numbers_book(tmp_path / "book.xlsx")
+    source = sniff(source_path, "book.xlsx")
+    ctx = FileContext(source, tmp_path, frozenset({str(source_path)}))
+    with pytest.raises(TaskFailure) as caught, ctx.file_output(".xlsx"):
+        pass
+    assert "overwrite an input" in caught.value.error.message
+    assert source_path.read_bytes()[:2] == b"PK"
+
+
+def test_the_input_folder_cannot_be_the_output_folder(tmp_path: Path) -> None:
+    numbers_book(tmp_path / "in" / "a.xlsx")
+    with pytest.raises(InvalidParams):
+        run_batch(task="summarize", paths=[str(tmp_path / "in")], out_dir=str(tmp_path / "in"))
+
+
+def test_outputs_mirror_the_input_folders(tmp_path: Path) -> None:
+    import tests.faulty_tasks  # noqa: F401
+
+    numbers_book(tmp_path / "in" / "north" / "q1.xlsx")
+    numbers_book(tmp_path / "in" / "south" / "q1.xlsx")
+    run_batch(task="faulty", paths=[str(tmp_path / "in")], out_dir=str(tmp_path / "out"), backend="threads")
+    assert (tmp_path / "out" / "north" / "q1.txt").exists() and (tmp_path / "out" / "south" / "q1.txt").exists()
+
+
+def test_a_file_that_fails_half_way_leaves_no_outputs(tmp_path: Path) -> None:
+    from core.tasks.base import Task
+    from core.worker import WorkFile, WorkItem, process_file
+
+    class TwoOutputs(Task):
+        name = "two-outputs"
+
+        def process(self, source, params, ctx):
+            with ctx.file_output(".first.txt") as tmp:
+                tmp.write_text("complete")
+            with ctx.file_output(".second.txt") as tmp:
+                tmp.write_text("half")
+                raise OSError("disk full")
+
+    path = numbers_book(tmp_path / "in" / "a.xlsx")
+    item = WorkItem(TwoOutputs, {}, (WorkFile(0, str(path), "a.xlsx"),), str(tmp_path / "out"), frozenset())
+    outcome = process_file(item.files[0], item, lambda message: None, None)
+    assert outcome.status == "failed"
+    assert list((tmp_path / "out").iterdir()) == []
+    assert os.listdir(tmp_path / "in") == ["a.xlsx"]
