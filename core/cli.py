@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip files matching (repeatable)")
     run.add_argument("--report", metavar="FILE", help=f"where to write the report (default OUT/{REPORT_NAME})")
     run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted batch: keep the files it finished (same task, settings and output folder)",
+    )
+    run.add_argument(
         "--progress",
         default="bar",
         choices=("bar", "jsonl", "none"),
@@ -263,6 +268,7 @@ def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = N
             include=list(args.include),
             exclude=list(args.exclude),
             report_path=args.report,
+            resume=args.resume,
         )
         return run_command(spec, args.progress)
     parser.print_help()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import dataclasses
 import os
 import queue
 import threading
@@ -42,7 +43,8 @@ from core.errors import FileError
 from core.events import BatchFinished, BatchStarted, Event, FileFinished, FileProgress, FileQueued, FileStarted, Notice
 from core.executors import BACKENDS, Backend, Choice, available_backends, choose, make_backend
 from core.executors.processes import TERMINATED_BY_POOL
-from core.outcome import CANCELLED, FAILED, SKIPPED, FileOutcome
+from core.journal import Entry, Journal, params_key
+from core.outcome import CANCELLED, FAILED, OK, SKIPPED, FileOutcome
 from core.params import InvalidParams
 from core.report import Report
 from core.tasks import OutputFolder, Task, get_task, load_plugins
@@ -55,6 +57,8 @@ TICK_SECONDS = 0.05
 # A process worker past its limit is killed this long after the cooperative deadline, which a task
 # that reports progress honours by itself without costing a pool.
 KILL_GRACE_SECONDS = 0.5
+# On "stop now", how long files running on threads get to reach their next progress call and stop.
+STOP_GRACE_SECONDS = 3.0
 # Kinds of failure worth trying again when the user asked for retries.
 RETRYABLE = {errors.CRASHED, errors.TIMEOUT}
 # Below this much free memory, no new file is started until some is freed.
@@ -92,6 +96,7 @@ class BatchSpec:
     exclude: list[str] = field(default_factory=list)
     report_path: str | None = None  # default: OUT_DIR/report.json; "" = do not write
     memory_floor_mb: float = DEFAULT_MEMORY_FLOOR_MB
+    resume: bool = False  # keep files finished by an interrupted run of the same batch
 
 
 @dataclass
@@ -174,6 +179,8 @@ class _Supervisor:
         self.timed_out: set[int] = set()  # killed by us for running past the limit
         self.backend: Backend | None = None
         self._memory_wait_since: float | None = None
+        self.journal: Journal | None = None
+        self._params_key = params_key(plan.params)
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def notice(self, message: str, level: str = "info") -> None:
@@ -184,6 +191,12 @@ class _Supervisor:
         if outcome.index in self.results:
             return  # already settled (a late result of an abandoned thread, or a duplicate message)
         self.results[outcome.index] = outcome
+        if self.journal is not None and outcome.status == OK:
+            try:
+                self.journal.record(outcome, self.plan.task.name, self.plan.task.version, self._params_key)
+            except OSError as exc:  # the batch goes on; only a later resume would redo this file
+                self.notice(f"Could not record progress for resuming: {exc}", "warning")
+                self.journal = None
         self.emit(FileFinished(outcome.index, outcome.path, outcome))
 
     def fail(self, work: WorkFile, error: FileError, seconds: float = 0.0) -> None:
@@ -489,10 +502,15 @@ class _Supervisor:
         self, inflight: dict[concurrent.futures.Future[Any], WorkItem], pending: collections.deque[WorkItem]
     ) -> None:
         assert self.backend is not None
-        self.backend.stop_event.set()
-        if self.backend.can_kill:
-            self.backend.kill(None)
+        self.backend.stop_event.set()  # thread backends: running files stop at their next progress call
+        self.backend.kill(None)  # process backends that can safely kill here; the rest do it in shutdown
         self.start_no_more(pending)
+        if not self.backend.can_kill and inflight:
+            # A thread cannot be killed: give running files a moment to reach their next progress call and
+            # stop (discarding their outputs) or finish, so what is reported matches what is on disk.
+            concurrent.futures.wait(list(inflight), STOP_GRACE_SECONDS)
+            for future in [f for f in inflight if f.done()]:
+                self.collect(future, inflight.pop(future))
         self.handle_messages_safely()
         for item in inflight.values():
             for work in item.files:
@@ -545,6 +563,17 @@ class _Supervisor:
     timed_out_recently: bool = False
 
 
+def _still_done(entry: Entry, plan: Plan, key: str) -> bool:
+    """A journal entry still stands if the file, the task and its parameters are unchanged and its outputs exist."""
+    if entry.outcome.status != OK or not entry.matches(plan.task.name, plan.task.version, key):
+        return False
+    try:
+        stat = os.stat(entry.path)
+    except OSError:
+        return False
+    return stat.st_size == entry.size and stat.st_mtime_ns == entry.mtime_ns and entry.outputs_intact()
+
+
 def _timeout_message(limit: float | None) -> str:
     return f"The file took longer than the time limit ({limit:g} s) and was stopped."
 
@@ -578,9 +607,21 @@ def run_plan(plan: Plan, on_event: Callable[[Event], None] | None = None, cancel
     supervisor.suspects, supervisor.requeue = [], []
     if stale:
         supervisor.notice(f"Removed {len(stale)} unfinished temporary file(s) left by an earlier run.")
+    journal = Journal(out_dir)
+    previous = journal.entries() if spec.resume else {}
+    journal.start(keep=spec.resume)
+    supervisor.journal = journal
+    resumed = 0
     work: list[WorkFile] = []
     for index, found in enumerate(files):
         emit(FileQueued(index, str(found.path)))
+        earlier = previous.get(str(found.path))
+        if earlier is not None and _still_done(earlier, plan, supervisor._params_key):
+            resumed += 1
+            supervisor.finish(
+                dataclasses.replace(earlier.outcome, index=index, reason="done in an earlier run (resumed)")
+            )
+            continue
         if found.missing:
             supervisor.finish(
                 FileOutcome(
@@ -598,8 +639,13 @@ def run_plan(plan: Plan, on_event: Callable[[Event], None] | None = None, cancel
             supervisor.finish(FileOutcome(index, str(found.path), SKIPPED, reason=found.skip_reason))
         else:
             work.append(WorkFile(index, str(found.path), found.rel))
-    if work and not cancel.requested:
-        supervisor.run(work)
+    if resumed:
+        supervisor.notice(f"Resuming: {resumed} file(s) finished by the interrupted run were kept.")
+    try:
+        if work and not cancel.requested:
+            supervisor.run(work)
+    finally:
+        journal.close()
     for item in work:  # every file accounted for, whatever happened
         if item.index not in supervisor.results:
             if cancel.requested:

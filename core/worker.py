@@ -144,11 +144,31 @@ _channel: Any = None
 
 
 def init_process_worker(channel: Any) -> None:
-    """Pool initializer: remember the channel; leave Ctrl+C to the parent, which decides what stops."""
+    """Pool initializer: remember the channel; leave Ctrl+C to the parent, which decides what stops; and
+    end this worker if the parent dies."""
     global _channel
     _channel = channel
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
+
+
+def _exit_with_parent() -> None:
+    """A killed parent (kill -9, a crash, Task Manager) must not leave orphaned workers behind: pool
+    workers hold their own end of the task pipe, so they would otherwise wait for work forever."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None or getattr(_exit_with_parent, "started", False):
+        return
+    _exit_with_parent.started = True  # type: ignore[attr-defined]
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="xlbatch-parent-watch", daemon=True).start()
 
 
 def _send_to_channel(message: Message) -> None:

@@ -6,6 +6,8 @@
   "hang"   -> it sleeps without ever reporting progress (only killing the worker stops it);
   "slow"   -> it works for a while, reporting progress (cooperative cancel and time limits apply);
   "boom"   -> it raises an unexpected Python error;
+  "hog"    -> it allocates memory until the allocation fails (the worker's address space is capped first,
+              so the machine is never at risk);
 anything else is counted like `summarize` does, in short. Defined in an importable module so workers
 started with `spawn` can import the class.
 """
@@ -40,6 +42,8 @@ class Faulty(Task):
             os.kill(os.getpid(), signal.SIGKILL)
         if "hang" in name:
             time.sleep(3600)
+        if "hog" in name:
+            _hog_memory()
         if "boom" in name:
             raise ValueError("unexpected value in cell B2")
         if "slow" in name:
@@ -52,6 +56,17 @@ class Faulty(Task):
         with ctx.file_output(".txt") as tmp:
             tmp.write_text(str(cells), encoding="utf-8")
         return {"cells": cells, "pid": os.getpid()}
+
+
+def _hog_memory() -> None:
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    cap = used + 300 * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap + 2**30, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    hoard = []
+    while True:  # until MemoryError
+        hoard.append(bytearray(50 * 2**20))
 
 
 @register

@@ -33,6 +33,10 @@ from core.worker import Message, WorkItem, init_process_worker, run_item_in_proc
 TERMINATED_BY_POOL = {-signal.SIGTERM} if sys.platform != "win32" else {0x10000, 1}
 
 
+# How long tearing down a pool may take before its remaining workers are killed and it is abandoned.
+TERMINATE_WAIT_SECONDS = 5.0
+
+
 def spawn_context() -> multiprocessing.context.SpawnContext:
     return multiprocessing.get_context("spawn")
 
@@ -145,8 +149,9 @@ class ProcessesBackend(_ProcessBackendBase):
         self._pool = None
         if kill:
             self.kill()
-        pool.shutdown(wait=True, cancel_futures=True)
-        self._join_all()
+        if not _bounded(lambda: pool.shutdown(wait=True, cancel_futures=True), TERMINATE_WAIT_SECONDS):
+            self.kill()  # a worker is stuck: it goes, and the executor is abandoned
+        self._join_all(timeout=1.0)
         if self.channel is not None:
             self.channel.close()
 
@@ -201,19 +206,37 @@ class MultiprocessingBackend(_ProcessBackendBase):
                 future.set_exception(PoolBroken(why))
         self._futures.clear()
 
+    def kill(self, pids: set[int] | None = None) -> None:
+        if pids is None:
+            # Stopping everything is shutdown(kill=True)'s job: SIGKILL on an idle worker could leave the
+            # task queue's lock held forever (it waits for work holding it), and Pool.terminate() with it.
+            return
+        super().kill(pids)
+
     def shutdown(self, kill: bool = False) -> None:
         pool = self._pool
         if pool is None:
             return
         self._pool = None
+        self._track()
         if kill:
-            self._track()
-            pool.terminate()
-            self.kill()
+            # terminate() can still hang if a worker died holding a queue lock (a kill from outside):
+            # give it a few seconds on a helper thread, then kill what is left and abandon the pool.
+            _bounded(pool.terminate, TERMINATE_WAIT_SECONDS)
+            super().kill(None)
+            _bounded(pool.join, TERMINATE_WAIT_SECONDS)
         else:
             pool.close()
-        pool.join()
+            pool.join()
         self._join_all()
         self._fail_unfinished("the pool was shut down")
         if self.channel is not None:
             self.channel.close()
+
+
+def _bounded(action: Any, seconds: float) -> bool:
+    """Run `action` on a daemon thread; True if it finished within `seconds`."""
+    thread = threading.Thread(target=action, name="xlbatch-pool-teardown", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return not thread.is_alive()
