@@ -19,17 +19,27 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_every_core_module_imports_without_qt() -> None:
     modules = [m.name for m in pkgutil.walk_packages(core.__path__, "core.") if not m.name.endswith("__main__")]
-    code = ("import sys, importlib; sys.modules['PySide6'] = None; sys.modules['gui'] = None\n"
-            f"for name in {modules!r}: importlib.import_module(name)\n"
-            "assert not any(m.startswith(('PySide6.', 'shiboken')) for m in sys.modules)")
+    code = (
+        "import sys, importlib; sys.modules['PySide6'] = None; sys.modules['gui'] = None\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "assert not any(m.startswith(('PySide6.', 'shiboken')) for m in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert len(modules) > 20
 
 
 def test_builtin_tasks_are_registered_with_complete_metadata() -> None:
-    assert list(TASKS)[:8] == ["summarize", "convert", "combine", "split", "clean", "extract", "find_replace",
-                               "validate"]
+    assert list(TASKS)[:8] == [
+        "summarize",
+        "convert",
+        "combine",
+        "split",
+        "clean",
+        "extract",
+        "find_replace",
+        "validate",
+    ]
     for cls in TASKS.values():
         described = cls.describe()
         assert described["title"] and described["description"] and described["kind"] in ("cpu", "io")

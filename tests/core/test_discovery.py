@@ -14,13 +14,25 @@ def touch(path: Path, data: bytes = b"x") -> Path:
 
 
 def test_folders_are_searched_recursively_for_workbook_patterns_case_insensitively(tmp_path: Path) -> None:
-    for name in ["a.xlsx", "B.XLSX", "c.xlsm", "d.xls", "e.xlsb", "f.ods", "g.csv", "h.xltx", "i.xltm",
-                 "sub/deeper/j.Xlsx", "notes.txt", "image.png", "k.xlsx.bak"]:
+    for name in [
+        "a.xlsx",
+        "B.XLSX",
+        "c.xlsm",
+        "d.xls",
+        "e.xlsb",
+        "f.ods",
+        "g.csv",
+        "h.xltx",
+        "i.xltm",
+        "sub/deeper/j.Xlsx",
+        "notes.txt",
+        "image.png",
+        "k.xlsx.bak",
+    ]:
         touch(tmp_path / "in" / name)
     found = discover([tmp_path / "in"])
     names = [f.path.name for f in found.files]
-    assert names == ["a.xlsx", "B.XLSX", "c.xlsm", "d.xls", "e.xlsb", "f.ods", "g.csv", "h.xltx", "i.xltm",
-                     "j.Xlsx"]
+    assert names == ["a.xlsx", "B.XLSX", "c.xlsm", "d.xls", "e.xlsb", "f.ods", "g.csv", "h.xltx", "i.xltm", "j.Xlsx"]
     assert found.files[-1].rel == "sub/deeper/j.Xlsx"
 
 
@@ -53,7 +65,10 @@ def test_include_and_exclude_globs(tmp_path: Path) -> None:
     for name in ["sales-jan.xlsx", "sales-feb.xlsx", "costs.xlsx", "data.txt", "archive/sales-old.xlsx"]:
         touch(tmp_path / "in" / name)
     assert [f.path.name for f in discover([tmp_path / "in"], include=["sales-*"]).files] == [
-        "sales-old.xlsx", "sales-feb.xlsx", "sales-jan.xlsx"]
+        "sales-old.xlsx",
+        "sales-feb.xlsx",
+        "sales-jan.xlsx",
+    ]
     assert [f.path.name for f in discover([tmp_path / "in"], include=["*.TXT"]).files] == ["data.txt"]
     names = [f.path.name for f in discover([tmp_path / "in"], exclude=["archive/*", "costs*"]).files]
     assert names == ["sales-feb.xlsx", "sales-jan.xlsx"]

@@ -27,8 +27,16 @@ def truth_from_openpyxl(path: Path) -> list[dict]:
                 if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
                     numeric += 1
                     total += cell.value
-        sheets.append({"name": ws.title, "rows": last_row, "columns": last_col, "non_empty_cells": non_empty,
-                       "numeric_cells": numeric, "numeric_sum": pytest.approx(total)})
+        sheets.append(
+            {
+                "name": ws.title,
+                "rows": last_row,
+                "columns": last_col,
+                "non_empty_cells": non_empty,
+                "numeric_cells": numeric,
+                "numeric_sum": pytest.approx(total),
+            }
+        )
     book.close()
     return sheets
 
@@ -36,10 +44,15 @@ def truth_from_openpyxl(path: Path) -> list[dict]:
 def test_summarize_matches_openpyxl_on_realistic_and_odd_workbooks(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     paths = [corpus.make_ledger(folder / f"l{i}.xlsx", rows=40 + i, seed=i) for i in range(3)]
-    paths += [corpus.make_merged_cells(folder), corpus.make_odd_sheet_names(folder),
-              corpus.make_dates_as_numbers(folder), corpus.make_empty_sheets_workbook(folder)]
-    report = run_batch(task="summarize", paths=[str(folder)], out_dir=str(tmp_path / "out"), backend="processes",
-                       workers=2)
+    paths += [
+        corpus.make_merged_cells(folder),
+        corpus.make_odd_sheet_names(folder),
+        corpus.make_dates_as_numbers(folder),
+        corpus.make_empty_sheets_workbook(folder),
+    ]
+    report = run_batch(
+        task="summarize", paths=[str(folder)], out_dir=str(tmp_path / "out"), backend="processes", workers=2
+    )
     by_path = {f.path: f for f in report.files}
     for path in paths:
         assert by_path[str(path.resolve())].result["sheets"] == truth_from_openpyxl(path), path.name

@@ -20,8 +20,14 @@ LAUNCH = "import sys, tests.faulty_tasks; from gui.entry import main; sys.exit(m
 
 
 def xlbatch(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", LAUNCH, *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-c", LAUNCH, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture
@@ -38,8 +44,20 @@ def test_run_writes_the_report_with_the_contracted_schema(tmp_path: Path, inputs
     result = xlbatch("run", "summarize", str(inputs), "--out", str(out), "--progress", "none")
     assert result.returncode == 0, result.stderr
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    for key in ("schema", "task", "params", "backend", "backend_reason", "workers", "started", "finished",
-                "seconds", "counts", "outputs", "files"):
+    for key in (
+        "schema",
+        "task",
+        "params",
+        "backend",
+        "backend_reason",
+        "workers",
+        "started",
+        "finished",
+        "seconds",
+        "counts",
+        "outputs",
+        "files",
+    ):
         assert key in report
     assert report["schema"] == 1 and report["task"] == "summarize"
     assert report["counts"] == {"total": 3, "ok": 3, "failed": 0, "skipped": 0, "cancelled": 0}
@@ -57,8 +75,9 @@ def test_a_failed_file_gives_exit_1_and_an_error_row(tmp_path: Path, inputs: Pat
     bad = tmp_path / "more"
     bad.mkdir()
     corpus.make_encrypted_xlsx(bad)
-    result = xlbatch("run", "summarize", str(inputs), str(bad), "--out", str(tmp_path / "out"),
-                     "--report", str(tmp_path / "r.json"))
+    result = xlbatch(
+        "run", "summarize", str(inputs), str(bad), "--out", str(tmp_path / "out"), "--report", str(tmp_path / "r.json")
+    )
     assert result.returncode == 1
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     failed = [f for f in report["files"] if f["status"] == "failed"]
@@ -85,8 +104,19 @@ def test_bad_usage_exits_2_and_runs_nothing(tmp_path: Path, args: list[str], phr
 
 
 def test_jsonl_progress_is_one_event_per_line(tmp_path: Path, inputs: Path) -> None:
-    result = xlbatch("run", "summarize", str(inputs), "--out", str(tmp_path / "out"), "--progress", "jsonl",
-                     "--backend", "processes", "--workers", "2")
+    result = xlbatch(
+        "run",
+        "summarize",
+        str(inputs),
+        "--out",
+        str(tmp_path / "out"),
+        "--progress",
+        "jsonl",
+        "--backend",
+        "processes",
+        "--workers",
+        "2",
+    )
     assert result.returncode == 0
     events = [json.loads(line) for line in result.stdout.splitlines()]
     names = [e["event"] for e in events]
@@ -122,9 +152,29 @@ def test_ctrl_c_cancels_with_exit_130(tmp_path: Path, presses: int) -> None:
     out = tmp_path / "out"
     seconds = "1.5" if presses == 1 else "60"
     child = subprocess.Popen(
-        [sys.executable, "-c", LAUNCH, "run", "sleepy", str(folder), "--out", str(out), "--workers", "2",
-         "--backend", "processes", "--param", f"seconds={seconds}", "--progress", "jsonl"],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+        [
+            sys.executable,
+            "-c",
+            LAUNCH,
+            "run",
+            "sleepy",
+            str(folder),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--backend",
+            "processes",
+            "--param",
+            f"seconds={seconds}",
+            "--progress",
+            "jsonl",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
     )
     assert child.stdout is not None
     for line in child.stdout:  # wait until files are really running
@@ -146,6 +196,21 @@ def test_ctrl_c_cancels_with_exit_130(tmp_path: Path, presses: int) -> None:
 
 def test_python_m_core_runs_the_cli(tmp_path: Path, inputs: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    result = subprocess.run([sys.executable, "-m", "core", "run", "summarize", str(inputs), "--out",
-                             str(tmp_path / "out"), "--progress", "none"], capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "run",
+            "summarize",
+            str(inputs),
+            "--out",
+            str(tmp_path / "out"),
+            "--progress",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
