@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import os
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -42,6 +43,7 @@ from core.discovery import Discovery, discover
 from core.errors import FileError
 from core.events import BatchFinished, BatchStarted, Event, FileFinished, FileProgress, FileQueued, FileStarted, Notice
 from core.executors import BACKENDS, Backend, Choice, available_backends, choose, make_backend
+from core.executors.pools import PoolCache
 from core.executors.processes import TERMINATED_BY_POOL
 from core.journal import Entry, Journal, params_key
 from core.outcome import CANCELLED, FAILED, OK, SKIPPED, FileOutcome
@@ -181,6 +183,9 @@ class _Supervisor:
         self._memory_wait_since: float | None = None
         self.journal: Journal | None = None
         self._params_key = params_key(plan.params)
+        self.batch_id = secrets.token_hex(8)
+        self.pools: PoolCache | None = None
+        self.healthy = True  # False when the pool should not be reused (stopped, or a thread abandoned)
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def notice(self, message: str, level: str = "info") -> None:
@@ -215,20 +220,20 @@ class _Supervisor:
     def handle_messages(self) -> None:
         assert self.backend is not None
         for message in self.backend.drain():
-            kind, index = message[0], message[1]
-            if index in self.results:
+            kind, batch, index = message[0], message[1], message[2]
+            if batch != self.batch_id or index in self.results:
                 continue
             state = self.states.get(index)
             if state is None:
                 continue
             if kind == "started":
-                state.started_at, state.pid = time.monotonic(), message[2]
+                state.started_at, state.pid = time.monotonic(), message[3]
                 state.started_emitted = True
-                self.emit(FileStarted(index, state.work.path, message[3]))
+                self.emit(FileStarted(index, state.work.path, message[4]))
             elif kind == "progress":
-                self.emit(FileProgress(index, state.work.path, message[2], message[3]))
+                self.emit(FileProgress(index, state.work.path, message[3], message[4]))
             elif kind == "done":
-                self.settle(message[2])
+                self.settle(message[3])
 
     def settle(self, outcome: FileOutcome) -> None:
         """A file's outcome from a worker; failures worth retrying go back to the queue."""
@@ -277,6 +282,7 @@ class _Supervisor:
             str(self.plan.out_dir),
             frozenset(w.path for w in files),
             deadline,
+            self.batch_id,
         )
 
     def run(self, files: list[WorkFile]) -> None:
@@ -286,8 +292,11 @@ class _Supervisor:
         pending: collections.deque[WorkItem] = collections.deque(self.make_items(files, choice.backend, choice.workers))
         self.isolate: collections.deque[WorkFile] = collections.deque()
         inflight: dict[concurrent.futures.Future[Any], WorkItem] = {}
-        backend = self.backend = make_backend(choice.backend, choice.workers)
-        backend.start()
+        if self.pools is not None:
+            backend = self.backend = self.pools.acquire(choice.backend, choice.workers)
+        else:
+            backend = self.backend = make_backend(choice.backend, choice.workers)
+            backend.start()
         if hasattr(backend, "gate"):
             backend.gate = self.memory_gate  # type: ignore[attr-defined]
         isolating: WorkFile | None = None
@@ -337,7 +346,11 @@ class _Supervisor:
                     time.sleep(TICK_SECONDS)
         finally:
             self.handle_messages_safely()
-            backend.shutdown(kill=self.cancel.mode == NOW)
+            healthy = self.healthy and self.cancel.mode != NOW
+            if self.pools is not None:
+                self.pools.release(self.backend, healthy)
+            else:
+                self.backend.shutdown(kill=not healthy)
 
     def handle_messages_safely(self) -> None:
         with contextlib.suppress(Exception):
@@ -476,7 +489,8 @@ class _Supervisor:
                     self.backend.kill({state.pid})
             elif elapsed > limit + KILL_GRACE_SECONDS:
                 # A thread cannot be stopped from outside: report the file now; its thread is abandoned
-                # and stops at its next progress call.
+                # and stops at its next progress call (and the pool is not kept for another batch).
+                self.healthy = False
                 self.settle(
                     FileOutcome(
                         index,
@@ -578,7 +592,12 @@ def _timeout_message(limit: float | None) -> str:
     return f"The file took longer than the time limit ({limit:g} s) and was stopped."
 
 
-def run_plan(plan: Plan, on_event: Callable[[Event], None] | None = None, cancel: CancelToken | None = None) -> Report:
+def run_plan(
+    plan: Plan,
+    on_event: Callable[[Event], None] | None = None,
+    cancel: CancelToken | None = None,
+    pools: PoolCache | None = None,
+) -> Report:
     """Run a checked plan to the end and return its report (also written as report.json)."""
     cancel = cancel or CancelToken()
     spec = plan.spec
@@ -604,6 +623,7 @@ def run_plan(plan: Plan, on_event: Callable[[Event], None] | None = None, cancel
         )
     )
     supervisor = _Supervisor(plan, emit, cancel)
+    supervisor.pools = pools
     supervisor.suspects, supervisor.requeue = [], []
     if stale:
         supervisor.notice(f"Removed {len(stale)} unfinished temporary file(s) left by an earlier run.")

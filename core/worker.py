@@ -2,8 +2,9 @@
 
 A work item is a task class, its checked parameters and one or more files (small files travel together
 to save per-task overhead). For each file the worker sends `started`, `progress` and `done` messages
-over the batch's channel, then returns every outcome. The `done` messages let the parent keep the
-results of a chunk's finished files even if the worker dies on a later file.
+over the batch's channel (tagged with the batch: a warm pool's channel outlives one batch), then returns
+every outcome. The `done` messages let the parent keep the results of a chunk's finished files even if
+the worker dies on a later file.
 
 Under `spawn` this module is imported fresh in every worker process: keep its imports light.
 """
@@ -46,6 +47,15 @@ class WorkItem:
     out_dir: str
     inputs: frozenset[str]
     timeout: float | None = None
+    batch: str = ""  # tags the item's messages: a warm pool's channel outlives one batch
+
+
+def warm_up() -> int:
+    """Run in each worker of a pool kept warm: pay the imports now, not at the first file."""
+    import core.tasks  # noqa: F401 - every built-in task and the readers they use
+    import core.workbook  # noqa: F401
+
+    return os.getpid()
 
 
 def worker_name() -> str:
@@ -60,7 +70,7 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
     from core.tasks.base import FileContext
 
     start = time.perf_counter()
-    send(("started", work.index, os.getpid(), worker_name()))
+    send(("started", item.batch, work.index, os.getpid(), worker_name()))
     deadline = time.monotonic() + item.timeout if item.timeout else None
     ctx: FileContext | None = None
     try:
@@ -69,7 +79,7 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
             source,
             item.out_dir,
             item.inputs,
-            report=lambda fraction, message: send(("progress", work.index, fraction, message)),
+            report=lambda fraction, message: send(("progress", item.batch, work.index, fraction, message)),
             deadline=deadline,
             should_stop=should_stop,
         )
@@ -113,7 +123,7 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
             error=error,
             attempts=work.attempt,
         )
-    send(("done", work.index, outcome))
+    send(("done", item.batch, work.index, outcome))
     return outcome
 
 

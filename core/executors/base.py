@@ -37,6 +37,16 @@ class Backend:
     def submit(self, item: WorkItem) -> Future[Any]:
         raise NotImplementedError
 
+    def submit_call(self, function: Any) -> Future[Any]:
+        """Run a plain top-level function on a worker (used to warm a pool up)."""
+        future: Future[Any] = Future()
+        future.set_result(None)
+        return future
+
+    def begin_batch(self) -> None:
+        """Reset per-batch state before a warm pool serves another batch."""
+        self.stop_event = threading.Event()
+
     def drain(self) -> list[Message]:
         """Messages the workers sent since the last call, in order."""
         raise NotImplementedError

@@ -63,6 +63,10 @@ class JoblibBackend(Backend):
         self._wakeup.set()
         return future
 
+    def begin_batch(self) -> None:
+        super().begin_batch()
+        self._no_more = threading.Event()
+
     def start_no_more(self) -> None:
         """Finish what has been dispatched; items not yet dispatched fail with NotStarted."""
         self._no_more.set()

@@ -142,6 +142,12 @@ class ProcessesBackend(_ProcessBackendBase):
         self._track()
         return future
 
+    def submit_call(self, function: Any) -> Future[Any]:
+        assert self._pool is not None
+        future = self._pool.submit(function)
+        self._track()
+        return future
+
     def shutdown(self, kill: bool = False) -> None:
         pool = self._pool
         if pool is None:
@@ -192,6 +198,12 @@ class MultiprocessingBackend(_ProcessBackendBase):
             self._futures.discard(future)
 
         self._pool.apply_async(run_item_in_process, (item,), callback=done, error_callback=failed)
+        return future
+
+    def submit_call(self, function: Any) -> Future[Any]:
+        assert self._pool is not None
+        future: Future[Any] = Future()
+        self._pool.apply_async(function, callback=future.set_result, error_callback=future.set_exception)
         return future
 
     def dead_workers(self) -> dict[int, int]:
