@@ -38,18 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a task over files and folders")
-    run.add_argument("task", metavar="TASK", help="task name (see: xlbatch tasks)")
-    run.add_argument("paths", metavar="PATH", nargs="+", help="workbooks or folders (searched recursively)")
-    run.add_argument(
-        "--out", default=DEFAULT_OUT_DIR, metavar="DIR", help=f"output folder (default ./{DEFAULT_OUT_DIR})"
-    )
+    run.add_argument("task", metavar="TASK", nargs="?", help="task name (see: xlbatch tasks)")
+    run.add_argument("paths", metavar="PATH", nargs="*", help="workbooks or folders (searched recursively)")
+    run.add_argument("--recipe", metavar="FILE", help="run a saved recipe (then every PATH given is an input)")
+    run.add_argument("--out", metavar="DIR", help=f"output folder (default ./{DEFAULT_OUT_DIR})")
     run.add_argument("--workers", type=int, metavar="N", help="number of parallel workers (default: automatic)")
     run.add_argument(
         "--backend",
-        default="auto",
         choices=BACKENDS,
         metavar="NAME",
-        help=f"how to run in parallel: {', '.join(BACKENDS)} (default auto)",
+        help=f"how to run in parallel: {', '.join(BACKENDS)} (default auto, or as set in the settings)",
     )
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a task parameter")
     run.add_argument("--timeout", type=float, metavar="SECONDS", help="time limit per file")
@@ -62,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="continue an interrupted batch: keep the files it finished (same task, settings and output folder)",
     )
+    run.add_argument("--force", action="store_true", help="process every file again, even unchanged ones")
+    run.add_argument("--no-cache", action="store_true", help="do not skip unchanged files this time")
+    _config_option(run)
     run.add_argument(
         "--progress",
         default="bar",
@@ -75,10 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="summarize the bundled sample workbooks")
     demo.add_argument("--out", default=DEFAULT_OUT_DIR, metavar="DIR", help="output folder")
 
+    config = commands.add_parser("config", help="show the settings and where they come from")
+    config.add_argument("action", choices=("show", "path"), help="show: effective settings; path: the file")
+    _config_option(config)
+
+    cache = commands.add_parser("cache", help="what is remembered to skip unchanged files, and clearing it")
+    cache.add_argument("action", choices=("info", "clear"))
+    cache.add_argument("--out", default=DEFAULT_OUT_DIR, metavar="DIR", help="the output folder whose cache to use")
+    _config_option(cache)
+
     gui = commands.add_parser("gui", help="open the desktop app")
     gui.add_argument("paths", metavar="PATH", nargs="*", help="files or folders to load")
     gui.add_argument("--screenshot", metavar="FILE", help="render the window to a PNG file and exit")
     return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="settings file to use instead of the user's settings")
 
 
 class ProgressRenderer:
@@ -228,6 +242,96 @@ def _tasks_command(as_json: bool, stdout: TextIO) -> int:
     return EXIT_OK
 
 
+def _fail(message: str) -> int:
+    sys.stderr.write(f"xlbatch: {message}\n")
+    return EXIT_USAGE
+
+
+def _run_from_args(args: argparse.Namespace) -> int:
+    from core.recipe import load_recipe, resolve_spec
+    from core.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(args.config)
+        recipe = load_recipe(args.recipe) if args.recipe else None
+        params = ParamSet.from_pairs(args.param).values
+    except (SettingsError, InvalidParams) as exc:
+        return _fail(str(exc))
+    positionals = [a for a in [args.task, *args.paths] if a]
+    if recipe is not None:
+        task, paths = None, positionals  # with a recipe every positional is an input
+    else:
+        if not positionals:
+            return _fail("name a task and at least one file or folder: xlbatch run TASK PATH... (or --recipe FILE)")
+        task, paths = positionals[0], positionals[1:]
+        if not paths:
+            return _fail(f"name at least one file or folder for the task '{task}'.")
+    try:
+        spec = resolve_spec(
+            settings,
+            recipe,
+            task=task,
+            paths=paths,
+            out=args.out,
+            params=params,
+            backend=args.backend,
+            workers=args.workers,
+            timeout=args.timeout,
+            include=args.include,
+            exclude=args.exclude,
+            retries=args.retries,
+            report_path=args.report,
+            resume=args.resume,
+            force=args.force,
+        )
+    except InvalidParams as exc:
+        return _fail(str(exc))
+    if args.no_cache:
+        spec.cache = False
+    return run_command(spec, args.progress)
+
+
+def _config_command(args: argparse.Namespace, stdout: TextIO) -> int:
+    from core.settings import SettingsError, default_path, load_settings
+
+    if args.action == "path":
+        stdout.write(f"{args.config or default_path()}\n")
+        return EXIT_OK
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    exists = settings.path is not None and settings.path.is_file()
+    stdout.write(f"# settings file: {settings.path}{'' if exists else ' (not created yet: all defaults)'}\n")
+    for key, value, origin in settings.flat():
+        stdout.write(f"{key} = {json.dumps(value)}    # {origin}\n")
+    return EXIT_OK
+
+
+def _cache_command(args: argparse.Namespace, stdout: TextIO) -> int:
+    from core.journal import Journal
+    from core.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    journal = Journal(Path(args.out), settings.cache_dir())
+    if args.action == "clear":
+        count = journal.clear()
+        stdout.write(f"Forgot {count} remembered file result(s) for {Path(args.out).resolve()}.\n")
+        return EXIT_OK
+    entries = journal.entries()
+    stdout.write(f"output folder: {Path(args.out).resolve()}\n")
+    stdout.write(f"cache: {'on' if settings.get('cache.enabled') else 'off'}, kept in {journal.folder}\n")
+    stdout.write(f"remembered files: {len(entries)}\n")
+    stdout.write(f"size: {journal.size() / 2**20:.1f} MB of {settings.get('cache.max_size_mb')} MB allowed\n")
+    if entries:
+        tasks = sorted({e.task for e in entries.values()})
+        stdout.write(f"tasks: {', '.join(tasks)}\n")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = None) -> int:
     """Run the CLI. `gui_launcher(paths, screenshot)` opens the desktop app (for no command and `gui`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -251,25 +355,10 @@ def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = N
         spec = BatchSpec(task="summarize", paths=[str(samples_dir())], out_dir=args.out)
         return run_command(spec)
     if args.command == "run":
-        try:
-            params = ParamSet.from_pairs(args.param).values
-        except InvalidParams as exc:
-            sys.stderr.write(f"xlbatch: {exc}\n")
-            return EXIT_USAGE
-        spec = BatchSpec(
-            task=args.task,
-            paths=list(args.paths),
-            out_dir=args.out,
-            params=params,
-            backend=args.backend,
-            workers=args.workers,
-            timeout=args.timeout,
-            retries=args.retries,
-            include=list(args.include),
-            exclude=list(args.exclude),
-            report_path=args.report,
-            resume=args.resume,
-        )
-        return run_command(spec, args.progress)
+        return _run_from_args(args)
+    if args.command == "config":
+        return _config_command(args, sys.stdout)
+    if args.command == "cache":
+        return _cache_command(args, sys.stdout)
     parser.print_help()
     return EXIT_USAGE

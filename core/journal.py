@@ -95,7 +95,63 @@ class Entry:
         return (self.task, self.task_version, self.params) == (task, version, params)
 
     def outputs_intact(self) -> bool:
-        return all(Path(p).is_file() for p in self.outcome.outputs)
+        return all(Path(p).is_file() for p in [*self.outcome.outputs, *_intermediate_files(self)])
+
+    def to_line(self) -> str:
+        return dumps(
+            {
+                "format": FORMAT,
+                "path": self.path,
+                "size": self.size,
+                "mtime_ns": self.mtime_ns,
+                "sha256": self.sha256,
+                "task": self.task,
+                "task_version": self.task_version,
+                "params": self.params,
+                "outcome": _outcome_to_json(self.outcome),
+                "finished": self.finished,
+            }
+        )
+
+    @classmethod
+    def from_line(cls, line: str) -> Entry | None:
+        try:
+            data = loads(line)
+            if data.get("format") != FORMAT:
+                return None
+            return cls(
+                data["path"],
+                data["size"],
+                data["mtime_ns"],
+                data.get("sha256"),
+                data["task"],
+                data["task_version"],
+                data["params"],
+                _outcome_from_json(data["outcome"]),
+                data.get("finished", 0.0),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None  # a line cut short by a kill, or from another format
+
+
+def _intermediate_files(entry: Entry) -> list[Path]:
+    """Files a cached result depends on besides the outputs (combine's part files)."""
+    part = (entry.outcome.result or {}).get("part")
+    return [Path(part)] if isinstance(part, str) else []
+
+
+def _intermediate_size(entry: Entry) -> int:
+    total = 0
+    for path in _intermediate_files(entry):
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size
+    return total
+
+
+def _remove_intermediate(entry: Entry) -> None:
+    for path in _intermediate_files(entry):
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _outcome_to_json(outcome: FileOutcome) -> dict[str, Any]:
@@ -124,9 +180,14 @@ def _outcome_from_json(data: dict[str, Any]) -> FileOutcome:
 class Journal:
     """The journal of one output folder. Written only by the runner's thread."""
 
-    def __init__(self, out_dir: str | os.PathLike[str]) -> None:
-        self.folder = Path(out_dir) / STATE_DIR
+    def __init__(self, out_dir: str | os.PathLike[str], location: str | None = None) -> None:
+        out = Path(out_dir).resolve()
+        if location:  # a central cache folder: one journal per output folder, named after its path
+            self.folder = Path(location).expanduser() / hashlib.sha256(str(out).encode()).hexdigest()[:16]
+        else:
+            self.folder = out / STATE_DIR
         self.path = self.folder / JOURNAL_NAME
+        self.out_dir = out
         self._handle: Any = None
 
     def entries(self) -> dict[str, Entry]:
@@ -136,33 +197,59 @@ class Journal:
             return found
         with open(self.path, encoding="utf-8", errors="replace") as handle:
             for line in handle:
-                try:
-                    data = loads(line)
-                    if data.get("format") != FORMAT:
-                        continue
-                    entry = Entry(
-                        data["path"],
-                        data["size"],
-                        data["mtime_ns"],
-                        data.get("sha256"),
-                        data["task"],
-                        data["task_version"],
-                        data["params"],
-                        _outcome_from_json(data["outcome"]),
-                        data.get("finished", 0.0),
-                    )
-                except (ValueError, KeyError, TypeError):
-                    continue
-                found[entry.path] = entry
+                entry = Entry.from_line(line)
+                if entry is not None:
+                    found[entry.path] = entry
         return found
 
-    def start(self, keep: bool) -> None:
-        """Open for appending; without `keep` the previous run's lines are discarded."""
+    def start(self, keep: bool, max_bytes: float | None = None) -> list[Entry]:
+        """Open for appending. Without `keep` the previous lines are discarded; with `max_bytes` the journal
+        is compacted to one line per file and the oldest entries (and their intermediate files) are evicted
+        until it fits. Returns the evicted entries."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        evicted: list[Entry] = []
         if not keep:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
+        elif max_bytes is not None and self.path.is_file():
+            evicted = self._compact(max_bytes)
         self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the whole batch
+        return evicted
+
+    def _compact(self, max_bytes: float) -> list[Entry]:
+        from core.atomic import atomic_path
+
+        newest_first = sorted(self.entries().values(), key=lambda e: e.finished, reverse=True)
+        kept: list[str] = []
+        evicted: list[Entry] = []
+        total = 0
+        for entry in newest_first:
+            line = entry.to_line()
+            size = len(line.encode()) + 1 + _intermediate_size(entry)
+            if total + size > max_bytes:
+                evicted.append(entry)
+                continue
+            total += size
+            kept.append(line)
+        with atomic_path(self.path) as tmp:
+            tmp.write_text("".join(line + "\n" for line in reversed(kept)), encoding="utf-8")
+        for entry in evicted:
+            _remove_intermediate(entry)
+        return evicted
+
+    def size(self) -> int:
+        """Bytes used by the journal and the intermediate files it keeps."""
+        journal = self.path.stat().st_size if self.path.is_file() else 0
+        return journal + sum(_intermediate_size(e) for e in self.entries().values())
+
+    def clear(self) -> int:
+        """Forget every entry and delete the intermediate files; return how many entries there were."""
+        entries = self.entries()
+        for entry in entries.values():
+            _remove_intermediate(entry)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        return len(entries)
 
     def record(self, outcome: FileOutcome, task: str, version: int, params: str, sha256: str | None = None) -> None:
         """Append one finished file, durably (flush + fsync) before the next file is reported."""
@@ -172,21 +259,18 @@ class Journal:
             stat = os.stat(outcome.path)
         except OSError:
             return
-        line = dumps(
-            {
-                "format": FORMAT,
-                "path": outcome.path,
-                "size": stat.st_size,
-                "mtime_ns": stat.st_mtime_ns,
-                "sha256": sha256,
-                "task": task,
-                "task_version": version,
-                "params": params,
-                "outcome": _outcome_to_json(outcome),
-                "finished": dt.datetime.now().timestamp(),
-            }
+        entry = Entry(
+            outcome.path,
+            stat.st_size,
+            stat.st_mtime_ns,
+            sha256,
+            task,
+            version,
+            params,
+            outcome,
+            dt.datetime.now().timestamp(),
         )
-        self._handle.write(line + "\n")
+        self._handle.write(entry.to_line() + "\n")
         self._handle.flush()
         os.fsync(self._handle.fileno())
 

@@ -45,7 +45,7 @@ from core.events import BatchFinished, BatchStarted, Event, FileFinished, FilePr
 from core.executors import BACKENDS, Backend, Choice, available_backends, choose, make_backend
 from core.executors.pools import PoolCache
 from core.executors.processes import TERMINATED_BY_POOL
-from core.journal import Entry, Journal, params_key
+from core.journal import Entry, Journal, file_hash, params_key
 from core.outcome import CANCELLED, FAILED, OK, SKIPPED, FileOutcome
 from core.params import InvalidParams
 from core.report import Report
@@ -53,6 +53,7 @@ from core.tasks import OutputFolder, Task, get_task, load_plugins
 from core.worker import WorkFile, WorkItem
 
 DEFAULT_OUT_DIR = "xlbatch-output"
+UNCHANGED = "unchanged"  # the reason a cached file is skipped
 REPORT_NAME = "report.json"
 # How often the loop wakes up with nothing finished: bounds the latency of progress, cancel and timeouts.
 TICK_SECONDS = 0.05
@@ -99,6 +100,11 @@ class BatchSpec:
     report_path: str | None = None  # default: OUT_DIR/report.json; "" = do not write
     memory_floor_mb: float = DEFAULT_MEMORY_FLOOR_MB
     resume: bool = False  # keep files finished by an interrupted run of the same batch
+    cache: bool = False  # skip files unchanged since a successful run into the same output folder
+    force: bool = False  # with cache: process every file again
+    cache_dir: str | None = None  # where journals live; None: in the output folder
+    cache_max_mb: float = 1024
+    max_workers: int | None = None  # an upper limit for the automatic worker count (from settings)
 
 
 @dataclass
@@ -156,6 +162,10 @@ def plan_batch(spec: BatchSpec) -> Plan:
 
         workers = 1 if spec.backend == "sequential" else (spec.workers or default_workers(task.kind, len(sizes)))
         choice = Choice(spec.backend, workers, "chosen by the user")
+    if spec.workers is None and spec.max_workers and choice.workers > spec.max_workers:
+        choice = Choice(
+            choice.backend, spec.max_workers, f"{choice.reason} (limited to {spec.max_workers} workers by the settings)"
+        )
     return Plan(spec, task, params, discovery, choice, out_dir)
 
 
@@ -182,6 +192,7 @@ class _Supervisor:
         self.backend: Backend | None = None
         self._memory_wait_since: float | None = None
         self.journal: Journal | None = None
+        self.hash_inputs = False  # the cache identifies content by SHA-256
         self._params_key = params_key(plan.params)
         self.batch_id = secrets.token_hex(8)
         self.pools: PoolCache | None = None
@@ -192,13 +203,14 @@ class _Supervisor:
         self.notices.append(message)
         self.emit(Notice(level, message))
 
-    def finish(self, outcome: FileOutcome) -> None:
+    def finish(self, outcome: FileOutcome, record: bool = True) -> None:
         if outcome.index in self.results:
             return  # already settled (a late result of an abandoned thread, or a duplicate message)
         self.results[outcome.index] = outcome
-        if self.journal is not None and outcome.status == OK:
+        if record and self.journal is not None and outcome.status == OK:
             try:
-                self.journal.record(outcome, self.plan.task.name, self.plan.task.version, self._params_key)
+                digest = file_hash(outcome.path) if self.hash_inputs else None
+                self.journal.record(outcome, self.plan.task.name, self.plan.task.version, self._params_key, digest)
             except OSError as exc:  # the batch goes on; only a later resume would redo this file
                 self.notice(f"Could not record progress for resuming: {exc}", "warning")
                 self.journal = None
@@ -588,6 +600,71 @@ def _still_done(entry: Entry, plan: Plan, key: str) -> bool:
     return stat.st_size == entry.size and stat.st_mtime_ns == entry.mtime_ns and entry.outputs_intact()
 
 
+def _unchanged(entry: Entry, plan: Plan, key: str) -> bool:
+    """A cached result stands if task, version and parameters match, its outputs exist and the content is
+    the same: same size and modification time, or else the same SHA-256 (a copy or a touch is not a change)."""
+    if entry.outcome.status != OK or entry.sha256 is None or not entry.matches(plan.task.name, plan.task.version, key):
+        return False
+    try:
+        stat = os.stat(entry.path)
+    except OSError:
+        return False
+    if stat.st_size != entry.size:
+        return False
+    if stat.st_mtime_ns != entry.mtime_ns:
+        try:
+            if file_hash(entry.path) != entry.sha256:
+                return False
+        except OSError:
+            return False
+    return entry.outputs_intact()
+
+
+REDUCE_RECORD = "reduce.json"
+
+
+def _reduce_key(plan: Plan, params: str, outcomes: list[FileOutcome]) -> str:
+    """What a batch output depends on: the task, its settings, and each file's identity and result."""
+    import hashlib
+    import json
+
+    parts = [plan.task.name, str(plan.task.version), params]
+    for o in outcomes:
+        try:
+            stat = os.stat(o.path)
+            identity = f"{stat.st_size}:{stat.st_mtime_ns}"
+        except OSError:
+            identity = "missing"
+        parts.append(f"{o.path}|{o.status}|{identity}|{json.dumps(o.result, sort_keys=True, default=str)}")
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _kept_reduce_outputs(journal: Journal, key: str) -> list[str] | None:
+    """The batch outputs of the last run, if it had exactly these inputs and results and they still exist."""
+    import json
+
+    try:
+        record = json.loads((journal.folder / REDUCE_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    outputs = record.get("outputs") or []
+    if record.get("key") != key or not outputs or not all(Path(p).is_file() for p in outputs):
+        return None
+    return list(outputs)
+
+
+def _remember_reduce(journal: Journal, key: str, outputs: list[str]) -> None:
+    import json
+
+    from core.atomic import atomic_path
+
+    try:
+        with atomic_path(journal.folder / REDUCE_RECORD) as tmp:
+            tmp.write_text(json.dumps({"key": key, "outputs": outputs}), encoding="utf-8")
+    except OSError:
+        pass  # only an optimisation: the next run reduces again
+
+
 def _timeout_message(limit: float | None) -> str:
     return f"The file took longer than the time limit ({limit:g} s) and was stopped."
 
@@ -627,20 +704,29 @@ def run_plan(
     supervisor.suspects, supervisor.requeue = [], []
     if stale:
         supervisor.notice(f"Removed {len(stale)} unfinished temporary file(s) left by an earlier run.")
-    journal = Journal(out_dir)
-    previous = journal.entries() if spec.resume else {}
-    journal.start(keep=spec.resume)
+    # One journal serves both --resume and the cache: what finished, with which task, settings and content.
+    journal = Journal(out_dir, spec.cache_dir if spec.cache else None)
+    remember = spec.resume or spec.cache
+    evicted = journal.start(keep=remember, max_bytes=spec.cache_max_mb * 2**20 if spec.cache else None)
+    previous = journal.entries() if remember else {}
+    if evicted:
+        supervisor.notice(f"The cache was over its size limit: forgot the {len(evicted)} oldest file result(s).")
     supervisor.journal = journal
-    resumed = 0
+    supervisor.hash_inputs = spec.cache
+    resumed = unchanged = 0
     work: list[WorkFile] = []
     for index, found in enumerate(files):
         emit(FileQueued(index, str(found.path)))
         earlier = previous.get(str(found.path))
-        if earlier is not None and _still_done(earlier, plan, supervisor._params_key):
+        if earlier is not None and spec.resume and _still_done(earlier, plan, supervisor._params_key):
             resumed += 1
-            supervisor.finish(
-                dataclasses.replace(earlier.outcome, index=index, reason="done in an earlier run (resumed)")
-            )
+            reused = dataclasses.replace(earlier.outcome, index=index, reason="done in an earlier run (resumed)")
+            supervisor.finish(reused, record=False)
+            continue
+        if earlier is not None and spec.cache and not spec.force and _unchanged(earlier, plan, supervisor._params_key):
+            unchanged += 1
+            reused = dataclasses.replace(earlier.outcome, index=index, status=SKIPPED, reason=UNCHANGED, seconds=0.0)
+            supervisor.finish(reused, record=False)
             continue
         if found.missing:
             supervisor.finish(
@@ -661,6 +747,11 @@ def run_plan(
             work.append(WorkFile(index, str(found.path), found.rel))
     if resumed:
         supervisor.notice(f"Resuming: {resumed} file(s) finished by the interrupted run were kept.")
+    if unchanged:
+        supervisor.notice(
+            f"{unchanged} file(s) unchanged since the last run were not processed again "
+            "(their earlier results and outputs are kept)."
+        )
     try:
         if work and not cancel.requested:
             supervisor.run(work)
@@ -678,10 +769,18 @@ def run_plan(
                     ),
                 )
     outcomes = [supervisor.results[i] for i in range(len(files))]
-    out = OutputFolder(out_dir, frozenset(str(f.path) for f in files))
-    if cancel.mode != NOW and any(o.status == "ok" for o in outcomes):
+    out = OutputFolder(out_dir, frozenset(str(f.path) for f in files), keep_intermediate=spec.cache)
+    # Reduce steps include unchanged files from their cached results, as if they had just run.
+    reducible = [dataclasses.replace(o, status=OK) if o.reason == UNCHANGED else o for o in outcomes]
+    reduce_key = _reduce_key(plan, supervisor._params_key, reducible)
+    kept = _kept_reduce_outputs(journal, reduce_key) if spec.cache and not spec.force else None
+    if kept is not None:
+        out.outputs.extend(kept)  # nothing changed since these were written: keep them
+    elif cancel.mode != NOW and any(o.status == OK for o in reducible):
         try:
-            plan.task().reduce(outcomes, plan.params, out)
+            plan.task().reduce(reducible, plan.params, out)
+            if spec.cache:
+                _remember_reduce(journal, reduce_key, out.outputs)
         except Exception as exc:  # noqa: BLE001 - a failed reduce is reported, the per-file work is kept
             supervisor.notice(f"The combined output could not be written: {errors.classify(exc).message}", "warning")
     for warning in out.warnings:

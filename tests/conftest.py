@@ -22,6 +22,14 @@ def hash_tree(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Tests never read or write the developer's own settings file."""
+    path = tmp_path_factory.mktemp("config") / "settings.yaml"
+    monkeypatch.setenv("XLBATCH_CONFIG", str(path))
+    return path
+
+
 @pytest.fixture
 def frozen_inputs() -> Iterator[list[Path]]:
     """Register input folders; after the test, each must be byte-identical to what it was."""

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from core import errors
 from core.atomic import atomic_path
 from core.errors import Cancelled, FileTimeout, TaskFailure
+from core.journal import STATE_DIR
 from core.outcome import FileOutcome
 from core.params import Param, validate_params
 from core.preflight import SourceFile
@@ -33,11 +34,20 @@ PROGRESS_INTERVAL = 0.1
 class OutputFolder:
     """Where a batch writes; every output goes through `output()` so it is atomic and never an input."""
 
-    def __init__(self, out_dir: str | os.PathLike[str], inputs: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, out_dir: str | os.PathLike[str], inputs: frozenset[str] = frozenset(), keep_intermediate: bool = False
+    ) -> None:
         self.out_dir = Path(out_dir)
         self.inputs = inputs  # resolved input paths, as strings
         self.outputs: list[str] = []
         self.warnings: list[str] = []
+        # With caching on, per-file intermediate results (such as combine's parts) are kept for the next run.
+        self.keep_intermediate = keep_intermediate
+
+    @property
+    def state_dir(self) -> Path:
+        """The batch's private folder inside the output folder (journal, intermediate files)."""
+        return self.out_dir / STATE_DIR
 
     def warn(self, text: str) -> None:
         if text not in self.warnings:

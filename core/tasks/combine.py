@@ -3,10 +3,11 @@
 Data flow, built so memory grows with the largest input and not with the total:
 
     worker, per file:  read the sheet(s) -> rows below the header row, blank rows dropped
-                       -> part file `~combine-parts/<id>.part` in the output folder (pickled chunks)
+                       -> part file `.xlbatch/combine-parts/<id>.part` in the output folder (pickled chunks)
                        -> result: the sheets' headers, row counts, the part's path
     parent, reduce():  union header from the results (input order) -> stream each "ok" part, in input
-                       order, into ONE output -> delete the parts
+                       order, into ONE output -> delete the parts (kept when caching is on, so an
+                       unchanged file is combined from its part next time without being read again)
 
 Columns are matched by header name (trimmed, case-insensitive; the output uses the first spelling seen;
 the columns are the union, in first-seen order) or by position (the output header takes the first
@@ -37,7 +38,7 @@ from core.tasks.summarize import column_letter
 from core.workbook import open_workbook, trim_row
 from core.writing import CsvTableWriter, XlsxTableWriter, csv_text
 
-PARTS_FOLDER = "~combine-parts"
+PARTS_FOLDER = "combine-parts"  # inside the output folder's private state folder
 PART_SUFFIX = ".part"
 CHUNK_ROWS = 1000  # rows per pickled chunk: small enough to bound memory, big enough to be fast
 PROGRESS_EVERY = 2000
@@ -140,7 +141,7 @@ class Combine(Task):
         total = blank = 0
         # One part per input, named from its full path: unique within the batch, whatever the file names.
         part_id = hashlib.sha1(source.path.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        part = ctx.resolve(f"{part_id}{PART_SUFFIX}", PARTS_FOLDER)
+        part = ctx.state_dir / PARTS_FOLDER / f"{part_id}{PART_SUFFIX}"
         with open_workbook(source) as book:
             wanted = params["sheet"].strip()
             names = book.sheet_names if wanted.lower() in ALL_SHEETS else [book.resolve_sheet(wanted)]
@@ -396,7 +397,9 @@ class Combine(Task):
     @staticmethod
     def _remove_parts(outcomes: list[FileOutcome], out: OutputFolder) -> None:
         """Delete the part files, those of failed files included, then the parts folder if empty."""
-        folder = out.resolve("x", PARTS_FOLDER).parent
+        if out.keep_intermediate:
+            return  # kept for the next run: unchanged files are combined from their cached parts
+        folder = out.state_dir / PARTS_FOLDER
         for o in outcomes:
             part = (o.result or {}).pop("part", None)  # gone once combined: keep it out of the report
             if part:

@@ -256,11 +256,11 @@ def test_a_tampered_part_cannot_run_code(tmp_path):
 
 def test_parts_of_failed_and_ok_files_are_removed(mixed, tmp_path):
     out = tmp_path / "out"
-    stray = out / PARTS_FOLDER / "deadbeef.part"
+    stray = out / ".xlbatch" / PARTS_FOLDER / "deadbeef.part"
     stray.parent.mkdir(parents=True)
     stray.write_bytes(b"")  # left by a file that failed after writing its part
     run_task(Combine, mixed, None, out)
-    assert not (out / PARTS_FOLDER).exists()
+    assert not (out / ".xlbatch" / PARTS_FOLDER).exists()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,223 @@
+"""Recipes: one YAML file holding a batch set up once (by clicking or by hand) to run again, e.g. from
+the Windows Task Scheduler with `xlbatch run --recipe monthly.yaml`.
+
+    xlbatch_recipe: 1
+    task: combine
+    params: {sheet: Sales, output_name: All sales}
+    inputs: [./monthly]            # optional; relative paths are relative to the recipe file
+    include: ["*.xlsx"]
+    exclude: []
+    backend: auto
+    workers: null
+    timeout: null
+    output: ./combined
+
+Recipes carry a schema version: older versions are read and upgraded; a newer one gets a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.executors import BACKENDS
+from core.settings import SettingsError, load_yaml
+
+VERSION_KEY = "xlbatch_recipe"
+RECIPE_VERSION = 1
+KEYS = {VERSION_KEY, "task", "params", "inputs", "include", "exclude", "backend", "workers", "timeout", "output"}
+
+
+class RecipeError(SettingsError):
+    """A recipe file cannot be used; the message says why in plain words."""
+
+
+@dataclass
+class Recipe:
+    task: str
+    params: dict[str, Any] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=list)
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    backend: str | None = None
+    workers: int | None = None
+    timeout: float | None = None
+    output: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            VERSION_KEY: RECIPE_VERSION,
+            "task": self.task,
+            "params": dict(self.params),
+            "inputs": list(self.inputs),
+            "include": list(self.include),
+            "exclude": list(self.exclude),
+            "backend": self.backend,
+            "workers": self.workers,
+            "timeout": self.timeout,
+            "output": self.output,
+        }
+
+
+def _strings(value: Any, key: str, path: Path) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise RecipeError(f"In recipe {path.name}, '{key}' must be a list of text values (got {value!r}).")
+
+
+def _resolve(base: Path, value: str) -> str:
+    candidate = Path(value).expanduser()
+    return str(candidate if candidate.is_absolute() else (base / candidate).resolve())
+
+
+def upgrade(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Bring an older recipe to the current version (version 1 is the first: nothing to do yet)."""
+    version = data.get(VERSION_KEY)
+    if version is None:
+        raise RecipeError(f"{path.name} is not an xlbatch recipe (it has no '{VERSION_KEY}' version line).")
+    if not isinstance(version, int) or version < 1:
+        raise RecipeError(f"Recipe {path.name} has an unknown version {version!r}.")
+    if version > RECIPE_VERSION:
+        raise RecipeError(
+            f"Recipe {path.name} was saved by a newer xlbatch (recipe version {version}); "
+            f"this version reads up to {RECIPE_VERSION}. Please update xlbatch."
+        )
+    return data
+
+
+def load_recipe(path: str | os.PathLike[str]) -> Recipe:
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"The recipe file {path} does not exist.")
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path.name} is not an xlbatch recipe (expected keys such as 'task').")
+    data = upgrade(data, path)
+    unknown = sorted(set(data) - KEYS)
+    if unknown:
+        raise RecipeError(f"Recipe {path.name} has an unknown key '{unknown[0]}'; allowed: {', '.join(sorted(KEYS))}.")
+    task = data.get("task")
+    if not isinstance(task, str) or not task:
+        raise RecipeError(f"Recipe {path.name} does not say which task to run ('task').")
+    params = data.get("params") or {}
+    if not isinstance(params, dict):
+        raise RecipeError(f"In recipe {path.name}, 'params' must be a mapping of names to values.")
+    backend = data.get("backend")
+    if backend is not None and backend not in BACKENDS:
+        raise RecipeError(f"In recipe {path.name}, 'backend' is {backend!r}; it must be one of {', '.join(BACKENDS)}.")
+    workers = data.get("workers")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+        raise RecipeError(f"In recipe {path.name}, 'workers' must be a whole number of at least 1 (got {workers!r}).")
+    timeout = data.get("timeout")
+    if timeout is not None and (not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0):
+        raise RecipeError(f"In recipe {path.name}, 'timeout' must be a number of seconds above 0 (got {timeout!r}).")
+    output = data.get("output")
+    if output is not None and not isinstance(output, str):
+        raise RecipeError(f"In recipe {path.name}, 'output' must be a folder path.")
+    base = path.resolve().parent
+    return Recipe(
+        task=task,
+        params=params,
+        inputs=[_resolve(base, p) for p in _strings(data.get("inputs"), "inputs", path)],
+        include=_strings(data.get("include"), "include", path),
+        exclude=_strings(data.get("exclude"), "exclude", path),
+        backend=backend,
+        workers=workers,
+        timeout=timeout,
+        output=_resolve(base, output) if output else None,
+    )
+
+
+def save_recipe(recipe: Recipe, path: str | os.PathLike[str]) -> Path:
+    """Write a recipe atomically; paths are stored as given (absolute from the GUI)."""
+    import yaml
+
+    from core.atomic import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(
+            "# xlbatch recipe: run with  xlbatch run --recipe "
+            + path.name
+            + "\n"
+            + yaml.safe_dump(recipe.to_dict(), sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
+        )
+    return path
+
+
+def resolve_spec(
+    settings: Any,
+    recipe: Recipe | None = None,
+    *,
+    task: str | None = None,
+    paths: list[str] | None = None,
+    out: str | None = None,
+    params: dict[str, Any] | None = None,
+    backend: str | None = None,
+    workers: int | None = None,
+    timeout: float | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+    **extra: Any,
+) -> Any:
+    """The batch to run, from defaults < settings file < recipe < command line (or the GUI's fields).
+
+    Raises InvalidParams when no task is known or the task does not exist.
+    """
+    from core.params import InvalidParams
+    from core.runner import DEFAULT_OUT_DIR, BatchSpec
+    from core.tasks import get_task, load_plugins
+
+    load_plugins()
+    name = task or (recipe.task if recipe else None)
+    if not name:
+        raise InvalidParams("No task was given; name one (see: xlbatch tasks) or use --recipe FILE.", "task")
+    kind = get_task(name).kind
+    chosen_backend = backend or (recipe.backend if recipe and recipe.backend else None)
+    if chosen_backend is None:
+        chosen_backend, _origin = settings.backend_for(name)
+    merged_params = dict(recipe.params) if recipe else {}
+    merged_params.update(params or {})
+    return BatchSpec(
+        task=name,
+        paths=list(paths or (recipe.inputs if recipe else [])),
+        out_dir=out or (recipe.output if recipe and recipe.output else DEFAULT_OUT_DIR),
+        params=merged_params,
+        backend=chosen_backend,
+        workers=workers if workers is not None else (recipe.workers if recipe else None),
+        timeout=timeout
+        if timeout is not None
+        else (
+            recipe.timeout if recipe and recipe.timeout is not None else settings.get("parallelization.timeout_seconds")
+        ),
+        include=list(include) if include else list(recipe.include if recipe else []),
+        exclude=list(exclude) if exclude else list(recipe.exclude if recipe else []),
+        memory_floor_mb=settings.get("memory_guard_mb"),
+        cache=settings.get("cache.enabled"),
+        cache_dir=settings.cache_dir(),
+        cache_max_mb=settings.get("cache.max_size_mb"),
+        max_workers=settings.max_workers(kind),
+        **extra,
+    )
+
+
+def recipe_from_spec(spec: Any, with_inputs: bool = True) -> Recipe:
+    """The recipe that reproduces a batch (what the GUI's Save recipe... writes)."""
+    return Recipe(
+        task=spec.task,
+        params=dict(spec.params),
+        inputs=[str(Path(p).resolve()) for p in spec.paths] if with_inputs else [],
+        include=list(spec.include),
+        exclude=list(spec.exclude),
+        backend=spec.backend,
+        workers=spec.workers,
+        timeout=spec.timeout,
+        output=str(Path(spec.out_dir).resolve()),
+    )
