@@ -25,9 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def gui_main() -> int:
+    """`xlbatch-gui [PATH...] [--screenshot FILE]`: the window, with no console on Windows."""
     multiprocessing.freeze_support()
-    args = sys.argv[1:]
-    return launch_gui([a for a in args if not a.startswith("-")])
+    return main(["gui", *sys.argv[1:]])
 
 
 if __name__ == "__main__":

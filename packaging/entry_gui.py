@@ -1,0 +1,20 @@
+"""Entry script of the frozen desktop app `xlbatch` (xlbatch.exe, a windowed program: no console).
+
+Arguments are those of `xlbatch gui`: files or folders to load (what Explorer passes when files are
+dropped on the program) and `--screenshot FILE` (render the window to a PNG and exit).
+
+`freeze_support()` comes first: every worker process of a batch is this same executable started again
+with multiprocessing's arguments, and freeze_support runs the worker and exits there, before Qt or the
+window is touched (no second window, no launch loop).
+"""
+
+import multiprocessing
+
+multiprocessing.freeze_support()
+
+import sys  # noqa: E402
+
+from gui.entry import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main(["gui", *sys.argv[1:]]))

@@ -1,0 +1,186 @@
+"""What build.spec puts in the executables, as plain data and functions that need no PyInstaller.
+
+build.spec loads this file by path (the folder is named `packaging`, like the PyPI library PyInstaller
+itself imports, so it is never imported as a package) and tests/packaging checks it without building:
+the version comes from pyproject.toml, every module of `core` is listed (tasks are imported by name at
+run time, which PyInstaller cannot see), `resources/` is bundled without its generator script, and the
+heavy or unused packages and Qt modules are left out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+APP_NAME = "xlbatch"
+GUI_NAME = "xlbatch"  # the windowed app: xlbatch.exe
+CLI_NAME = "xlbatch-cli"  # the console program for scripts and scheduled jobs: xlbatch-cli.exe
+DIST_FOLDER = "xlbatch"  # the onedir folder holding both programs
+
+# Files under resources/ that are for developers only.
+RESOURCE_EXCLUDES = ("__init__.py", "samples/make_samples.py")
+
+# Not needed at run time. pandas and numpy: no runtime dependency uses them (openpyxl and joblib import
+# numpy only if present). joblib: its loky workers fail inside a frozen program, so the frozen app does
+# not offer that backend and never imports it. The rest are test, notebook or GUI-toolkit packages that
+# an analysis can reach through optional imports.
+PACKAGE_EXCLUDES = (
+    "pandas",
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "PIL",
+    "lxml",
+    "joblib",
+    "tkinter",
+    "_tkinter",
+    "IPython",
+    "jedi",
+    "pytest",
+    "_pytest",
+    "pytestqt",
+    "xlrd",
+    "xlwt",
+    "odf",
+    "msoffcrypto",
+    "cryptography",
+    "setuptools",
+    "pkg_resources",
+    "pydoc_data",
+    "lib2to3",
+    "unittest",
+)
+
+# The app uses QtCore, QtGui and QtWidgets only.
+QT_MODULE_EXCLUDES = tuple(
+    f"PySide6.{name}"
+    for name in (
+        "Qt3DAnimation",
+        "Qt3DCore",
+        "Qt3DExtras",
+        "Qt3DInput",
+        "Qt3DLogic",
+        "Qt3DRender",
+        "QtBluetooth",
+        "QtCharts",
+        "QtConcurrent",
+        "QtDataVisualization",
+        "QtDBus",
+        "QtDesigner",
+        "QtGraphs",
+        "QtHelp",
+        "QtHttpServer",
+        "QtLocation",
+        "QtMultimedia",
+        "QtMultimediaWidgets",
+        "QtNetwork",
+        "QtNetworkAuth",
+        "QtNfc",
+        "QtOpenGL",
+        "QtOpenGLWidgets",
+        "QtPdf",
+        "QtPdfWidgets",
+        "QtPositioning",
+        "QtPrintSupport",
+        "QtQml",
+        "QtQuick",
+        "QtQuick3D",
+        "QtQuickControls2",
+        "QtQuickWidgets",
+        "QtRemoteObjects",
+        "QtScxml",
+        "QtSensors",
+        "QtSerialBus",
+        "QtSerialPort",
+        "QtSpatialAudio",
+        "QtSql",
+        "QtStateMachine",
+        "QtSvg",
+        "QtSvgWidgets",
+        "QtTest",
+        "QtTextToSpeech",
+        "QtUiTools",
+        "QtWebChannel",
+        "QtWebEngineCore",
+        "QtWebEngineQuick",
+        "QtWebEngineWidgets",
+        "QtWebSockets",
+        "QtWebView",
+        "QtXml",
+    )
+)
+
+EXCLUDES = PACKAGE_EXCLUDES + QT_MODULE_EXCLUDES
+
+# Qt files the hooks collect with QtGui that this app never loads, matched against the bundled file
+# name (any folder). Image formats: Qt reads PNG itself and the app ships an .ico; the others pull in
+# more Qt libraries (the PDF and SVG plugins need Qt6Pdf and Qt6Svg). opengl32sw.dll is a 20 MB software
+# OpenGL for Qt Quick; widgets paint without OpenGL. Translations: the app is in English.
+QT_FILE_EXCLUDES = re.compile(
+    r"""(
+        /imageformats/(?!q(ico|png)\b)[^/]+$       # every image format plugin but ico (png is built in)
+      | /(iconengines|tls|networkinformation|generic|platforminputcontexts|qmltooling)/[^/]+$
+      | /translations/[^/]+\.qm$
+      | (^|/)opengl32sw\.dll$
+      | (^|/)(lib)?Qt6(Pdf|Svg|Network|Qml|QmlModels|QmlMeta|QmlWorkerScript|Quick|OpenGL|VirtualKeyboard)\b[^/]*$
+    )""",
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def project_version(root: Path = ROOT) -> str:
+    """The version in pyproject.toml: the one number shown in the app, the CLI and the .exe properties."""
+    with open(root / "pyproject.toml", "rb") as handle:
+        return str(tomllib.load(handle)["project"]["version"])
+
+
+def core_modules(root: Path = ROOT) -> list[str]:
+    """Every module of the `core` package, found from the files: hidden imports for the analysis.
+
+    `core.tasks` imports its task modules by name (importlib) and the executors import their backends
+    inside functions; listing all of them keeps a task or backend from going missing in the executable.
+    """
+    modules = []
+    base = root / "core"
+    for path in sorted(base.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        modules.append(".".join(parts))
+    return modules
+
+
+def resource_datas(root: Path = ROOT) -> list[tuple[str, str]]:
+    """(source file, folder in the bundle) for every bundled resource: `resources/...` inside the bundle,
+    where core.resources looks for them below sys._MEIPASS."""
+    base = root / "resources"
+    datas = []
+    for path in sorted(base.rglob("*")):
+        rel = path.relative_to(base).as_posix()
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc" or rel in RESOURCE_EXCLUDES:
+            continue
+        datas.append((str(path), str(Path("resources", rel).parent)))
+    return datas
+
+
+def keep_file(dest_name: str) -> bool:
+    """False for the Qt files listed in QT_FILE_EXCLUDES (dest_name: the path inside the bundle)."""
+    return not QT_FILE_EXCLUDES.search("/" + dest_name.replace("\\", "/"))
+
+
+def onefile_requested(environ: dict[str, str] | os._Environ[str] | None = None) -> bool:
+    """XLBATCH_ONEFILE=1 builds two single-file programs instead of one folder holding both."""
+    value = (environ if environ is not None else os.environ).get("XLBATCH_ONEFILE", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def icon_path(root: Path = ROOT) -> str | None:
+    """The Windows program icon (every size in one .ico), drawn by packaging/make_icon.py."""
+    icon = root / "resources" / "icons" / "xlbatch.ico"
+    return str(icon) if icon.is_file() else None

@@ -1,0 +1,1 @@
+"""Tests of the packaging: what build.spec bundles, the frozen entry points, the installer script."""

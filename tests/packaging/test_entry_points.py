@@ -1,0 +1,146 @@
+"""The frozen programs' entry points: freeze_support first, no Qt before the window, no joblib when frozen."""
+
+from __future__ import annotations
+
+import ast
+import json
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gui.entry
+from core.cli import main as cli_main
+from core.executors import available_backends, choose
+from tests.packaging.conftest import ROOT
+
+ENTRY_SCRIPTS = ["packaging/entry_gui.py", "packaging/entry_cli.py"]
+
+
+def body(path: str) -> list[ast.stmt]:
+    """The module's statements after its docstring."""
+    tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    statements = tree.body
+    if statements and isinstance(statements[0], ast.Expr) and isinstance(statements[0].value, ast.Constant):
+        statements = statements[1:]
+    return statements
+
+
+def is_freeze_support(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Call)
+        and ast.unparse(statement.value.func) == "multiprocessing.freeze_support"
+    )
+
+
+def module_level_imports(statements: list[ast.stmt]) -> list[str]:
+    names = []
+    for statement in statements:
+        if isinstance(statement, ast.Import):
+            names += [alias.name for alias in statement.names]
+        elif isinstance(statement, ast.ImportFrom):
+            names.append(statement.module or "")
+    return names
+
+
+@pytest.mark.parametrize("path", ENTRY_SCRIPTS)
+def test_entry_scripts_call_freeze_support_before_anything_else(path):
+    statements = body(path)
+    assert ast.unparse(statements[0]) == "import multiprocessing"
+    assert is_freeze_support(statements[1])
+
+
+@pytest.mark.parametrize("path", [*ENTRY_SCRIPTS, "gui/entry.py", "core/__main__.py"])
+def test_entry_modules_do_not_import_qt_at_module_level(path):
+    for name in module_level_imports(body(path)):
+        assert not name.startswith(("PySide6", "shiboken6", "gui.app", "gui.main_window")), f"{path} imports {name}"
+
+
+def test_python_m_core_calls_freeze_support_first():
+    main_block = next(s for s in body("core/__main__.py") if isinstance(s, ast.If))
+    assert ast.unparse(main_block.test) == "__name__ == '__main__'"
+    assert is_freeze_support(main_block.body[0])
+
+
+@pytest.mark.parametrize("function", ["main", "gui_main"])
+def test_installed_entry_points_call_freeze_support_first(function):
+    definition = next(s for s in body("gui/entry.py") if isinstance(s, ast.FunctionDef) and s.name == function)
+    assert is_freeze_support(definition.body[0])
+
+
+def run_entry(monkeypatch, path: str, argv: list[str]) -> tuple[int, list]:
+    """Run an entry script as __main__ with the desktop app replaced by a recorder."""
+    calls: list = []
+    monkeypatch.setattr(gui.entry, "launch_gui", lambda paths, screenshot=None: calls.append((paths, screenshot)) or 0)
+    monkeypatch.setattr(sys, "argv", [path, *argv])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(ROOT / path), run_name="__main__")
+    return exit_info.value.code, calls
+
+
+def test_gui_entry_opens_the_app_with_paths_and_screenshot(monkeypatch):
+    assert run_entry(monkeypatch, "packaging/entry_gui.py", []) == (0, [([], None)])
+    code, calls = run_entry(monkeypatch, "packaging/entry_gui.py", ["a.xlsx", "folder", "--screenshot", "w.png"])
+    assert (code, calls) == (0, [(["a.xlsx", "folder"], "w.png")])
+
+
+def test_cli_entry_runs_commands_and_opens_the_app_without_one(monkeypatch, capsys):
+    code, calls = run_entry(monkeypatch, "packaging/entry_cli.py", ["tasks", "--json"])
+    assert code == 0 and calls == []
+    import core.tasks
+
+    names = [task["name"] for task in json.loads(capsys.readouterr().out)]
+    assert sorted(names) == sorted(core.tasks.BUILTIN_MODULES)
+    assert run_entry(monkeypatch, "packaging/entry_cli.py", []) == (0, [([], None)])
+
+
+def test_cli_entry_works_where_qt_cannot_be_imported(tmp_path):
+    """A spawned worker re-imports the entry module: it must neither need nor load Qt."""
+    script = (
+        "import runpy, sys\n"
+        "sys.modules['PySide6'] = None\n"
+        "sys.argv = ['xlbatch-cli', 'tasks']\n"
+        "try:\n"
+        f"    runpy.run_path({str(ROOT / 'packaging' / 'entry_cli.py')!r}, run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "assert not any(name.startswith('PySide6.') for name in sys.modules), 'Qt was imported'\n"
+        "print('no Qt')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "summarize" in done.stdout and done.stdout.strip().endswith("no Qt")
+
+
+def test_frozen_app_does_not_offer_joblib():
+    assert "joblib" in available_backends(frozen=False)
+    frozen = available_backends(frozen=True)
+    assert "joblib" not in frozen
+    assert {"auto", "sequential", "threads", "asyncio", "processes", "multiprocessing"} <= set(frozen)
+
+
+@pytest.mark.parametrize("kind", ["cpu", "io"])
+def test_auto_never_picks_joblib_when_frozen(kind):
+    frozen = available_backends(frozen=True)
+    for count in (0, 1, 2, 5, 50, 500):
+        for size in (1_000, 1_000_000, 50_000_000):
+            for workers in (None, 1, 2, 8):
+                for cores in (1, 2, 16):
+                    choice = choose(kind, [size] * count, workers, cores=cores, available=frozen)
+                    assert choice.backend in frozen
+
+
+def test_frozen_cli_refuses_joblib_with_exit_2(monkeypatch, tmp_path):
+    book = tmp_path / "in" / "data.csv"
+    book.parent.mkdir()
+    book.write_text("Name,Amount\nx,1\n", encoding="utf-8")
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    code = cli_main(["run", "summarize", str(book.parent), "--out", str(out), "--backend", "joblib"])
+    assert code == 2
+    assert not Path(out, "report.json").exists()
+    monkeypatch.delattr(sys, "frozen")
+    assert cli_main(["run", "summarize", str(book.parent), "--out", str(out), "--backend", "sequential"]) == 0
