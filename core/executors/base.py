@@ -58,6 +58,10 @@ class Backend:
         """pid -> exit code of worker processes that died since the pool started."""
         return {}
 
+    def exit_codes(self, pids: set[int], timeout: float) -> dict[int, int]:
+        """Exit codes of these worker processes, waiting up to `timeout` for each to be reaped."""
+        return {}
+
     def kill(self, pids: set[int] | None = None) -> None:
         """Kill the given worker processes (all if None). No-op for thread backends."""
 

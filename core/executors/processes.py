@@ -96,6 +96,19 @@ class _ProcessBackendBase(Backend):
         self._track()
         return {pid: p.exitcode for pid, p in self._processes.items() if p.exitcode is not None}
 
+    def exit_codes(self, pids: set[int], timeout: float) -> dict[int, int]:
+        self._track()
+        codes: dict[int, int] = {}
+        for pid in pids:
+            process = self._processes.get(pid)
+            if process is None:
+                continue
+            with contextlib.suppress(Exception):
+                process.join(timeout)
+            if process.exitcode is not None:
+                codes[pid] = process.exitcode
+        return codes
+
     def kill(self, pids: set[int] | None = None) -> None:
         self._track()
         for pid in pids if pids is not None else set(self._processes):

@@ -209,13 +209,13 @@ def _new_live_children(before: set[int]) -> list[psutil.Process]:
 
 
 def test_memory_guard_waits_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.runner as runner
+    import core.supervisor as supervisor
 
     folder = tmp_path / "in"
     for i in range(3):
         numbers_book(folder / f"f{i}.xlsx")
     readings = iter([10 * 2**20] * 5)
-    monkeypatch.setattr(runner, "memory_probe", lambda: next(readings, 8 * 2**30))
+    monkeypatch.setattr(supervisor, "memory_probe", lambda: next(readings, 8 * 2**30))
     notices = []
     report = run_batch(
         task="summarize",

@@ -1,0 +1,491 @@
+"""The supervisor loop: runs one plan's files on one backend and settles every file exactly once.
+
+    submit work items (at most `workers` in flight) ─► drain worker messages ─► FileStarted/FileProgress
+    collect outcomes ─► FileFinished (and the journal)        enforce time limits, cancel, memory guard
+    a pool broke ─► culprit `crashed`/`timeout`, innocents re-run, suspects run alone, fresh pool
+
+Process backends: when a worker dies the pool is replaced. The file whose worker died is the culprit
+(`crashed`, with the exit code); files that were running beside it are innocent and re-run. When the
+culprit cannot be told apart (the pool killed every worker, or the exit codes say nothing), the
+suspects are re-run one at a time: the one that brings the pool down alone is the culprit.
+
+Only the thread that runs the batch touches a Supervisor.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core import errors
+from core.cancel import FINISH, NOW, CancelToken
+from core.errors import FileError
+from core.events import Event, FileFinished, FileProgress, FileStarted, Notice
+from core.executors import Backend, make_backend
+from core.executors.pools import PoolCache
+from core.executors.processes import TERMINATED_BY_POOL
+from core.journal import Journal, file_hash, params_key
+from core.outcome import CANCELLED, FAILED, OK, FileOutcome
+from core.worker import WorkFile, WorkItem
+
+if TYPE_CHECKING:
+    from core.runner import Plan
+
+# How often the loop wakes up with nothing finished: bounds the latency of progress, cancel and timeouts.
+TICK_SECONDS = 0.05
+# A process worker past its limit is killed this long after the cooperative deadline, which a task
+# that reports progress honours by itself without costing a pool.
+KILL_GRACE_SECONDS = 0.5
+# On "stop now", how long files running on threads get to reach their next progress call and stop.
+STOP_GRACE_SECONDS = 3.0
+# Kinds of failure worth trying again when the user asked for retries.
+RETRYABLE = {errors.CRASHED, errors.TIMEOUT}
+# Waiting for memory with nothing running can only be helped by other programs: give up after this.
+MEMORY_WAIT_LIMIT_SECONDS = 60
+# Files smaller than this may travel several to a work item on the process backends.
+SMALL_FILE_BYTES = 256 * 1024
+MAX_FILES_PER_ITEM = 32
+
+
+def _available_memory() -> int:
+    import psutil
+
+    return psutil.virtual_memory().available
+
+
+# Tests replace this to simulate a machine short of memory.
+memory_probe: Callable[[], int] = _available_memory
+
+
+@dataclass
+class FileState:
+    work: WorkFile
+    started_at: float | None = None
+    pid: int | None = None
+    started_emitted: bool = False
+
+
+class Supervisor:
+    """Runs one plan's files on one backend. Only the calling thread touches this object."""
+
+    def __init__(self, plan: Plan, emit: Callable[[Event], None], cancel: CancelToken) -> None:
+        self.plan = plan
+        self.emit = emit
+        self.cancel = cancel
+        self.spec = plan.spec
+        self.results: dict[int, FileOutcome] = {}
+        self.states: dict[int, FileState] = {}
+        self.notices: list[str] = []
+        self.timed_out: set[int] = set()  # killed by us for running past the limit
+        self.backend: Backend | None = None
+        self._memory_wait_since: float | None = None
+        self.journal: Journal | None = None
+        self.hash_inputs = False  # the cache identifies content by SHA-256
+        self.params_key = params_key(plan.params)
+        self.batch_id = secrets.token_hex(8)
+        self.pools: PoolCache | None = None
+        self.healthy = True  # False when the pool should not be reused (stopped, or a thread abandoned)
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+    def notice(self, message: str, level: str = "info") -> None:
+        self.notices.append(message)
+        self.emit(Notice(level, message))
+
+    def finish(self, outcome: FileOutcome, record: bool = True) -> None:
+        if outcome.index in self.results:
+            return  # already settled (a late result of an abandoned thread, or a duplicate message)
+        self.results[outcome.index] = outcome
+        if record and self.journal is not None and outcome.status == OK:
+            try:
+                digest = file_hash(outcome.path) if self.hash_inputs else None
+                self.journal.record(outcome, self.plan.task.name, self.plan.task.version, self.params_key, digest)
+            except OSError as exc:  # the batch goes on; only a later resume would redo this file
+                self.notice(f"Could not record progress for resuming: {exc}", "warning")
+                self.journal = None
+        self.emit(FileFinished(outcome.index, outcome.path, outcome))
+
+    def fail(self, work: WorkFile, error: FileError, seconds: float = 0.0) -> None:
+        self.finish(FileOutcome(work.index, work.path, FAILED, seconds, error=error, attempts=work.attempt))
+
+    def cancelled(self, work: WorkFile) -> None:
+        self.finish(
+            FileOutcome(work.index, work.path, CANCELLED, reason="cancelled before it ran", attempts=work.attempt)
+        )
+
+    def elapsed(self, index: int) -> float:
+        state = self.states.get(index)
+        return time.monotonic() - state.started_at if state and state.started_at else 0.0
+
+    # -- messages from workers -------------------------------------------------------------------
+    def handle_messages(self) -> None:
+        assert self.backend is not None
+        for message in self.backend.drain():
+            kind, batch, index = message[0], message[1], message[2]
+            if batch != self.batch_id or index in self.results:
+                continue
+            state = self.states.get(index)
+            if state is None:
+                continue
+            if kind == "started":
+                state.started_at, state.pid = time.monotonic(), message[3]
+                state.started_emitted = True
+                self.emit(FileStarted(index, state.work.path, message[4]))
+            elif kind == "progress":
+                self.emit(FileProgress(index, state.work.path, message[3], message[4]))
+            elif kind == "done":
+                self.settle(message[3])
+
+    def settle(self, outcome: FileOutcome) -> None:
+        """A file's outcome from a worker; failures worth retrying go back to the queue."""
+        if outcome.index in self.results:
+            return
+        state = self.states[outcome.index]
+        if (
+            outcome.status == FAILED
+            and outcome.error is not None
+            and outcome.error.kind in RETRYABLE
+            and state.work.attempt <= self.spec.retries
+        ):
+            self.retry(state, outcome.error)
+            return
+        self.finish(outcome)
+
+    def retry(self, state: FileState, error: FileError) -> None:
+        attempt = state.work.attempt + 1
+        self.notice(f"Retrying {Path(state.work.path).name} (attempt {attempt}) after: {error.message}")
+        state.work = WorkFile(state.work.index, state.work.path, state.work.rel, attempt)
+        state.started_at = state.pid = None
+        self.isolate.appendleft(state.work)
+
+    # -- the loop --------------------------------------------------------------------------------
+    def make_items(self, files: list[WorkFile], backend: str, workers: int) -> list[WorkItem]:
+        group = 1
+        if backend in ("processes", "multiprocessing", "joblib") and len(files) > workers * 8:
+            sizes = [self.file_size(w) for w in files]
+            if max(sizes) <= SMALL_FILE_BYTES:
+                group = max(1, min(MAX_FILES_PER_ITEM, len(files) // (workers * 8)))
+        return [self.item(files[i : i + group]) for i in range(0, len(files), group)]
+
+    @staticmethod
+    def file_size(work: WorkFile) -> int:
+        try:
+            return os.stat(work.path).st_size
+        except OSError:
+            return 0
+
+    def item(self, files: list[WorkFile]) -> WorkItem:
+        deadline = self.spec.timeout
+        return WorkItem(
+            self.plan.task,
+            self.plan.params,
+            tuple(files),
+            str(self.plan.out_dir),
+            frozenset(w.path for w in files),
+            deadline,
+            self.batch_id,
+        )
+
+    def run(self, files: list[WorkFile]) -> None:
+        choice = self.plan.choice
+        for work in files:
+            self.states[work.index] = FileState(work)
+        pending: collections.deque[WorkItem] = collections.deque(self.make_items(files, choice.backend, choice.workers))
+        self.isolate: collections.deque[WorkFile] = collections.deque()
+        inflight: dict[concurrent.futures.Future[Any], WorkItem] = {}
+        if self.pools is not None:
+            backend = self.backend = self.pools.acquire(choice.backend, choice.workers)
+        else:
+            backend = self.backend = make_backend(choice.backend, choice.workers)
+            backend.start()
+        if hasattr(backend, "gate"):
+            backend.gate = self.memory_gate  # type: ignore[attr-defined]
+        isolating: WorkFile | None = None
+        cap = 10**9 if backend.bulk else choice.workers
+        try:
+            while True:
+                self.handle_messages()
+                broken = False
+                done = [f for f in inflight if f.done()]
+                for future in done:
+                    item = inflight.pop(future)
+                    broken |= self.collect(future, item)
+                if backend.can_kill and backend.dead_workers():
+                    broken = True
+                if broken:
+                    self.recover(inflight, pending, isolating)
+                    isolating = None
+                elif isolating is not None and isolating.index in self.results:
+                    isolating = None
+                self.drop_settled(inflight)
+                self.enforce_timeouts()
+                mode = self.cancel.mode
+                if mode == NOW:
+                    self.stop_now(inflight, pending)
+                    return
+                if mode == FINISH:
+                    self.start_no_more(pending)
+                # Submit: suspects one at a time, alone; otherwise keep the pool full.
+                if not inflight and self.isolate and mode is None:
+                    isolating = self.isolate.popleft()
+                    inflight[backend.submit(self.item([isolating]))] = self.item([isolating])
+                while (
+                    pending
+                    and isolating is None
+                    and not self.isolate
+                    and len(inflight) < cap
+                    and mode is None
+                    and self.memory_ok(bool(inflight))
+                ):
+                    item = pending.popleft()
+                    inflight[backend.submit(item)] = item
+                if not pending and not inflight and not self.isolate:
+                    return
+                if inflight:
+                    concurrent.futures.wait(list(inflight), TICK_SECONDS, concurrent.futures.FIRST_COMPLETED)
+                else:
+                    time.sleep(TICK_SECONDS)
+        finally:
+            self.handle_messages_safely()
+            healthy = self.healthy and self.cancel.mode != NOW
+            if self.pools is not None:
+                self.pools.release(self.backend, healthy)
+            else:
+                self.backend.shutdown(kill=not healthy)
+
+    def handle_messages_safely(self) -> None:
+        with contextlib.suppress(Exception):
+            self.handle_messages()
+
+    def collect(self, future: concurrent.futures.Future[Any], item: WorkItem) -> bool:
+        """Take a finished future's outcomes; return True if it failed because the pool broke."""
+        try:
+            outcomes = future.result()
+        except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, PoolBroken, TerminatedWorkerError...
+            self.handle_messages()  # keep the `done` and `started` messages sent before the break
+            name = type(exc).__name__
+            if name == "NotStarted":
+                for work in item.files:
+                    if work.index not in self.results:
+                        (self.cancelled(work) if self.cancel.requested else self.isolate.append(work))
+                return False
+            self.last_break = f"{name}: {exc}"
+            for work in item.files:
+                if work.index in self.results:
+                    continue
+                state = self.states[work.index]
+                if state.started_at is not None:
+                    self.suspects.append(state.work)
+                else:
+                    self.requeue.append(state.work)
+            return True
+        for outcome in outcomes:
+            self.settle(outcome)
+        for work in item.files:  # files a stop request kept from starting
+            if work.index not in self.results and self.cancel.requested:
+                self.cancelled(work)
+        return False
+
+    def drop_settled(self, inflight: dict[concurrent.futures.Future[Any], WorkItem]) -> None:
+        """Forget items whose files are all settled even if their future is not done (abandoned threads)."""
+        for future, item in list(inflight.items()):
+            if all(w.index in self.results for w in item.files):
+                inflight.pop(future)
+
+    def recover(
+        self,
+        inflight: dict[concurrent.futures.Future[Any], WorkItem],
+        pending: collections.deque[WorkItem],
+        isolating: WorkFile | None,
+    ) -> None:
+        """The pool broke: settle the culprit if known, re-queue the innocent, start a fresh pool."""
+        assert self.backend is not None
+        # Every other future of a broken pool fails too; wait for them so the picture is complete.
+        deadline = time.monotonic() + 10
+        while inflight and time.monotonic() < deadline:
+            concurrent.futures.wait(list(inflight), 0.2)
+            for future in [f for f in inflight if f.done()]:
+                self.collect(future, inflight.pop(future))
+            if inflight and self.backend.name == "multiprocessing":
+                self.backend.dead_workers()  # fails the pool's lost futures
+        for item in inflight.values():  # still not done: treat like the rest of the broken pool
+            for work in item.files:
+                if work.index not in self.results:
+                    (self.suspects if self.states[work.index].started_at else self.requeue).append(work)
+        inflight.clear()
+        self.handle_messages_safely()
+        suspects = [w for w in dict.fromkeys(self.suspects) if w.index not in self.results]
+        # The exit codes tell the culprit from the workers the pool stopped; give each a moment to be reaped.
+        suspect_pids = {pid for w in suspects if (pid := self.states[w.index].pid) is not None}
+        dead = {**self.backend.dead_workers(), **self.backend.exit_codes(suspect_pids, 1.0)}
+        requeue = [w for w in dict.fromkeys(self.requeue) if w.index not in self.results]
+        self.suspects, self.requeue = [], []
+        culprits: list[tuple[WorkFile, int | None]] = []
+        innocents: list[WorkFile] = []
+        for work in suspects:
+            if work.index in self.timed_out:
+                self.timed_out.discard(work.index)
+                self.settle(
+                    FileOutcome(
+                        work.index,
+                        work.path,
+                        FAILED,
+                        self.elapsed(work.index),
+                        error=FileError(
+                            errors.TIMEOUT, _timeout_message(self.spec.timeout), "the worker process was stopped"
+                        ),
+                        attempts=work.attempt,
+                    )
+                )
+                continue
+            pid = self.states[work.index].pid
+            code = dead.get(pid) if pid is not None else None
+            if code is not None and code not in TERMINATED_BY_POOL:
+                culprits.append((work, code))
+            else:
+                innocents.append(work)
+        if not culprits and isolating is not None and isolating in innocents:
+            innocents.remove(isolating)  # it ran alone and the pool broke: it is the culprit
+            culprits.append((isolating, dead.get(self.states[isolating.index].pid or -1)))
+        if not culprits and len(innocents) == 1 and not self.timed_out_recently:
+            culprits.append((innocents.pop(), None))
+        for work, code in culprits:
+            self.crashed(work, code)
+        if culprits:
+            requeue = innocents + requeue
+        else:
+            self.isolate.extend(innocents)  # cannot tell: run each alone
+        for work in reversed(requeue):
+            self.states[work.index].started_at = None
+            pending.appendleft(self.item([work]))
+        self.timed_out_recently = False
+        reason = self.last_break
+        self.notice(
+            f"A worker stopped ({reason}); the pool was replaced and unfinished files will run again.", "warning"
+        )
+        self.backend.restart()
+
+    def crashed(self, work: WorkFile, code: int | None) -> None:
+        detail = f"worker exit code {code}" if code is not None else f"worker lost: {self.last_break}"
+        error = FileError(
+            errors.CRASHED,
+            "The program reading this file stopped unexpectedly (it may be damaged or too large "
+            "for the available memory).",
+            detail,
+        )
+        self.settle(
+            FileOutcome(work.index, work.path, FAILED, self.elapsed(work.index), error=error, attempts=work.attempt)
+        )
+
+    def enforce_timeouts(self) -> None:
+        limit = self.spec.timeout
+        if not limit or self.backend is None:
+            return
+        for index, state in self.states.items():
+            if index in self.results or state.started_at is None:
+                continue
+            elapsed = time.monotonic() - state.started_at
+            if self.backend.can_kill:
+                if elapsed > limit + KILL_GRACE_SECONDS and index not in self.timed_out and state.pid:
+                    self.timed_out.add(index)
+                    self.timed_out_recently = True
+                    self.backend.kill({state.pid})
+            elif elapsed > limit + KILL_GRACE_SECONDS:
+                # A thread cannot be stopped from outside: report the file now; its thread is abandoned
+                # and stops at its next progress call (and the pool is not kept for another batch).
+                self.healthy = False
+                self.settle(
+                    FileOutcome(
+                        index,
+                        state.work.path,
+                        FAILED,
+                        elapsed,
+                        error=FileError(errors.TIMEOUT, _timeout_message(limit), "the worker thread was abandoned"),
+                        attempts=state.work.attempt,
+                    )
+                )
+
+    def start_no_more(self, pending: collections.deque[WorkItem]) -> None:
+        while pending:
+            for work in pending.popleft().files:
+                self.cancelled(work)
+        while self.isolate:
+            self.cancelled(self.isolate.popleft())
+        stop = getattr(self.backend, "start_no_more", None)
+        if stop is not None:
+            stop()
+
+    def stop_now(
+        self, inflight: dict[concurrent.futures.Future[Any], WorkItem], pending: collections.deque[WorkItem]
+    ) -> None:
+        assert self.backend is not None
+        self.backend.stop_event.set()  # thread backends: running files stop at their next progress call
+        self.backend.kill(None)  # process backends that can safely kill here; the rest do it in shutdown
+        self.start_no_more(pending)
+        if not self.backend.can_kill and inflight:
+            # A thread cannot be killed: give running files a moment to reach their next progress call and
+            # stop (discarding their outputs) or finish, so what is reported matches what is on disk.
+            concurrent.futures.wait(list(inflight), STOP_GRACE_SECONDS)
+            for future in [f for f in inflight if f.done()]:
+                self.collect(future, inflight.pop(future))
+        self.handle_messages_safely()
+        for item in inflight.values():
+            for work in item.files:
+                if work.index not in self.results:
+                    self.finish(
+                        FileOutcome(
+                            work.index,
+                            work.path,
+                            CANCELLED,
+                            self.elapsed(work.index),
+                            reason="stopped by the user",
+                            attempts=work.attempt,
+                        )
+                    )
+        inflight.clear()
+
+    # -- memory guard ----------------------------------------------------------------------------
+    def memory_ok(self, busy: bool) -> bool:
+        floor = self.spec.memory_floor_mb * 1024 * 1024
+        if floor <= 0:
+            return True
+        available = memory_probe()
+        now = time.monotonic()
+        if available >= floor:
+            if self._memory_wait_since is not None:
+                self.notice(f"Memory is available again after {now - self._memory_wait_since:.0f} s; continuing.")
+                self._memory_wait_since = None
+            return True
+        if self._memory_wait_since is None:
+            self._memory_wait_since = now
+            self.notice(
+                f"Free memory is low ({available / 2**20:.0f} MB, below {self.spec.memory_floor_mb:.0f} MB): "
+                "waiting for running files to finish before starting more.",
+                "warning",
+            )
+        # With nothing of ours running, only other programs can free memory: stop waiting after a while.
+        return not busy and now - self._memory_wait_since > MEMORY_WAIT_LIMIT_SECONDS
+
+    def memory_gate(self) -> None:
+        """For backends that dispatch by themselves: block while memory is low (bounded)."""
+        floor = self.spec.memory_floor_mb * 1024 * 1024
+        waited = 0.0
+        while floor > 0 and memory_probe() < floor and waited < MEMORY_WAIT_LIMIT_SECONDS:
+            time.sleep(0.2)
+            waited += 0.2
+
+    suspects: list[WorkFile]
+    requeue: list[WorkFile]
+    last_break: str = ""
+    timed_out_recently: bool = False
+
+
+def _timeout_message(limit: float | None) -> str:
+    return f"The file took longer than the time limit ({limit:g} s) and was stopped."
