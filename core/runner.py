@@ -34,7 +34,7 @@ from core.cancel import NOW, CancelToken
 from core.discovery import Discovery, discover
 from core.errors import FileError
 from core.events import BatchFinished, BatchStarted, Event, FileQueued
-from core.executors import BACKENDS, Choice, available_backends, choose
+from core.executors import BACKENDS, Choice, available_backends, choose, default_workers
 from core.executors.pools import PoolCache
 from core.journal import Journal
 from core.outcome import FAILED, OK, SKIPPED, FileOutcome
@@ -89,8 +89,10 @@ class Plan:
         return [(i, f) for i, f in enumerate(self.discovery.files) if f.skip_reason is None and not f.missing]
 
 
-def plan_batch(spec: BatchSpec) -> Plan:
-    """Check everything that can be checked before any file runs; raise InvalidParams if not valid."""
+def plan_batch(spec: BatchSpec, pools: PoolCache | None = None) -> Plan:
+    """Check everything that can be checked before any file runs; raise InvalidParams if not valid.
+
+    With `pools`, `auto` knows whether a warm process pool is waiting (then small batches are worth it)."""
     load_plugins()
     task = get_task(spec.task)
     params = task.validate(spec.params)
@@ -124,10 +126,11 @@ def plan_batch(spec: BatchSpec) -> Plan:
         except OSError:
             sizes.append(0)
     if spec.backend == "auto":
-        choice = choose(task.kind, sizes, spec.workers, available=available_backends())
+        warm = pools is not None and any(
+            pools.warm(name, spec.workers or default_workers(task.kind, len(sizes))) for name in ("processes",)
+        )
+        choice = choose(task.kind, sizes, spec.workers, warm_pool=warm, available=available_backends())
     else:
-        from core.executors import default_workers
-
         workers = 1 if spec.backend == "sequential" else (spec.workers or default_workers(task.kind, len(sizes)))
         choice = Choice(spec.backend, workers, "chosen by the user")
     if spec.workers is None and spec.max_workers and choice.workers > spec.max_workers:
@@ -245,7 +248,7 @@ def run_plan(
     out = OutputFolder(out_dir, frozenset(str(f.path) for f in files), keep_intermediate=spec.cache)
     # Reduce steps include unchanged files from their cached results, as if they had just run.
     reducible = [dataclasses.replace(o, status=OK) if o.reason == UNCHANGED else o for o in outcomes]
-    batch_key = reduce_key(plan, supervisor.params_key, reducible)
+    batch_key = reduce_key(plan, supervisor.params_key, reducible) if spec.cache else ""
     kept = kept_reduce_outputs(journal, batch_key) if spec.cache and not spec.force else None
     if kept is not None:
         out.outputs.extend(kept)  # nothing changed since these were written: keep them
