@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def gui_main() -> int:
-    """`xlbatch-gui [PATH...] [--screenshot FILE]`: the window, with no console on Windows."""
+    # `xlbatch-gui [PATH...] [--screenshot FILE]`: the window, with no console on Windows.
     multiprocessing.freeze_support()
     return main(["gui", *sys.argv[1:]])
 

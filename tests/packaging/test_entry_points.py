@@ -93,7 +93,8 @@ def test_cli_entry_runs_commands_and_opens_the_app_without_one(monkeypatch, caps
     import core.tasks
 
     names = [task["name"] for task in json.loads(capsys.readouterr().out)]
-    assert sorted(names) == sorted(core.tasks.BUILTIN_MODULES)
+    # every built-in task; other test modules may have registered test-only tasks in this process
+    assert set(core.tasks.BUILTIN_MODULES) <= set(names)
     assert run_entry(monkeypatch, "packaging/entry_cli.py", []) == (0, [([], None)])
 
 
