@@ -233,8 +233,9 @@ class MultiprocessingBackend(_ProcessBackendBase):
 
     def kill(self, pids: set[int] | None = None) -> None:
         if pids is None:
-            # Stopping everything is shutdown(kill=True)'s job: SIGKILL on an idle worker could leave the
-            # task queue's lock held forever (it waits for work holding it), and Pool.terminate() with it.
+            # Stopping everything goes through the pool's own teardown: SIGKILL on an idle worker could
+            # leave the task queue's lock held forever (it waits for work holding it), and terminate() with it.
+            self.shutdown(kill=True)
             return
         super().kill(pids)
 
