@@ -126,9 +126,10 @@ def plan_batch(spec: BatchSpec, pools: PoolCache | None = None) -> Plan:
         except OSError:
             sizes.append(0)
     if spec.backend == "auto":
-        warm = pools is not None and any(
-            pools.warm(name, spec.workers or default_workers(task.kind, len(sizes))) for name in ("processes",)
-        )
+        would_use = spec.workers or default_workers(task.kind, len(sizes))
+        if spec.workers is None and spec.max_workers:
+            would_use = min(would_use, spec.max_workers)  # the settings' cap, applied below, counts here too
+        warm = pools is not None and pools.warm("processes", would_use)
         choice = choose(task.kind, sizes, spec.workers, warm_pool=warm, available=available_backends())
     else:
         workers = 1 if spec.backend == "sequential" else (spec.workers or default_workers(task.kind, len(sizes)))

@@ -170,12 +170,13 @@ def _exit_with_parent() -> None:
     from multiprocessing.connection import wait
 
     parent = multiprocessing.parent_process()
-    if parent is None or getattr(_exit_with_parent, "started", False):
+    sentinel = getattr(parent, "sentinel", None)  # None in workers not started by multiprocessing (loky)
+    if sentinel is None or getattr(_exit_with_parent, "started", False):
         return
     _exit_with_parent.started = True  # type: ignore[attr-defined]
 
     def watch() -> None:
-        wait([parent.sentinel])
+        wait([sentinel])
         os._exit(1)
 
     threading.Thread(target=watch, name="xlbatch-parent-watch", daemon=True).start()
