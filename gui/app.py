@@ -114,6 +114,7 @@ def run_gui(paths: list[str], screenshot: str | None = None) -> int:
     window = MainWindow()
     if screenshot:
         window.save_settings_on_close = False  # a picture must not change what the user's app remembers
+        window.prestart_enabled = False  # nor start worker processes
     if paths:
         window.add_paths(paths)
     window.show()
@@ -132,4 +133,7 @@ def run_gui(paths: list[str], screenshot: str | None = None) -> int:
         return 0 if ok else 1
     window.raise_()
     window.activateWindow()
-    return app.exec()
+    code = app.exec()
+    # Closing ended the warm pool; a pool still starting then is waited for, so none outlives the app.
+    window.release_pools(wait_seconds=10.0)
+    return code

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.cancel import FINISH, NOW
+from core.runner import UNCHANGED
 from gui import (
     desktop,
 )
@@ -101,13 +102,17 @@ class ReportDialog(QDialog):
         self.setWindowTitle("Batch report")
         self.resize(720, 560)
         counts = report.get("counts", {})
+        unchanged = sum(
+            1 for f in report.get("files", ()) if f.get("status") == "skipped" and f.get("reason") == UNCHANGED
+        )
         summary = QLabel(self)
         summary.setWordWrap(True)
         summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lines = [
             f"<b>{report.get('task', '')}</b> on {counts.get('total', 0)} files in "
             f"{format_duration(float(report.get('seconds', 0)))}" + (" (cancelled)" if report.get("cancelled") else ""),
-            f"Done {counts.get('ok', 0)}, failed {counts.get('failed', 0)}, skipped {counts.get('skipped', 0)}, "
+            f"Done {counts.get('ok', 0)}, failed {counts.get('failed', 0)}, "
+            f"skipped {counts.get('skipped', 0) - unchanged}, unchanged {unchanged}, "
             f"cancelled {counts.get('cancelled', 0)}.",
             f"Ran on <i>{report.get('backend', '')}</i> with {report.get('workers', '')} workers: "
             f"{report.get('backend_reason', '')}.",

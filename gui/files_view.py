@@ -30,6 +30,7 @@ from gui.models import (
     READY,
     RUNNING,
     SKIPPED,
+    UNCHANGED,
     FileRow,
     FilesModel,
 )
@@ -41,6 +42,7 @@ STATUS_COLOURS = {
     DONE: "#1f7a4d",
     FAILED: "#c0392b",
     SKIPPED: "#8a9099",
+    UNCHANGED: "#8a9099",
     CANCELLED: "#b7791f",
 }
 ACCENT = "#2e8b57"
@@ -186,7 +188,8 @@ class FilesView(QTableView):
                 painter.setPen(Qt.PenStyle.NoPen)
                 painter.setBrush(colour)
             painter.drawEllipse(dot)
-            painter.setPen(colour if row.status == FAILED and not selected else text)
+            # Failed stands out in its colour; unchanged is greyed, as it was not processed this time.
+            painter.setPen(colour if row.status in (FAILED, UNCHANGED) and not selected else text)
             label = model.display_text(row, COL_STATUS)
             text_rect = area.adjusted(14, 0, 0, 0)
             elided = metrics.elidedText(label, Qt.TextElideMode.ElideRight, int(text_rect.width()))

@@ -4,9 +4,17 @@ Layout: the Files / Errors / Log tabs on the left with the overall progress and 
 summary under them; the task, its settings and the run settings on the right with Start and Cancel;
 live CPU and memory gauges in the status bar.
 
-A batch is planned here (on the GUI thread, so bad settings are refused before anything runs) and run
-by a `BatchRun` on its own thread. Its events are collected there and applied to the models every
-100 ms in one pass, which keeps the window responsive with 10,000 files.
+A batch's settings are what the window shows layered over the user's settings file, exactly as the
+command line does it (`core.recipe.resolve_spec`): the file decides what the window leaves open (the
+cache, the memory guard, the worker limit, the backend set for a task while the window says Auto, the
+time limit while the window says No limit). The batch is planned and run by a `BatchRun` on its own
+thread. Its events are collected there and applied to the models every 100 ms in one pass, which keeps
+the window responsive with 10,000 files.
+
+Recipes (File > Open recipe… / Save recipe…) hold a set-up to run again here or with
+`xlbatch run --recipe FILE`. The window owns one warm process pool (`PoolCache`) for its lifetime:
+every batch borrows it, and it is started in the background as soon as files are added for a task
+that will use it, so a batch's first result does not wait for worker processes to start.
 """
 
 from __future__ import annotations
@@ -15,10 +23,11 @@ import dataclasses
 import html
 import os
 from collections.abc import Iterable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -30,6 +39,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -60,10 +70,14 @@ from core.atomic import atomic_path
 from core.cancel import FINISH, NOW
 from core.discovery import DEFAULT_PATTERNS, discover
 from core.events import BatchStarted, Event, FileFinished
-from core.executors import BACKEND_TITLES, Choice, available_backends, choose, default_workers
+from core.executors import BACKEND_TITLES, Choice, available_backends, choose, default_workers, shutdown_pools
+from core.executors.pools import PoolCache
+from core.params import InvalidParams
+from core.recipe import Recipe, load_recipe, recipe_from_spec, resolve_spec, save_recipe
 from core.report import Report
 from core.resources import samples_dir
-from core.runner import DEFAULT_OUT_DIR, REPORT_NAME, BatchSpec, Plan
+from core.runner import DEFAULT_OUT_DIR, REPORT_NAME, UNCHANGED, BatchSpec, Plan
+from core.settings import Settings, SettingsError, default_path, load_settings
 from core.tasks import TASKS, Task, load_plugins
 from core.writing import CsvTableWriter, XlsxTableWriter
 from gui import (
@@ -99,7 +113,18 @@ PUMP_MS = 100  # how often the runner's events are applied to the window
 # Folders a folder walk does not enter: earlier outputs of this app, wherever they were put.
 OUTPUT_EXCLUDES = (f"{DEFAULT_OUT_DIR}/*", f"*/{DEFAULT_OUT_DIR}/*")
 LOG_LIMIT = 50_000  # lines kept in the Log tab
+PRESTART_DELAY_MS = 400  # settle time after the files, task or run settings change before warming a pool
+RECIPE_FILTER = "xlbatch recipe (*.yaml *.yml);;All files (*)"
+FORCE_TIP = (
+    "Process every file again. Without this, files unchanged since the last run into the same output "
+    "folder, with the same task and settings, are not processed again: their earlier results are kept."
+)
 TAB_FILES, TAB_ERRORS, TAB_LOG = range(3)
+
+
+def unchanged_count(report: dict[str, Any]) -> int:
+    """Files of a report skipped because they did not change since the last run."""
+    return sum(1 for f in report.get("files", ()) if f.get("status") == "skipped" and f.get("reason") == UNCHANGED)
 
 
 class FitScrollArea(QScrollArea):
@@ -132,6 +157,8 @@ class MainWindow(QMainWindow):
     batchStarted = Signal()
     # Carries report.to_dict(). Declared as object: a dict signal would convert it to a QVariantMap and back.
     batchFinished = Signal(object)
+    # Emitted from the prestart thread when the warm pool is ready (queued to the GUI thread).
+    poolWarmed = Signal()
 
     def __init__(self, settings: AppSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,6 +174,21 @@ class MainWindow(QMainWindow):
         self.last_report: dict[str, Any] | None = None
         self.last_report_path: str | None = None
         self._roots: list[str] = []  # folders the user added files from, for the default output folder
+        self._inputs: list[str] = []  # the files and folders the user added, as given (for recipes)
+        self._include: list[str] = []  # file filters from an opened recipe (folder walks and batches)
+        self._exclude: list[str] = []
+        self._engine_settings: tuple[tuple[str, int, int], Settings] | None = None  # (file identity, settings)
+        # One warm process pool for the window's lifetime; every batch borrows it (see the module docstring).
+        self.pools = PoolCache()
+        self._prestart: Future[None] | None = None
+        self.prestart_enabled = True
+        self._closed = False
+        self.compare_dialog: Any = None
+        self._prestart_timer = QTimer(self)
+        self._prestart_timer.setSingleShot(True)
+        self._prestart_timer.setInterval(PRESTART_DELAY_MS)
+        self._prestart_timer.timeout.connect(self.prestart_pool)
+        self.poolWarmed.connect(self._on_pool_warmed, Qt.ConnectionType.QueuedConnection)
         self._output_user_set = False
         self._workers_user_set = False
         self._updating = False
@@ -195,8 +237,9 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         key = QKeySequence
+        # Ctrl+O opens a recipe (a set-up is what File > Open means here); adding files has its own keys.
         self.act_add_files = self._action(
-            "Add &files…", self.choose_files, key(key.StandardKey.Open), "Add workbooks to the batch"
+            "Add &files…", self.choose_files, key("Ctrl+Shift+A"), "Add workbooks to the batch"
         )
         self.act_add_folder = self._action(
             "Add f&older…", self.choose_folder, key("Ctrl+Shift+O"), "Add every workbook in a folder and its subfolders"
@@ -229,6 +272,24 @@ class MainWindow(QMainWindow):
             "&Export errors…", self.choose_export_errors, None, "Save the error table as an Excel or CSV file"
         )
         self.act_save_log = self._action("Save &log…", self.choose_save_log, key("Ctrl+Shift+S"), "Save the log")
+        self.act_open_recipe = self._action(
+            "&Open recipe…",
+            self.choose_open_recipe,
+            key("Ctrl+O"),
+            "Load a saved set-up: task, settings, output folder and input files",
+        )
+        self.act_save_recipe = self._action(
+            "&Save recipe…",
+            self.choose_save_recipe,
+            key("Ctrl+S"),
+            "Save this set-up to run again, here or with: xlbatch run --recipe FILE",
+        )
+        self.act_compare = self._action(
+            "Compare &backends…",
+            self.compare_backends,
+            None,
+            "Time the task on a few of the listed files with each way of running, and pick the fastest",
+        )
         self.act_quit = self._action("E&xit", self.close, key(key.StandardKey.Quit))
         self.act_about = self._action("&About xlbatch", lambda: dialogs.show_about(self), key("F1"))
 
@@ -561,10 +622,13 @@ class MainWindow(QMainWindow):
         self.backend_combo = QComboBox(self.run_box)
         self.backend_combo.setObjectName("backendCombo")
         self.backend_combo.setAccessibleName("Backend")
-        self.backend_combo.setToolTip("How the files are run in parallel. Auto picks what suits the task and files.")
+        self.backend_combo.setToolTip(
+            "How the files are run in parallel.\nAuto: the backend your settings file names for this task, "
+            "if any; otherwise what suits the task and the files."
+        )
         for name in available_backends():
             self.backend_combo.addItem(BACKEND_TITLES.get(name, name), name)
-        self.backend_combo.currentIndexChanged.connect(lambda _i: self._update_auto_workers())
+        self.backend_combo.currentIndexChanged.connect(lambda _i: self._run_settings_changed())
         form.addRow("Backend", self.backend_combo)
         self.auto_hint = QLabel("", self.run_box)
         self.auto_hint.setObjectName("hintLabel")
@@ -594,8 +658,33 @@ class MainWindow(QMainWindow):
         self.timeout_spin.setSuffix(" s")
         self.timeout_spin.setSpecialValueText("No limit")
         self.timeout_spin.setAccessibleName("Time limit per file")
-        self.timeout_spin.setToolTip("A file that runs longer than this is stopped and listed as failed. 0 = no limit.")
+        self.timeout_spin.setToolTip(
+            "A file that runs longer than this is stopped and listed as failed. "
+            "0 = the limit in your settings file, if it sets one; otherwise no limit."
+        )
         form.addRow("Time limit per file", self.timeout_spin)
+
+        self.force_check = QCheckBox("Re-run everything", self.run_box)
+        self.force_check.setObjectName("forceCheck")
+        self.force_check.setToolTip(FORCE_TIP)
+        form.addRow(self.force_check)
+
+        # File filters come from an opened recipe; shown (with a way to drop them) only when set.
+        self.filter_label = QLabel("", self.run_box)
+        self.filter_label.setObjectName("filterLabel")
+        self.filter_label.setWordWrap(True)
+        self.filter_clear = QToolButton(self.run_box)
+        self.filter_clear.setObjectName("filterClearButton")
+        self.filter_clear.setText("Clear")
+        self.filter_clear.setToolTip("Stop filtering the files by name")
+        self.filter_clear.clicked.connect(lambda: self.set_filters([], []))
+        filter_row = QHBoxLayout()
+        filter_row.addWidget(self.filter_label, 1)
+        filter_row.addWidget(self.filter_clear)
+        self.filter_row_label = QLabel("File filter", self.run_box)
+        form.addRow(self.filter_row_label, filter_row)
+        self._run_form = form
+        self._filter_row = filter_row
         layout.addWidget(self.run_box)
         layout.addStretch(1)
 
@@ -622,6 +711,9 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.act_open_recipe)
+        file_menu.addAction(self.act_save_recipe)
+        file_menu.addSeparator()
         for action in (self.act_add_files, self.act_add_folder, self.act_samples):
             file_menu.addAction(action)
         file_menu.addSeparator()
@@ -638,6 +730,8 @@ class MainWindow(QMainWindow):
         batch_menu.addSeparator()
         for action in (self.act_retry, self.act_open_output, self.act_report):
             batch_menu.addAction(action)
+        batch_menu.addSeparator()
+        batch_menu.addAction(self.act_compare)
         view_menu = bar.addMenu("&View")
         for i, title in enumerate(("&Files", "&Errors", "&Log")):
             action = QAction(title, self)
@@ -664,6 +758,7 @@ class MainWindow(QMainWindow):
         finally:
             self._updating = False
         self._on_task_changed(self.task_combo.currentIndex())
+        self.set_filters([], [])
         geometry = s.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self._default_geometry()
@@ -710,7 +805,9 @@ class MainWindow(QMainWindow):
         try:
             found = []
             if folders:
-                found += discover(folders, exclude=OUTPUT_EXCLUDES, out_dir=output).files
+                found += discover(
+                    folders, include=self._include, exclude=[*OUTPUT_EXCLUDES, *self._exclude], out_dir=output
+                ).files
             if files:
                 found += discover(files).files
             entries = []
@@ -731,6 +828,8 @@ class MainWindow(QMainWindow):
             root = str((path if path.is_dir() else path.parent).resolve())
             if path.exists() and root not in self._roots:
                 self._roots.append(root)
+            if path.exists() and str(path.resolve()) not in self._inputs:
+                self._inputs.append(str(path.resolve()))
         skipped = sum(1 for e in entries if e[2])
         message = f"Added {plural(added, 'file')}"
         if skipped:
@@ -795,6 +894,7 @@ class MainWindow(QMainWindow):
             return
         self.files.clear()
         self._roots.clear()
+        self._inputs.clear()
         self.summary.hide()
         self._reset_progress()
         self._files_changed()
@@ -808,6 +908,7 @@ class MainWindow(QMainWindow):
         self._update_default_output()
         self._update_auto_workers()
         self._sync_state()
+        self._schedule_prestart()
 
     def _refresh_files_summary(self) -> None:
         count = self.files.rowCount()
@@ -887,9 +988,47 @@ class MainWindow(QMainWindow):
         self.param_scroll.updateGeometry()
         self._update_auto_workers()
         self._sync_state()
+        self._schedule_prestart()
 
     def _runnable_sizes(self) -> list[int]:
         return [self.files.row(r).size for r in range(self.files.rowCount()) if not self.files.row(r).skip_reason]
+
+    def engine_settings(self) -> Settings:
+        """The user's settings file (re-read when it changed); raises SettingsError if it is not valid."""
+        path = default_path()
+        try:
+            stat = path.stat()
+            identity: tuple[str, int, int] = (str(path), stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            identity = (str(path), -1, -1)
+        cached = self._engine_settings
+        if cached is not None and cached[0] == identity:
+            return cached[1]
+        settings = load_settings()
+        self._engine_settings = (identity, settings)
+        return settings
+
+    def _settings_for_display(self) -> Settings:
+        """The settings for hints; a bad file counts as none here (Start says what is wrong with it)."""
+        try:
+            return self.engine_settings()
+        except SettingsError:
+            return Settings()
+
+    def effective_backend(self) -> tuple[str, str]:
+        """The backend a batch would ask for, and why: the combo, or with Auto the settings file's choice
+        for this task (which may itself be auto)."""
+        backend = self.current_backend()
+        task = self.current_task_name()
+        if backend != "auto" or not task:
+            return backend, "chosen by you"
+        settings = self._settings_for_display()
+        chosen, origin = settings.backend_for(task)
+        if origin == "default":
+            return chosen, ""
+        if task in settings.get("parallelization.backends"):
+            return chosen, "set for this task in your settings file"
+        return chosen, "the default backend in your settings file"
 
     def auto_choice(self) -> Choice | None:
         """What the engine will pick with the current files, task and settings (None: no task)."""
@@ -897,17 +1036,27 @@ class MainWindow(QMainWindow):
         if task is None:
             return None
         sizes = self._runnable_sizes()
-        backend = self.current_backend()
+        settings = self._settings_for_display()
+        backend, why = self.effective_backend()
         workers = self.workers_spin.value() if self._workers_user_set else None
         if backend == "auto":
             if not sizes:
-                return Choice("auto", default_workers(task.kind), "")
-            return choose(task.kind, sizes, workers, available=available_backends())
-        if backend == "sequential":
-            return Choice("sequential", 1, "one file at a time")
-        return Choice(backend, workers or default_workers(task.kind, len(sizes) or None), "chosen by you")
+                choice = Choice("auto", default_workers(task.kind), "")
+            else:
+                # As the engine decides it: a warm pool makes processes worth it for smaller batches.
+                warm = self.pools.warm("processes", workers or default_workers(task.kind, len(sizes)))
+                choice = choose(task.kind, sizes, workers, warm_pool=warm, available=available_backends())
+        elif backend == "sequential":
+            return Choice("sequential", 1, "one file at a time" + (f"; {why}" if why != "chosen by you" else ""))
+        else:
+            choice = Choice(backend, workers or default_workers(task.kind, len(sizes) or None), why)
+        limit = settings.max_workers(task.kind)
+        if workers is None and limit and choice.workers > limit and choice.backend != "sequential":
+            choice = Choice(choice.backend, limit, f"{choice.reason} (limited to {limit} by your settings file)")
+        return choice
 
     def _update_auto_workers(self) -> None:
+        self._update_settings_hints()
         choice = self.auto_choice()
         if choice is None:
             return
@@ -925,7 +1074,7 @@ class MainWindow(QMainWindow):
         )
         # One short line (a long wrapped reason would crowd the panel); the reason is its tooltip.
         if backend == "auto":
-            if choice.backend == "auto":
+            if choice.backend == "auto" and self.effective_backend()[0] == "auto":
                 self.auto_hint.setText("Auto picks how to run once files are added.")
                 self.auto_hint.setToolTip("")
             else:
@@ -937,15 +1086,50 @@ class MainWindow(QMainWindow):
             self.auto_hint.setToolTip("")
         self.auto_hint.setVisible(bool(self.auto_hint.text()))
 
+    def _update_settings_hints(self) -> None:
+        """What the settings file decides shows where it applies: the time limit that 0 means, and
+        whether unchanged files are skipped at all."""
+        settings = self._settings_for_display()
+        limit = settings.get("parallelization.timeout_seconds")
+        self.timeout_spin.setSpecialValueText("No limit" if limit is None else f"Settings: {limit:g} s")
+        cache = bool(settings.get("cache.enabled"))
+        self.force_check.setEnabled(cache)  # the whole box is disabled while a batch runs
+        self.force_check.setToolTip(
+            FORCE_TIP if cache else "Every file is processed every time: your settings file turns the cache off."
+        )
+
     def _on_workers_changed(self, _value: int) -> None:
         if self._updating:
             return
         self._workers_user_set = True
-        self._update_auto_workers()
+        self._run_settings_changed()
 
     def _reset_workers(self) -> None:
         self._workers_user_set = False
+        self._run_settings_changed()
+
+    def _run_settings_changed(self) -> None:
         self._update_auto_workers()
+        self._schedule_prestart()
+
+    def set_filters(self, include: Iterable[str], exclude: Iterable[str]) -> None:
+        """File name filters (from a recipe): which files a folder walk and the batch take."""
+        self._include, self._exclude = list(include), list(exclude)
+        parts = []
+        if self._include:
+            parts.append("only " + ", ".join(self._include))
+        if self._exclude:
+            parts.append("not " + ", ".join(self._exclude))
+        self.filter_label.setText("; ".join(parts))
+        self.filter_label.setToolTip(
+            "Files in added folders must match these name patterns; the batch leaves out files matching "
+            "the 'not' patterns."
+        )
+        self._run_form.setRowVisible(self.filter_row_label, bool(parts))
+
+    @property
+    def filters(self) -> tuple[list[str], list[str]]:
+        return list(self._include), list(self._exclude)
 
     def _default_output(self) -> str:
         roots = self._roots or sorted({str(Path(p).parent) for p in self.files.paths()[:1000]})
@@ -994,17 +1178,290 @@ class MainWindow(QMainWindow):
         return None
 
     def build_spec(self, paths: list[str] | None = None) -> BatchSpec:
+        """The batch Start would run: the window's values over the settings file, as the CLI does it.
+
+        Auto in the backend combo passes no backend, so a backend the settings file sets for the task
+        applies; a time limit of 0 passes none, so the settings file's limit applies. Raises SettingsError
+        if the settings file is not valid, InvalidParams if there is no task.
+        """
         backend = self.current_backend()
         timeout = float(self.timeout_spin.value())
-        return BatchSpec(
+        return resolve_spec(
+            self.engine_settings(),
+            None,
             task=self.current_task_name() or "",
             paths=self.files.paths() if paths is None else paths,
-            out_dir=self.output_edit.text().strip(),
+            out=self.output_edit.text().strip(),
             params=self.param_form.values(),
-            backend=backend,
+            backend=None if backend == "auto" else backend,
             workers=self.workers_spin.value() if self._workers_user_set and backend != "sequential" else None,
             timeout=timeout if timeout > 0 else None,
+            include=self._include,
+            exclude=self._exclude,
+            force=self.force_check.isChecked(),
         )
+
+    def _spec_or_explain(self, title: str) -> BatchSpec | None:
+        """build_spec(), or None after telling the user why it cannot be built."""
+        try:
+            return self.build_spec()
+        except SettingsError as exc:
+            dialogs.show_error(
+                self, title, f"Your settings file has a problem: {exc} Correct it, or delete it to use the defaults."
+            )
+        except InvalidParams as exc:
+            dialogs.show_error(self, title, str(exc))
+        return None
+
+    # == recipes ==================================================================================
+    def choose_open_recipe(self) -> None:
+        if self.is_running():
+            return
+        name, _ = QFileDialog.getOpenFileName(self, "Open recipe", self.settings.folder("recipe"), RECIPE_FILTER)
+        if name:
+            self.settings.set_folder("recipe", str(Path(name).parent))
+            self.open_recipe(name)
+
+    def open_recipe(self, path: str | os.PathLike[str]) -> bool:
+        """Load a recipe: task, its settings, file filters, run settings, output folder; add its inputs."""
+        if self.is_running():
+            return False
+        title = "The recipe cannot be opened"
+        try:
+            recipe = load_recipe(path)
+        except SettingsError as exc:  # RecipeError, or a file that is not YAML at all
+            dialogs.show_error(self, title, str(exc))
+            return False
+        name = Path(path).name
+        task = TASKS.get(recipe.task)
+        if task is None:
+            dialogs.show_error(
+                self,
+                title,
+                f"Recipe {name} runs the task '{recipe.task}', which this version of xlbatch does not have.",
+            )
+            return False
+        known = {p.name for p in task.params}
+        unknown = [key for key in recipe.params if key not in known]
+        if unknown:
+            dialogs.show_error(
+                self,
+                title,
+                f"Recipe {name} sets '{unknown[0]}', which the task '{task.title or task.name}' does not have.",
+            )
+            return False
+        if recipe.backend is not None and self.backend_combo.findData(recipe.backend) < 0:
+            dialogs.show_error(
+                self, title, f"Recipe {name} runs on '{recipe.backend}', which this version of xlbatch does not offer."
+            )
+            return False
+        index = self.task_combo.findData(task.name)
+        if index != self.task_combo.currentIndex():
+            self.task_combo.setCurrentIndex(index)  # saves the old task's values, builds the new form
+        # The recipe's values over the task's defaults, not over what was last typed for this task.
+        self.param_form.set_task(task, {**{p.name: p.default for p in task.params}, **recipe.params})
+        for edit in self.param_form.findChildren(QLineEdit):
+            edit.setAcceptDrops(False)
+        self.param_scroll.updateGeometry()  # the rebuilt form may be taller: let the panel re-ask its size
+        self.backend_combo.setCurrentIndex(self.backend_combo.findData(recipe.backend or "auto"))
+        if recipe.workers is not None:
+            self._updating = True
+            try:
+                self.workers_spin.setValue(recipe.workers)
+            finally:
+                self._updating = False
+            self._workers_user_set = True
+        else:
+            self._workers_user_set = False
+        self.timeout_spin.setValue(int(-(-recipe.timeout // 1)) if recipe.timeout else 0)  # whole seconds, up
+        self.set_filters(recipe.include, recipe.exclude)
+        if recipe.output:
+            self.set_output_folder(recipe.output)
+        added = self.add_paths(recipe.inputs) if recipe.inputs else 0
+        self._run_settings_changed()
+        self._sync_state()
+        message = f"Opened recipe {name}: {task.title or task.name}"
+        message += f", {plural(added, 'file')} added." if recipe.inputs else "; add files to run it."
+        self.statusBar().showMessage(message, 8000)
+        self._log(message)
+        return True
+
+    def choose_save_recipe(self) -> None:
+        task = self.current_task_name() or "recipe"
+        start = self.settings.folder("recipe") or (self._roots[0] if self._roots else str(Path.home()))
+        name, _ = QFileDialog.getSaveFileName(self, "Save recipe", str(Path(start) / f"{task}.yaml"), RECIPE_FILTER)
+        if not name:
+            return
+        path = Path(name)
+        if path.suffix.lower() not in (".yaml", ".yml"):
+            path = path.with_name(path.name + ".yaml")
+        self.settings.set_folder("recipe", str(path.parent))
+        self.save_recipe(path)
+
+    def current_recipe(self) -> Recipe | None:
+        """The recipe of the batch Start would run (None, after saying why, if there is none)."""
+        if not self.param_form.valid:
+            dialogs.show_error(self, "The recipe cannot be saved", "Correct the task setting shown in red first.")
+            return None
+        spec = self._spec_or_explain("The recipe cannot be saved")
+        if spec is None:
+            return None
+        recipe = recipe_from_spec(spec)
+        # What the window says, not what the settings file filled in: Auto and No limit stay open in the
+        # recipe, so the settings file decides them wherever it runs, as it does here.
+        recipe.backend = None if self.current_backend() == "auto" else self.current_backend()
+        recipe.timeout = float(self.timeout_spin.value()) or None
+        recipe.output = recipe.output if self.output_edit.text().strip() else None
+        recipe.inputs = self.recipe_inputs()
+        return recipe
+
+    def recipe_inputs(self) -> list[str]:
+        """The files and folders the user added, if they still give exactly the listed files (as the
+        engine will find them); otherwise (some were removed from the list) the listed files."""
+        files = self.files.paths()
+        given = [p for p in self._inputs if Path(p).exists()]
+        if given and any(Path(p).is_dir() for p in given):
+            output = self.output_edit.text().strip() or None
+            found = discover(given, self._include, self._exclude, output).files
+            if {str(f.path) for f in found} == set(files):
+                return given
+        elif given and set(given) == set(files):
+            return given
+        return files
+
+    def save_recipe(self, path: str | os.PathLike[str]) -> Path | None:
+        recipe = self.current_recipe()
+        if recipe is None:
+            return None
+        try:
+            saved = save_recipe(recipe, path)
+        except OSError as exc:
+            dialogs.show_error(self, "Saving failed", f"The recipe could not be saved to {path}: {exc}")
+            return None
+        self.statusBar().showMessage(f"Saved the recipe to {saved}. Run it with: xlbatch run --recipe {saved}", 8000)
+        self._log(f"Saved the recipe to {saved}.")
+        return saved
+
+    # == comparing backends =======================================================================
+    def compare_backends(self) -> Any:
+        """Open Batch > Compare backends… on the listed files (returns the dialog, already shown)."""
+        from gui.compare import CompareDialog
+
+        task = self.current_task()
+        rows = (self.files.row(r) for r in range(self.files.rowCount()))
+        paths = [row.path for row in rows if not row.skip_reason]
+        if self.is_running() or task is None:
+            return None
+        if not paths:
+            dialogs.show_error(self, "Nothing to compare", "Add some workbooks first: the comparison runs on them.")
+            return None
+        if not self.param_form.valid:
+            dialogs.show_error(self, "Nothing to compare", "Correct the task setting shown in red first.")
+            return None
+        dialog = CompareDialog(task.name, self.param_form.values(), paths, self, task_title=task.title or task.name)
+        dialog.winnerChosen.connect(self.use_backend)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _code: setattr(self, "compare_dialog", None))
+        self.compare_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def use_backend(self, backend: str, workers: int) -> None:
+        """Run the next batches on `backend` with `workers` (what Compare backends' winner sets)."""
+        index = self.backend_combo.findData(backend)
+        if index < 0:
+            return
+        self.backend_combo.setCurrentIndex(index)
+        if backend != "sequential":
+            self._updating = True
+            try:
+                self.workers_spin.setValue(workers)
+            finally:
+                self._updating = False
+            self._workers_user_set = True
+        self._run_settings_changed()
+        self.statusBar().showMessage(
+            f"Backend set to {BACKEND_TITLES.get(backend, backend)}"
+            + (f" with {plural(workers, 'worker')}." if backend != "sequential" else "."),
+            8000,
+        )
+
+    # == warm pool ================================================================================
+    def _schedule_prestart(self) -> None:
+        if self.prestart_enabled and not self.is_running():
+            self._prestart_timer.start()
+
+    def prestart_target(self) -> int | None:
+        """How many worker processes the next batch would take from a warm pool; None if it would not
+        use one (an I/O-bound task, another backend, no files, a batch too small even for a warm pool)."""
+        task = self.current_task()
+        sizes = self._runnable_sizes()
+        if task is None or task.kind != "cpu" or not sizes or "processes" not in available_backends():
+            return None
+        try:
+            settings = self.engine_settings()
+        except SettingsError:
+            return None
+        backend, _why = self.effective_backend()
+        workers = self.workers_spin.value() if self._workers_user_set else None
+        if backend == "processes":
+            count = workers or default_workers(task.kind, len(sizes))
+        elif backend == "auto":
+            choice = choose(task.kind, sizes, workers, warm_pool=True, available=available_backends())
+            if choice.backend != "processes":
+                return None
+            count = choice.workers
+        else:
+            return None
+        limit = settings.max_workers(task.kind)
+        if workers is None and limit and count > limit:
+            count = limit
+        return count
+
+    def prestart_pool(self) -> Future[None] | None:
+        """Start the next batch's process pool in the background (never blocking the window)."""
+        if not self.prestart_enabled or self.is_running() or self._closed:
+            return None
+        count = self.prestart_target()
+        if count is None or self.pools.warm("processes", count):
+            return None
+        pending = self._prestart
+        if pending is not None and not pending.done():
+            self._prestart_timer.start()  # one start at a time: look again when this one is done
+            return pending
+        future = self.pools.prestart("processes", count)
+        self._prestart = future
+        future.add_done_callback(self._prestart_done)
+        self._log(f"Starting {plural(count, 'worker process', 'worker processes')} in the background.")
+        return future
+
+    def _prestart_done(self, _future: Future[None]) -> None:
+        # On the prestart thread: touch no widget. A window closed meanwhile ends the pool now.
+        if self._closed:
+            self.pools.shutdown()
+            return
+        try:
+            self.poolWarmed.emit()
+        except RuntimeError:  # the window's C++ side is gone
+            self.pools.shutdown()
+
+    @Slot()
+    def _on_pool_warmed(self) -> None:
+        if not self._closed and not self.is_running():
+            self._update_auto_workers()
+
+    def release_pools(self, wait_seconds: float = 0.0) -> None:
+        """End the warm pool and joblib's idle workers (on close). With `wait_seconds`, first let a pool
+        still starting finish, so that no worker process outlives the app."""
+        self._closed = True
+        self._prestart_timer.stop()
+        pending = self._prestart
+        if pending is not None and not pending.done() and wait_seconds > 0:
+            from concurrent.futures import wait
+
+            wait([pending], timeout=wait_seconds)
+        self.pools.shutdown()
+        shutdown_pools()
 
     # == running ==================================================================================
     def is_running(self) -> bool:
@@ -1018,7 +1475,11 @@ class MainWindow(QMainWindow):
         """
         if self.is_running() or (spec is None and not self.act_start.isEnabled()):
             return False
-        spec = spec or self.build_spec()
+        if spec is None:
+            spec = self._spec_or_explain("The batch cannot start")
+            if spec is None:
+                return False
+        self._prestart_timer.stop()
         self._batch_rows = rows
         self.last_spec = spec
         self.last_report = None
@@ -1032,7 +1493,7 @@ class MainWindow(QMainWindow):
         self.summary.hide()
         self.progress_label.setText("Preparing…")
         self.counts_label.setText("")
-        self.run = BatchRun(spec, self)
+        self.run = BatchRun(spec, self, pools=self.pools, prestart=self._prestart)
         self.run.finished.connect(self._on_batch_finished)
         self._pump_timer.start()
         self.run.start()
@@ -1162,6 +1623,8 @@ class MainWindow(QMainWindow):
             parts.append(f"{counts['failed']:,} failed")
         if counts["skipped"]:
             parts.append(f"{counts['skipped']:,} skipped")
+        if counts["unchanged"]:
+            parts.append(f"{counts['unchanged']:,} unchanged")
         if counts["cancelled"]:
             parts.append(f"{counts['cancelled']:,} cancelled")
         return " · ".join(parts)
@@ -1220,7 +1683,13 @@ class MainWindow(QMainWindow):
             self.summary.setProperty("state", "error")
         else:
             counts = data["counts"]
-            parts = [f"{counts['ok']:,} done", f"{counts['failed']:,} failed", f"{counts['skipped']:,} skipped"]
+            # The engine counts files skipped as unchanged among the skipped; here they are told apart.
+            unchanged = unchanged_count(data)
+            parts = [f"{counts['ok']:,} done", f"{counts['failed']:,} failed"]
+            if counts["skipped"] - unchanged:
+                parts.append(f"{counts['skipped'] - unchanged:,} skipped")
+            if unchanged:
+                parts.append(f"{unchanged:,} unchanged")
             if counts["cancelled"]:
                 parts.append(f"{counts['cancelled']:,} cancelled")
             head = "Cancelled" if data["cancelled"] else "Finished"
@@ -1231,6 +1700,13 @@ class MainWindow(QMainWindow):
             icon = QStyle.StandardPixmap.SP_MessageBoxWarning if bad else QStyle.StandardPixmap.SP_DialogApplyButton
             self.summary.setProperty("state", "warning" if bad else "ok")
             self.retry_button.setText(f"Retry {counts['failed']:,} failed" if counts["failed"] else "Retry failed")
+            self.summary_label.setToolTip(
+                f"{unchanged:,} {'file was' if unchanged == 1 else 'files were'} not processed again: "
+                "unchanged since the last run; the earlier results are kept. Tick Re-run everything to "
+                "process every file."
+                if unchanged
+                else ""
+            )
         self.summary_icon.setPixmap(style.standardIcon(icon).pixmap(QSize(20, 20)))
         self.summary.style().unpolish(self.summary)
         self.summary.style().polish(self.summary)
@@ -1397,6 +1873,9 @@ class MainWindow(QMainWindow):
         self.act_report.setEnabled(report is not None)
         self.report_button.setEnabled(report is not None)
         self.act_open_output.setEnabled(not running and bool(self.output_folder()))
+        self.act_compare.setEnabled(not running and has_files and valid and has_task)
+        self.act_open_recipe.setEnabled(not running)
+        self.act_save_recipe.setEnabled(not running and has_task)
         self.open_output_button.setEnabled(self.act_open_output.isEnabled())
         has_errors = self.errors.rowCount() > 0
         self.act_copy_errors.setEnabled(has_errors)
@@ -1429,6 +1908,7 @@ class MainWindow(QMainWindow):
             # The runner stops at its next tick and its backend shutdown kills worker processes.
             self.run.join()
         self._pump_timer.stop()
+        self.release_pools()
         self.monitor.stop()
         if self.save_settings_on_close:
             self.save_settings()

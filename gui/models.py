@@ -19,6 +19,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from core.errors import ADVICE, FileError
 from core.events import Event, FileFinished, FileProgress, FileStarted
+from core.runner import UNCHANGED as UNCHANGED_REASON
 from gui.formatting import file_type, format_duration, format_size
 
 # -- the files table --------------------------------------------------------------------------------
@@ -31,6 +32,7 @@ RUNNING = "running"
 DONE = "done"
 FAILED = "failed"
 SKIPPED = "skipped"
+UNCHANGED = "unchanged"  # skipped by the engine because nothing changed since its last run
 CANCELLED = "cancelled"
 STATUS_TEXT = {
     READY: "Ready",
@@ -39,11 +41,13 @@ STATUS_TEXT = {
     DONE: "Done",
     FAILED: "Failed",
     SKIPPED: "Skipped",
+    UNCHANGED: "Unchanged",
     CANCELLED: "Cancelled",
 }
-# A file's outcome status in the engine -> its row status here.
+# A file's outcome status in the engine -> its row status here (a skip for UNCHANGED_REASON is UNCHANGED).
 OUTCOME_STATUS = {"ok": DONE, "failed": FAILED, "skipped": SKIPPED, "cancelled": CANCELLED}
-FINISHED_STATUSES = frozenset({DONE, FAILED, SKIPPED, CANCELLED})
+FINISHED_STATUSES = frozenset({DONE, FAILED, SKIPPED, UNCHANGED, CANCELLED})
+UNCHANGED_TIP = "Not processed again: unchanged since the last run; its earlier results are kept"
 
 # Roles as plain ints: views call data() thousands of times a second, and comparing ints is cheapest.
 DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
@@ -302,11 +306,15 @@ class FilesModel(QAbstractTableModel):
             else:
                 outcome = event.outcome
                 row.status = OUTCOME_STATUS.get(outcome.status, FAILED)
+                if row.status == SKIPPED and outcome.reason == UNCHANGED_REASON:
+                    row.status = UNCHANGED
                 row.seconds = outcome.seconds
                 row.fraction = 1.0 if row.status == DONE else row.fraction
                 row.started = None
                 if outcome.error is not None:
                     row.note = outcome.error.message
+                elif row.status == UNCHANGED:
+                    row.note = UNCHANGED_TIP
                 elif outcome.reason:
                     row.note = outcome.reason
                 elif outcome.warnings:

@@ -44,7 +44,7 @@ class AppSettings:
 
     # -- folders ---------------------------------------------------------------------------------
     def folder(self, purpose: str) -> str:
-        """The last folder used for `purpose` ('files', 'folder', 'output', 'export', 'log')."""
+        """The last folder used for `purpose` ('files', 'folder', 'output', 'export', 'log', 'recipe')."""
         return self._str(f"folders/{purpose}")
 
     def set_folder(self, purpose: str, folder: str) -> None:

@@ -18,14 +18,17 @@ from PySide6.QtCore import QSettings
 
 from core.cancel import NOW
 from core.tasks.registry import TASKS, register, unregister
-from tests.gui.tasks_for_tests import FormTask, SlowTask
+from tests.gui.tasks_for_tests import FormTask, PidTask, SlowTask
 
 TEXT_AS_XLSX = "Meeting notes\n- send the figures\n- book the room\n"
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path) -> Iterator[Path]:
-    """Every QSettings the app opens is an INI file below this test's tmp_path."""
+def isolated_qsettings(tmp_path: Path, isolated_settings: Path) -> Iterator[Path]:
+    """Every QSettings the app opens is an INI file below this test's tmp_path.
+
+    Named apart from tests/conftest.py's `isolated_settings` (the engine's settings file, XLBATCH_CONFIG),
+    which it requests: a fixture of the same name here would replace that one for every GUI test."""
     folder = tmp_path / "settings"
     previous = QSettings.defaultFormat()
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -38,7 +41,7 @@ def isolated_settings(tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture(autouse=True)
 def test_tasks() -> Iterator[None]:
     """Register the test-only tasks for the test, and remove them after it (other suites list tasks)."""
-    added = [cls for cls in (SlowTask, FormTask) if cls.name not in TASKS]
+    added = [cls for cls in (SlowTask, FormTask, PidTask) if cls.name not in TASKS]
     for cls in added:
         register(cls)
     yield

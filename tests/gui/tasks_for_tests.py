@@ -1,4 +1,5 @@
-"""Tasks that exist only for the GUI tests: a slow one to cancel, and one with every parameter type.
+"""Tasks that exist only for the GUI tests: a slow one to cancel, one with every parameter type, and one
+that tells which worker process ran it.
 
 Top-level classes in an importable module, so the process backends can import them in their workers;
 they are registered by fixtures (tests/gui/conftest.py) and removed again afterwards.
@@ -6,6 +7,7 @@ they are registered by fixtures (tests/gui/conftest.py) and removed again afterw
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -60,3 +62,16 @@ class FormTask(Task):
 
     def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
         return {"label": params["label"]}
+
+
+class PidTask(Task):
+    """CPU-bound in name only: returns the id of the process that ran it, to tell worker processes apart."""
+
+    name = "gui_test_pid"
+    title = "Process id test task"
+    description = "Returns the id of the worker process that ran it (tests only)."
+    kind = "cpu"
+    params = ()
+
+    def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
+        return {"pid": os.getpid()}
