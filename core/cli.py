@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--out", default=DEFAULT_OUT_DIR, metavar="DIR", help="the output folder whose cache to use")
     _config_option(cache)
 
+    from core.bench import add_bench_parser
+
+    add_bench_parser(commands)
+
     gui = commands.add_parser("gui", help="open the desktop app")
     gui.add_argument("paths", metavar="PATH", nargs="*", help="files or folders to load")
     gui.add_argument("--screenshot", metavar="FILE", help="render the window to a PNG file and exit")
@@ -358,6 +362,10 @@ def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = N
         return _run_from_args(args)
     if args.command == "config":
         return _config_command(args, sys.stdout)
+    if args.command == "bench":
+        from core.bench import bench_command
+
+        return bench_command(args)
     if args.command == "cache":
         return _cache_command(args, sys.stdout)
     parser.print_help()
