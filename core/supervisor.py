@@ -266,6 +266,9 @@ class Supervisor:
 
     def collect(self, future: concurrent.futures.Future[Any], item: WorkItem) -> bool:
         """Take a finished future's outcomes; return True if it failed because the pool broke."""
+        # A worker writes `started` before its result: take those messages first, so every file's events
+        # come in order (queued, started, progress, finished).
+        self.handle_messages_safely()
         try:
             outcomes = future.result()
         except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, PoolBroken, TerminatedWorkerError...

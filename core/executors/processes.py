@@ -76,6 +76,7 @@ class _ProcessBackendBase(Backend):
     def __init__(self, workers: int) -> None:
         super().__init__(workers)
         self.channel: ProcessChannel | None = None
+        self._leftover: list[Message] = []
         self._processes: dict[int, multiprocessing.process.BaseProcess] = {}
         self._lock = threading.Lock()
 
@@ -115,7 +116,19 @@ class _ProcessBackendBase(Backend):
             kill_pid(pid)
 
     def drain(self) -> list[Message]:
-        return self.channel.drain() if self.channel is not None else []
+        messages, self._leftover = self._leftover, []
+        if self.channel is not None:
+            with contextlib.suppress(OSError, EOFError, ValueError):
+                messages.extend(self.channel.drain())
+        return messages
+
+    def _close_channel(self) -> None:
+        """Keep what workers sent before the pool went down (a file may have finished meanwhile)."""
+        if self.channel is None:
+            return
+        with contextlib.suppress(OSError, EOFError, ValueError):
+            self._leftover.extend(self.channel.drain())
+        self.channel.close()
 
     def _join_all(self, timeout: float = 5.0) -> None:
         for process in list(self._processes.values()):
@@ -171,8 +184,7 @@ class ProcessesBackend(_ProcessBackendBase):
         if not _bounded(lambda: pool.shutdown(wait=True, cancel_futures=True), TERMINATE_WAIT_SECONDS):
             self.kill()  # a worker is stuck: it goes, and the executor is abandoned
         self._join_all(timeout=1.0)
-        if self.channel is not None:
-            self.channel.close()
+        self._close_channel()
 
 
 class MultiprocessingBackend(_ProcessBackendBase):
@@ -256,8 +268,7 @@ class MultiprocessingBackend(_ProcessBackendBase):
             pool.join()
         self._join_all()
         self._fail_unfinished("the pool was shut down")
-        if self.channel is not None:
-            self.channel.close()
+        self._close_channel()
 
 
 def _bounded(action: Any, seconds: float) -> bool:
