@@ -373,44 +373,19 @@ def recommend(result: BenchResult) -> Recommendation | None:
 
 
 def choices_path() -> Path:
-    """Where `--save` keeps choices by default: the user's settings folder."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    else:
-        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "xlbatch" / CHOICES_FILE
+    """Where `--save` writes by default: the user's settings file (see `xlbatch config path`)."""
+    from core.settings import default_path
+
+    return default_path()
 
 
 def save_choice(task: str, backend: str, workers: int, path: str | os.PathLike[str] | None = None) -> Path:
-    """Record `backend` with `workers` as the default for `task` in a JSON settings file; return its path.
+    """Make `backend` the default for `task` in the settings file (`parallelization.backends.<task>`),
+    where every later run of the task reads it; return the file's path. The settings hold no per-task
+    worker count (only upper limits per kind of task), so `workers` is reported, not stored."""
+    from core.settings import save_setting
 
-    The file holds `{"parallelization": {"backends": {task: backend}, "workers": {task: workers}}}`; other
-    tasks' choices and any other keys already in it are kept. Written to a temporary file and renamed, so a
-    crash never leaves it half-written.
-    """
-    target = Path(path) if path is not None else choices_path()
-    data: dict[str, Any] = {}
-    with contextlib.suppress(OSError, ValueError):
-        loaded = json.loads(target.read_text(encoding="utf-8"))
-        if isinstance(loaded, dict):
-            data = loaded
-    section = data.get("parallelization")
-    if not isinstance(section, dict):
-        section = data["parallelization"] = {}
-    for key, value in (("backends", backend), ("workers", int(workers))):
-        table = section.get(key)
-        if not isinstance(table, dict):
-            table = section[key] = {}
-        table[task] = value
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with open(temp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, target)
-    return target
+    return save_setting(f"parallelization.backends.{task}", backend, path)
 
 
 # -- text output ----------------------------------------------------------------------------------

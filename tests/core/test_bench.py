@@ -214,32 +214,20 @@ def test_recommend_may_say_sequential() -> None:
 # -- saving -------------------------------------------------------------------------------------------
 
 
-def test_save_choice_writes_and_merges(tmp_path: Path) -> None:
-    path = tmp_path / "settings" / "choices.json"
+def test_save_choice_sets_the_tasks_backend_in_the_settings_file(tmp_path: Path) -> None:
+    from core.settings import load_settings
+
+    path = tmp_path / "settings" / "settings.yaml"
+    path.parent.mkdir()
+    path.write_text("memory_guard_mb: 300\n", encoding="utf-8")
     assert bench.save_choice("summarize", "processes", 2, path) == path
-    assert json.loads(path.read_text()) == {
-        "parallelization": {"backends": {"summarize": "processes"}, "workers": {"summarize": 2}}
-    }
-    data = json.loads(path.read_text())
-    data["theme"] = "dark"
-    path.write_text(json.dumps(data))
     bench.save_choice("convert", "threads", 4, path)
     bench.save_choice("summarize", "multiprocessing", 3, path)
-    assert json.loads(path.read_text()) == {
-        "theme": "dark",
-        "parallelization": {
-            "backends": {"summarize": "multiprocessing", "convert": "threads"},
-            "workers": {"summarize": 3, "convert": 4},
-        },
-    }
-    assert [p.name for p in path.parent.iterdir()] == ["choices.json"]  # no temporary file left
-
-
-def test_save_choice_replaces_an_unreadable_file(tmp_path: Path) -> None:
-    path = tmp_path / "choices.json"
-    path.write_text("{not json")
-    bench.save_choice("combine", "sequential", 1, path)
-    assert json.loads(path.read_text())["parallelization"]["backends"] == {"combine": "sequential"}
+    settings = load_settings(path)
+    assert settings.backend_for("summarize")[0] == "multiprocessing"
+    assert settings.backend_for("convert")[0] == "threads"
+    assert settings.get("memory_guard_mb") == 300  # the rest of the file is kept
+    assert [p.name for p in path.parent.iterdir()] == ["settings.yaml"]  # no temporary file left
 
 
 # -- command line -------------------------------------------------------------------------------------
@@ -255,7 +243,7 @@ def test_bench_command_prints_the_table_and_saves_the_fastest(
     books: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bench, "available_backends", lambda: ("auto", "sequential", "threads"))
-    settings = tmp_path / "choices.json"
+    settings = tmp_path / "settings.yaml"
     args = _parse(["bench", "summarize", str(books[0].parent), "--sample", "3", "--save", "--settings", str(settings)])
     out, err = io.StringIO(), io.StringIO()
     assert bench.bench_command(args, out, err) == bench.EXIT_OK
@@ -266,8 +254,9 @@ def test_bench_command_prints_the_table_and_saves_the_fastest(
     measured = {(cells[0], int(cells[1])): float(cells[2]) for cells in lines}
     assert set(measured) == {("sequential", 1), ("threads", 2)}
     fastest = min(measured, key=measured.__getitem__)
-    saved = json.loads(settings.read_text())["parallelization"]
-    assert (saved["backends"]["summarize"], saved["workers"]["summarize"]) == fastest
+    from core.settings import load_settings
+
+    assert load_settings(settings).backend_for("summarize")[0] == fastest[0]
 
 
 def test_bench_command_json_and_usage_errors(books: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
