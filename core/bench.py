@@ -51,7 +51,6 @@ PARALLEL_BACKENDS = ("threads", "asyncio", "processes", "multiprocessing", "jobl
 # Above this many cores, worker counts are tried in doubling steps (2, 4, 8, ... and all cores) rather
 # than every count, which keeps a comparison to a few minutes on big machines.
 EVERY_COUNT_UP_TO = 4
-CHOICES_FILE = "backend-choices.json"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
