@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 # Work per megabyte of workbook on one core, as the benchmark measured it for the tasks themselves (not
 # just the reader): summarize about 1.3 s/MB, combine 1.0, convert 2.9 on a loaded 2-core machine, and
-# about a third of that on a quiet one. 1.5 MB/s errs towards starting processes once a batch holds a
-# few megabytes, where they pay for themselves.
+# about 70% of that on a quiet one. 1.5 MB/s errs towards starting processes once a batch holds a few
+# megabytes, where they pay for themselves.
 BYTES_PER_SECOND = 1_500_000
 # Fixed cost per file (open, preflight, result) in seconds.
 SECONDS_PER_FILE = 0.01
