@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from typing import Any
 
@@ -22,7 +23,7 @@ class PoolBroken(Exception):
     """The pool lost a worker (crash, kill or timeout); unfinished items must be re-examined."""
 
 
-class Backend:
+class Backend(ABC):
     name: str = ""
     can_kill: bool = False  # can stop a running file by killing its worker
     bulk: bool = False  # prefers every item submitted at once (joblib dispatches them itself)
@@ -31,11 +32,12 @@ class Backend:
         self.workers = max(1, workers)
         self.stop_event = threading.Event()  # cooperative "stop now" for in-thread work
 
-    def start(self) -> None:
+    def start(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Create the pool (called once before the first submit, and again after `restart`)."""
 
+    @abstractmethod
     def submit(self, item: WorkItem) -> Future[Any]:
-        raise NotImplementedError
+        """Start running `item`; the future's result is its list of FileOutcome."""
 
     def submit_call(self, function: Any) -> Future[Any]:
         """Run a plain top-level function on a worker (used to warm a pool up)."""
@@ -47,9 +49,9 @@ class Backend:
         """Reset per-batch state before a warm pool serves another batch."""
         self.stop_event = threading.Event()
 
+    @abstractmethod
     def drain(self) -> list[Message]:
         """Messages the workers sent since the last call, in order."""
-        raise NotImplementedError
 
     def worker_pids(self) -> set[int]:
         return set()
@@ -62,7 +64,7 @@ class Backend:
         """Exit codes of these worker processes, waiting up to `timeout` for each to be reaped."""
         return {}
 
-    def kill(self, pids: set[int] | None = None) -> None:
+    def kill(self, pids: set[int] | None = None) -> None:  # noqa: B027 - optional hook, empty by default
         """Kill the given worker processes (all if None). No-op for thread backends."""
 
     def restart(self) -> None:
@@ -70,7 +72,7 @@ class Backend:
         self.shutdown(kill=True)
         self.start()
 
-    def shutdown(self, kill: bool = False) -> None:
+    def shutdown(self, kill: bool = False) -> None:  # noqa: B027 - optional hook, empty by default
         """Release the pool; with `kill`, do not wait for running files."""
 
 

@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+from abc import abstractmethod
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -80,8 +81,9 @@ class _ProcessBackendBase(Backend):
         self._processes: dict[int, multiprocessing.process.BaseProcess] = {}
         self._lock = threading.Lock()
 
+    @abstractmethod
     def _live_processes(self) -> dict[int, Any]:
-        raise NotImplementedError
+        """pid -> process object of the pool's current workers."""
 
     def _track(self) -> None:
         """Remember every worker process this pool started, so deaths can be seen after the fact."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -120,7 +121,7 @@ class FileContext(OutputFolder):
             self._report(max(0.0, min(1.0, fraction)), message)
 
 
-class Task:
+class Task(ABC):
     """Base class of every task type; subclass, set the class attributes, implement `process()`."""
 
     name: ClassVar[str] = ""
@@ -140,15 +141,15 @@ class Task:
         cls.check(checked)
         return checked
 
-    @classmethod
+    @classmethod  # noqa: B027 - optional hook, empty by default
     def check(cls, params: dict[str, Any]) -> None:
         """Checks that involve several parameters; raise InvalidParams. Nothing by default."""
 
+    @abstractmethod
     def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
         """Do the work for one file and return a small JSON-able result."""
-        raise NotImplementedError(f"task {self.name!r} does not implement process()")
 
-    def reduce(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:
+    def reduce(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:  # noqa: B027 - optional hook, empty by default
         """Combine per-file results into batch outputs, in the parent, after every file. Optional."""
 
     @classmethod
