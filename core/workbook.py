@@ -14,6 +14,7 @@ import io
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,15 @@ def normalise(value: Any) -> CellValue:
     return value
 
 
+def column_letter(index: int) -> str:
+    """An Excel column's letters from its 1-based number: 1 -> A, 27 -> AA."""
+    letters = ""
+    while index > 0:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
 def is_number(value: Any) -> bool:
     """True for int and float cells; booleans and dates are not numbers."""
     return isinstance(value, int | float) and not isinstance(value, bool)
@@ -67,6 +77,20 @@ def parse_text_number(text: str, decimal_comma: bool = False) -> int | float | N
     if decimal_comma and _DECIMAL_COMMA.match(text):
         return float(text.replace(",", "."))
     return None
+
+
+@dataclass(frozen=True)
+class RawSheet:
+    """A sheet's rows as the reader produced them, for tasks that measure every cell in bulk.
+
+    Unlike `WorkbookReader.rows`, values are not normalised: a blank is "" or None and a whole number may be
+    a float. Each row's first item is in Excel column `first_column` (1-based) and rows may differ in length.
+    `height` is how many rows `rows` yields, when the format says so up front.
+    """
+
+    rows: Iterator[list[Any]]
+    first_column: int
+    height: int | None
 
 
 class WorkbookReader:
@@ -176,6 +200,17 @@ class WorkbookReader:
         pad = [None] * start[1]
         for raw in calamine_sheet.iter_rows():
             yield pad + [normalise(v) for v in raw]
+
+    def raw_rows(self, sheet: str | int = 1) -> RawSheet:
+        """One sheet's rows from row 1, without normalisation or padding (see RawSheet)."""
+        if self.format == "csv":
+            return RawSheet(self._csv_rows(), 1, None)
+        calamine_sheet = self._book.get_sheet_by_name(self.resolve_sheet(sheet))
+        start, end = calamine_sheet.start, calamine_sheet.end
+        if start is None or end is None:  # an empty sheet
+            return RawSheet(iter(()), 1, 0)
+        # iter_rows() yields every row from row 1 to the last used one, from the first used column.
+        return RawSheet(calamine_sheet.iter_rows(), start[1] + 1, end[0] + 1)
 
     def merged_ranges(self, sheet: str | int = 1) -> int:
         """How many merged cell ranges a sheet has (0 where the format does not say)."""

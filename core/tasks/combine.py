@@ -34,8 +34,7 @@ from core.preflight import SourceFile
 from core.tasks.base import FileContext, OutputFolder, Task
 from core.tasks.convert import iso_date_value
 from core.tasks.registry import register
-from core.tasks.summarize import column_letter
-from core.workbook import open_workbook, trim_row
+from core.workbook import column_letter, open_workbook, trim_row
 from core.writing import CsvTableWriter, XlsxTableWriter, csv_text
 
 PARTS_FOLDER = "combine-parts"  # inside the output folder's private state folder
