@@ -107,6 +107,7 @@ class WorkbookReader:
             self.path = Path(source)
             self.format = fmt or ("csv" if self.path.suffix.lower() in {".csv", ".txt", ".tsv"} else "xlsx")
         self._book: Any = None
+        self._parsed: tuple[str, Any] | None = None  # the last sheet parsed, by name
         self._csv_text: str | None = None
         self.csv_dialect: str = ","
         self.csv_encoding: str = "utf-8-sig"
@@ -186,13 +187,20 @@ class WorkbookReader:
                 return name
         raise TaskFailure(errors.TASK_ERROR, f"The workbook has no sheet named '{sheet}'.", f"sheets: {names}")
 
+    def _calamine_sheet(self, sheet: str | int) -> Any:
+        """The parsed sheet. Parsing is most of the cost of reading, so the last one is kept for reuse."""
+        name = self.resolve_sheet(sheet)
+        if self._parsed is None or self._parsed[0] != name:
+            self._parsed = None  # free the previous sheet before parsing the next
+            self._parsed = (name, self._book.get_sheet_by_name(name))
+        return self._parsed[1]
+
     def rows(self, sheet: str | int = 1) -> Iterator[list[CellValue]]:
         """Yield the rows of one sheet from row 1, each a list from column A."""
         if self.format == "csv":
             yield from self._csv_rows()
             return
-        name = self.resolve_sheet(sheet)
-        calamine_sheet = self._book.get_sheet_by_name(name)
+        calamine_sheet = self._calamine_sheet(sheet)
         start = calamine_sheet.start
         if start is None:  # an empty sheet
             return
@@ -205,7 +213,7 @@ class WorkbookReader:
         """One sheet's rows from row 1, without normalisation or padding (see RawSheet)."""
         if self.format == "csv":
             return RawSheet(self._csv_rows(), 1, None)
-        calamine_sheet = self._book.get_sheet_by_name(self.resolve_sheet(sheet))
+        calamine_sheet = self._calamine_sheet(sheet)
         start, end = calamine_sheet.start, calamine_sheet.end
         if start is None or end is None:  # an empty sheet
             return RawSheet(iter(()), 1, 0)
@@ -217,12 +225,13 @@ class WorkbookReader:
         if self.format == "csv":
             return 0
         try:
-            ranges = self._book.get_sheet_by_name(self.resolve_sheet(sheet)).merged_cell_ranges
+            ranges = self._calamine_sheet(sheet).merged_cell_ranges
         except Exception:  # noqa: BLE001 - only a hint for a warning
             return 0
         return len(ranges or [])
 
     def close(self) -> None:
+        self._parsed = None
         if self._book is not None:
             self._book.close()
             self._book = None
