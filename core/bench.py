@@ -240,7 +240,14 @@ def compare_backends(
         raise InvalidParams("No workbooks were found in the given files and folders.", "paths")
     chosen = sample_files(everything, sample)
     files = [p for p, _s in chosen]
-    auto = choose(task_class.kind, [s for _p, s in everything], None, cores, available=available_backends())
+    auto = choose(
+        task_class.kind,
+        [s for _p, s in everything],
+        None,
+        cores,
+        available=available_backends(),
+        cost=task_class.work_cost(checked),
+    )
     result = BenchResult(
         task=task_class.name,
         files=files,

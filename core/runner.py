@@ -130,7 +130,14 @@ def plan_batch(spec: BatchSpec, pools: PoolCache | None = None) -> Plan:
         if spec.workers is None and spec.max_workers:
             would_use = min(would_use, spec.max_workers)  # the settings' cap, applied below, counts here too
         warm = pools is not None and pools.warm("processes", would_use)
-        choice = choose(task.kind, sizes, spec.workers, warm_pool=warm, available=available_backends())
+        choice = choose(
+            task.kind,
+            sizes,
+            spec.workers,
+            warm_pool=warm,
+            available=available_backends(),
+            cost=task.work_cost(params),
+        )
     else:
         workers = 1 if spec.backend == "sequential" else (spec.workers or default_workers(task.kind, len(sizes)))
         choice = Choice(spec.backend, workers, "chosen by the user")

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import os
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ def safe_sheet_name(name: str, taken: set[str] | None = None, fallback: str = "S
     return candidate
 
 
+CSV_LINE_END = "\r\n"
+
+
 def csv_safe(value: Any) -> Any:
     """A value for a CSV cell: text that a spreadsheet would run as a formula gets a leading `'`."""
     if isinstance(value, str) and value.startswith(_CSV_FORMULA_START):
@@ -93,12 +97,18 @@ class CsvTableWriter:
 
     def __init__(self, path: str | os.PathLike[str], delimiter: str = ",", encoding: str = "utf-8-sig") -> None:
         self._handle = open(path, "w", encoding=encoding, newline="", errors="replace")  # noqa: SIM115 - closed by close()
-        self._writer = csv.writer(self._handle, delimiter=delimiter, lineterminator="\r\n")
-        self.rows_written = 0
+        self._writer = csv.writer(self._handle, delimiter=delimiter, lineterminator=CSV_LINE_END)
 
     def write_row(self, row: list[Any]) -> None:
         self._writer.writerow([csv_text(v) for v in row])
-        self.rows_written += 1
+
+    def write_fields(self, rows: Iterable[Sequence[str]]) -> None:
+        """Write rows whose values are already CSV text (csv_text applied)."""
+        self._writer.writerows(rows)
+
+    def write_text(self, text: str) -> None:
+        """Append complete lines of CSV text, rendered with this writer's dialect and csv_text."""
+        self._handle.write(text)
 
     def close(self) -> None:
         self._handle.close()

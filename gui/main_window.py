@@ -1045,7 +1045,14 @@ class MainWindow(QMainWindow):
             else:
                 # As the engine decides it: a warm pool makes processes worth it for smaller batches.
                 warm = self.pools.warm("processes", workers or default_workers(task.kind, len(sizes)))
-                choice = choose(task.kind, sizes, workers, warm_pool=warm, available=available_backends())
+                choice = choose(
+                    task.kind,
+                    sizes,
+                    workers,
+                    warm_pool=warm,
+                    available=available_backends(),
+                    cost=task.work_cost(self.param_form.values()),
+                )
         elif backend == "sequential":
             return Choice("sequential", 1, "one file at a time" + (f"; {why}" if why != "chosen by you" else ""))
         else:
@@ -1407,7 +1414,14 @@ class MainWindow(QMainWindow):
         if backend == "processes":
             count = workers or default_workers(task.kind, len(sizes))
         elif backend == "auto":
-            choice = choose(task.kind, sizes, workers, warm_pool=True, available=available_backends())
+            choice = choose(
+                task.kind,
+                sizes,
+                workers,
+                warm_pool=True,
+                available=available_backends(),
+                cost=task.work_cost(self.param_form.values()),
+            )
             if choice.backend != "processes":
                 return None
             count = choice.workers

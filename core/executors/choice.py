@@ -1,10 +1,18 @@
 """Which backend and how many workers: the `auto` decision, explained in words for the report.
 
-The rules come from measurements on a 2-core machine: a spawn pool costs about 0.9 s to its first
-result (Python and the readers imported in each worker), processes reach the core limit on CPU-bound
-work while threads top out near 1.25x, and threads are right for I/O-bound work. So: one file, one core
-or a batch too small to repay process start-up runs sequentially; I/O-bound tasks use threads;
-everything else uses a process pool with one worker per core.
+Three ways to run a CPU-bound batch, each estimated from the task's WorkCost (core/cost.py) and the
+files' sizes, and the fastest estimate wins:
+
+- sequential: the work itself, no start-up;
+- threads: only the task's lock-free share (reading, in Rust) overlaps across cores, no start-up;
+- processes: the work divided among the cores, plus the start-up of the spawn pool (0.4-0.5 s to the
+  first result on a quiet 2-core machine, 0.9 s on a busy one: Python and the readers imported in each
+  worker; 0.05 s when the GUI's pool is warm), plus the parent's handling of each file.
+
+So a handful of small files runs sequentially, a reading-heavy batch of a few megabytes runs on threads,
+and anything bigger on one process per core. I/O-bound tasks use threads. Processes also isolate crashes
+and enforce time limits by killing, which threads cannot; they are preferred when within PREFER_PROCESSES
+of the fastest estimate.
 """
 
 from __future__ import annotations
@@ -12,15 +20,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-# Work per megabyte of workbook on one core, as the benchmark measured it for the tasks themselves (not
-# just the reader): summarize about 1.3 s/MB, combine 1.0, convert 2.9 on a loaded 2-core machine, and
-# about 70% of that on a quiet one. 1.5 MB/s errs towards starting processes once a batch holds a few
-# megabytes, where they pay for themselves.
-BYTES_PER_SECOND = 1_500_000
-# Fixed cost per file (open, preflight, result) in seconds.
-SECONDS_PER_FILE = 0.01
-# Cost of starting a spawn pool, to its first result.
-POOL_STARTUP_SECONDS = 0.9
+from core.cost import DEFAULT_COST, WorkCost
+
+# Cost of starting a spawn pool, to its first result; and of a warm pool (the GUI keeps one).
+POOL_STARTUP_SECONDS = 0.6
+WARM_POOL_SECONDS = 0.05
+# The parent's work per file with worker processes (pickling, messages, bookkeeping).
+PROCESS_SECONDS_PER_FILE = 0.0005
+# Processes are chosen when their estimate is within this factor of the fastest one.
+PREFER_PROCESSES = 1.05
 IO_WORKERS_PER_CORE = 4
 MAX_IO_WORKERS = 16
 
@@ -41,11 +49,6 @@ def default_workers(kind: str, files: int | None = None, cores: int | None = Non
     return max(1, count)
 
 
-def estimated_seconds(sizes: list[int]) -> float:
-    """A rough single-core estimate of the batch's work."""
-    return sum(sizes) / BYTES_PER_SECOND + SECONDS_PER_FILE * len(sizes)
-
-
 @dataclass(frozen=True)
 class Choice:
     backend: str
@@ -64,6 +67,7 @@ def choose(
     cores: int | None = None,
     warm_pool: bool = False,
     available: tuple[str, ...] | None = None,
+    cost: WorkCost = DEFAULT_COST,
 ) -> Choice:
     """The backend `auto` picks for a batch of files with these sizes, and why."""
     cores = cores or cpu_count()
@@ -79,22 +83,33 @@ def choose(
     n = workers or default_workers("cpu", count, cores)
     if cores == 1 and workers is None:
         return Choice("sequential", 1, "one CPU core: parallel workers would only take turns")
-    work = estimated_seconds(sizes)
-    startup = 0.05 if warm_pool else POOL_STARTUP_SECONDS
-    # Running on n workers saves work * (1 - 1/n) but costs the start-up: only worth it if it saves more.
-    if work * (1 - 1 / n) <= startup * 1.5:
+    used = min(n, cores)
+    work = cost.seconds(sizes)
+    startup = WARM_POOL_SECONDS if warm_pool else POOL_STARTUP_SECONDS
+    on_threads = cost.seconds_on_threads(sizes, used)
+    on_processes = startup + work / used + PROCESS_SECONDS_PER_FILE * count
+    what = f"{count} files ({_megabytes(total)}, about {work:.1f} s of work on one core)"
+    process_backend = "processes"
+    if available is not None and process_backend not in available:
+        process_backend = "multiprocessing" if "multiprocessing" in available else "threads"
+    if on_processes <= min(work, on_threads) * PREFER_PROCESSES:
         return Choice(
-            "sequential",
-            1,
-            f"{count} small files ({_megabytes(total)}, about {work:.1f} s of work): starting worker "
-            f"processes (about {startup:.1f} s) would cost more than it saves",
+            process_backend,
+            n,
+            f"CPU-bound task, {what}: {n} worker processes use {used} of {cores} CPU cores "
+            f"(about {on_processes:.1f} s with their start-up)",
         )
-    backend = "processes"
-    if available is not None and backend not in available:
-        backend = "multiprocessing" if "multiprocessing" in available else "threads"
+    if on_threads < work * 0.95:
+        share = round(cost.lock_free * 100)
+        return Choice(
+            "threads",
+            n,
+            f"{what}: {share}% of this task's work (reading) runs outside Python's lock, so {n} threads "
+            f"share {used} cores without the {startup:.1f} s start-up of worker processes "
+            f"(about {on_threads:.1f} s against {on_processes:.1f} s)",
+        )
     return Choice(
-        backend,
-        n,
-        f"CPU-bound task, {count} files ({_megabytes(total)}): {n} worker processes "
-        f"use {min(n, cores)} of {cores} CPU cores",
+        "sequential",
+        1,
+        f"{what}: starting worker processes (about {startup:.1f} s) would cost more than it saves",
     )

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from core import errors
 from core.atomic import atomic_path
+from core.cost import DEFAULT_COST, WorkCost
 from core.errors import Cancelled, FileTimeout, TaskFailure
 from core.journal import STATE_DIR
 from core.outcome import FileOutcome
@@ -133,6 +134,13 @@ class Task(ABC):
     # Tasks that work on cell values (not on the file as Excel keeps it) are warned about formulas
     # saved without results, which every fast reader reads as empty.
     reads_values: ClassVar[bool] = True
+    # What a megabyte of this task costs and how much of it threads can overlap; `auto` decides with it.
+    cost: ClassVar[WorkCost] = DEFAULT_COST
+
+    @classmethod
+    def work_cost(cls, params: dict[str, Any] | None = None) -> WorkCost:
+        """The cost of this task with these parameters (some outputs cost more to write than others)."""
+        return cls.cost
 
     @classmethod
     def validate(cls, raw: dict[str, Any] | None) -> dict[str, Any]:

@@ -3,10 +3,13 @@
 Data flow, built so memory grows with the largest input and not with the total:
 
     worker, per file:  read the sheet(s) -> rows below the header row, blank rows dropped
-                       -> part file `.xlbatch/combine-parts/<id>.part` in the output folder (pickled chunks)
+                       -> part file `.xlbatch/combine-parts/<id>.part` in the output folder (pickled chunks:
+                          typed rows for an xlsx output; for a CSV output, the final CSV text of the rows,
+                          source columns included, so the rendering runs in parallel in the workers)
                        -> result: the sheets' headers, row counts, the part's path
     parent, reduce():  union header from the results (input order) -> stream each "ok" part, in input
-                       order, into ONE output -> delete the parts (kept when caching is on, so an
+                       order, into ONE output (CSV text whose columns already line up is copied as it is)
+                       -> delete the parts (kept when caching is on, so an
                        unchanged file is combined from its part next time without being read again)
 
 Columns are matched by header name (trimmed, case-insensitive; the output uses the first spelling seen;
@@ -20,14 +23,18 @@ every row came from. Past 1,048,576 rows an xlsx output continues on a new sheet
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import hashlib
+import io
+import operator
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from core.atomic import TEMP_MARKER, atomic_path
+from core.cost import WorkCost
 from core.outcome import OK, FileOutcome
 from core.params import InvalidParams, Param
 from core.preflight import SourceFile
@@ -35,7 +42,7 @@ from core.tasks.base import FileContext, OutputFolder, Task
 from core.tasks.convert import iso_date_value
 from core.tasks.registry import register
 from core.workbook import column_letter, open_workbook, trim_row
-from core.writing import CsvTableWriter, XlsxTableWriter, csv_text
+from core.writing import CSV_LINE_END, CsvTableWriter, XlsxTableWriter, csv_text
 
 PARTS_FOLDER = "combine-parts"  # inside the output folder's private state folder
 PART_SUFFIX = ".part"
@@ -92,8 +99,30 @@ class _PartUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"unexpected object in part file: {module}.{name}")
 
 
-def read_part(path: str | Path) -> Iterator[tuple[int, list[list[Any]]]]:
-    """Yield the (sheet index, rows) chunks of a part file in the order they were written."""
+class _CsvRenderer:
+    """Renders chunks of typed rows as final CSV text, in the worker: source columns first, every row
+    padded to the header's width, each value as CsvTableWriter would write it."""
+
+    def __init__(self, prefix: list[str]) -> None:
+        self.prefix = [csv_text(p) for p in prefix]
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator=CSV_LINE_END)
+
+    def render(self, rows: list[list[Any]], width: int) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        prefix = self.prefix
+        self._writer.writerows(
+            [*prefix, *map(csv_text, row), *([""] * (width - len(row)))]
+            if len(row) < width
+            else [*prefix, *map(csv_text, row)]
+            for row in rows
+        )
+        return self._buffer.getvalue()
+
+
+def read_part(path: str | Path) -> Iterator[tuple[int, list[list[Any]] | str]]:
+    """Yield the (sheet index, rows or CSV text) chunks of a part file in the order they were written."""
     with open(path, "rb") as handle:
         reader = _PartUnpickler(handle)
         while True:
@@ -110,6 +139,9 @@ class Combine(Task):
     title = "Combine into one table"
     description = "Stack one sheet (or every sheet) of every file into one table, matching columns by name or position."
     kind = "cpu"
+    # Writing one xlsx is most of the work; a CSV costs far less (work_cost).
+    cost = WorkCost(seconds_per_mb=2.5, seconds_per_file=0.003, lock_free=0.1)
+    csv_cost = WorkCost(seconds_per_mb=0.9, seconds_per_file=0.003, lock_free=0.4)
     version = 1
     params = (
         Param(
@@ -134,6 +166,10 @@ class Combine(Task):
             raise InvalidParams("Parameter 'sheet' needs a sheet name, a position, or * for every sheet.", "sheet")
 
     # -- worker ----------------------------------------------------------------------------------
+    @classmethod
+    def work_cost(cls, params: dict[str, Any] | None = None) -> WorkCost:
+        return cls.csv_cost if (params or {}).get("output_format") == "csv" else cls.cost
+
     def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
         sheets: list[str] = []
         per_sheet: list[list[str | None]] = []
@@ -144,15 +180,20 @@ class Combine(Task):
         with open_workbook(source) as book:
             wanted = params["sheet"].strip()
             names = book.sheet_names if wanted.lower() in ALL_SHEETS else [book.resolve_sheet(wanted)]
+            csv_widths: list[int | None] = []
             with atomic_path(part) as tmp, open(tmp, "wb") as handle:
                 pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
                 for index, sheet in enumerate(names):
                     ctx.progress(index / len(names), f"sheet {sheet}")
-                    columns, rows, blanks = self._read_sheet(
-                        book.rows(sheet), sheet, index, len(names), params["header_row"], source, pickler, ctx
+                    renderer = None
+                    if params["output_format"] == "csv":
+                        renderer = _CsvRenderer([source.rel, sheet] if params["add_source"] else [])
+                    columns, rows, blanks, csv_width = self._read_sheet(
+                        book.rows(sheet), sheet, index, len(names), params["header_row"], source, pickler, ctx, renderer
                     )
                     sheets.append(sheet)
                     per_sheet.append(columns)
+                    csv_widths.append(csv_width)
                     total += rows
                     blank += blanks
         file_columns: list[str] = []
@@ -173,6 +214,8 @@ class Combine(Task):
             "sheet_columns": per_sheet,
             "blank_rows_skipped": blank,
             "part": str(part),
+            # Per sheet, for a CSV output: the width every rendered row has (None: rows of several widths).
+            "csv_widths": csv_widths if params["output_format"] == "csv" else None,
         }
 
     @staticmethod
@@ -185,13 +228,22 @@ class Combine(Task):
         source: SourceFile,
         pickler: pickle.Pickler,
         ctx: FileContext,
-    ) -> tuple[list[str | None], int, int]:
-        """Pickle one sheet's data rows into the part; return its column names, data rows and blank rows."""
+        renderer: _CsvRenderer | None = None,
+    ) -> tuple[list[str | None], int, int, int | None]:
+        """Pickle one sheet's data rows into the part, typed or rendered as CSV text; return its column
+        names, data rows, blank rows and, when rendered, the width of every row (None: not all alike)."""
         parse_dates = source.format == "csv"
         header: list[Any] | None = None
         width = data = blank = 0
         used: set[int] = set()  # positions holding data, to name (or drop) columns without a header
         chunk: list[list[Any]] = []
+        header_width = 0
+        uniform = True  # no data row is wider than the header, so rendered rows all have its width
+
+        def flush() -> None:
+            pickler.dump((index, chunk if renderer is None else renderer.render(chunk, header_width)))
+            pickler.clear_memo()
+
         for number, row in enumerate(rows, start=1):
             if number % PROGRESS_EVERY == 0:
                 ctx.progress(index / count, f"{sheet}: row {number:,}")
@@ -199,7 +251,7 @@ class Combine(Task):
                 continue
             if number == header_row:
                 header = trim_row(row)
-                width = len(header)
+                width = header_width = len(header)
                 continue
             row = trim_row(row)
             if not row:
@@ -208,16 +260,16 @@ class Combine(Task):
             if parse_dates:
                 row = [iso_date_value(v) for v in row]
             used.update(p for p, v in enumerate(row) if v is not None)
-            width = max(width, len(row))
+            if len(row) > header_width:
+                uniform = False
+                width = max(width, len(row))
             chunk.append(row)
             data += 1
             if len(chunk) >= CHUNK_ROWS:
-                pickler.dump((index, chunk))
-                pickler.clear_memo()
+                flush()
                 chunk = []
         if chunk:
-            pickler.dump((index, chunk))
-            pickler.clear_memo()
+            flush()
         if header is None:
             ctx.warn(f"Sheet '{sheet}' has fewer than {header_row} row(s), so it has no header row.")
             header = []
@@ -231,7 +283,7 @@ class Combine(Task):
         ]
         if unnamed and any(map(header_text, header)):
             ctx.warn(f"Sheet '{sheet}' has data in columns without a header: {', '.join(unnamed)}.")
-        return columns, data, blank
+        return columns, data, blank, (header_width if renderer is not None and uniform else None)
 
     # -- parent ----------------------------------------------------------------------------------
     def reduce(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:
@@ -371,6 +423,7 @@ class Combine(Task):
     ) -> None:
         """Copy every part, chunk by chunk, into the writer: one chunk in memory at a time."""
         lead = 2 if add_source else 0
+        identity = list(range(width))
         for o, file_maps in zip(done, mappings, strict=True):
             result = o.result
             part = Path(result["part"])
@@ -382,16 +435,45 @@ class Combine(Task):
                     )
                 continue
             sheets = result["sheets"]
-            for sheet_index, rows in read_part(part):
+            csv_widths = result.get("csv_widths") or [None] * len(sheets)
+            for sheet_index, chunk in read_part(part):
                 mapping = file_maps[sheet_index]
+                if isinstance(chunk, str):  # CSV text rendered by the worker
+                    assert isinstance(writer, CsvTableWriter)
+                    if csv_widths[sheet_index] == width and mapping == identity:
+                        writer.write_text(chunk)  # already in the output's columns
+                    else:
+                        Combine._rearrange_csv(chunk, mapping, width, lead, writer)
+                    continue
                 prefix = [result.get("source") or Path(o.path).name, sheets[sheet_index]] if add_source else []
-                for row in rows:
+                for row in chunk:
                     line: list[Any] = [*prefix, *([None] * width)]
                     for position, value in enumerate(row):
                         target = mapping[position] if position < len(mapping) else -1
                         if target >= 0:
                             line[lead + target] = value
                     writer.write_row(line)
+
+    @staticmethod
+    def _rearrange_csv(text: str, mapping: list[int], width: int, lead: int, writer: CsvTableWriter) -> None:
+        """Rendered rows whose columns differ from the output's: pick each output column's field.
+
+        Every row is padded to one length plus an empty field; `order` names, for each output column, the
+        field it takes (the empty one for columns this sheet lacks), so the picking runs in C."""
+        blank = lead + len(mapping)
+        order = list(range(lead)) + [blank] * width
+        for position, target in enumerate(mapping):
+            if target >= 0:
+                order[lead + target] = lead + position
+        pick = operator.itemgetter(*order) if len(order) > 1 else (lambda fields: (fields[order[0]],))
+        length = blank + 1
+
+        def lines() -> Iterator[Any]:
+            for fields in csv.reader(io.StringIO(text, newline="")):
+                fields += [""] * (length - len(fields))
+                yield pick(fields)
+
+        writer.write_fields(lines())
 
     @staticmethod
     def _remove_parts(outcomes: list[FileOutcome], out: OutputFolder) -> None:

@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from core.cost import WorkCost
 from core.params import Param
 from core.preflight import SourceFile
 from core.tasks.base import FileContext, Task
@@ -66,6 +67,8 @@ class Convert(Task):
         "or each of its sheets as a CSV file."
     )
     kind = "cpu"
+    # Writing the xlsx (pure Python) is most of the work.
+    cost = WorkCost(seconds_per_mb=2.5, seconds_per_file=0.0065, lock_free=0.15)
     version = 1
     params = (
         Param("to", "choice", "xlsx", "The format to convert to.", choices=("xlsx", "csv"), label="Convert to"),

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from core import errors
+from core.cost import WorkCost
 from core.errors import TaskFailure
 from core.params import InvalidParams, Param
 from core.preflight import SourceFile
@@ -135,6 +136,8 @@ class FindReplace(Task):
         "column widths, merged cells, data validation and macros; writes modified copies."
     )
     kind = "cpu"
+    # openpyxl loads and saves the whole workbook, in Python.
+    cost = WorkCost(seconds_per_mb=9.0, seconds_per_file=0.0155, lock_free=0.0)
     reads_values = False  # edits the workbook itself; formulas are kept as formulas
     version = 1
     params = (

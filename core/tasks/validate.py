@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.cost import WorkCost
 from core.outcome import OK, FileOutcome
 from core.params import InvalidParams, Param
 from core.preflight import SourceFile
@@ -276,6 +277,8 @@ class Validate(Task):
         "types and ranges; lists every issue in exceptions.xlsx."
     )
     kind = "cpu"
+    # Mostly reading.
+    cost = WorkCost(seconds_per_mb=0.4, seconds_per_file=0.0017, lock_free=0.7)
     version = 1
     params = (
         Param("sheet", "str", "1", "The sheet to check, by name or position."),

@@ -141,6 +141,58 @@ def test_csv_output_with_bom_and_neutralised_formulas(mixed, tmp_path):
     ]
 
 
+def test_csv_rendered_in_the_workers_is_copied_or_rearranged_to_the_same_result(tmp_path, monkeypatch):
+    """Files with the output's columns are copied as the workers rendered them; the others are rearranged;
+    both give the rows the typed path gives (an xlsx output read back), quoted line breaks and all."""
+    same = [["Name", "Note", "When"], ["Ann", "two\nlines", dt.date(2024, 5, 1)], ["=x", 'say "hi"', None]]
+    p1 = write_xlsx(tmp_path / "p1.xlsx", {"S": same})
+    p2 = write_xlsx(tmp_path / "p2.xlsx", {"S": same[:1] + [["Bob", "", dt.datetime(2024, 5, 2, 8, 30)]]})
+    wider = write_xlsx(tmp_path / "p3.xlsx", {"S": [["Name", "Note"], ["Cy", "n", "past the header"]]})
+    copied: list[str] = []
+    real_write_text = core.writing.CsvTableWriter.write_text
+    monkeypatch.setattr(
+        core.writing.CsvTableWriter, "write_text", lambda self, text: (copied.append(text), real_write_text(self, text))
+    )
+
+    def combined(files, name):
+        out = tmp_path / name
+        run_task(Combine, files, {"output_format": "csv"}, out)
+        return list(csv.reader(io.StringIO((out / "combined.csv").read_text(encoding="utf-8-sig"), newline="")))
+
+    rows = combined([p1, p2], "same")
+    assert len(copied) == 2, "identical columns: each part's text is copied as it is"
+    assert rows == [
+        SOURCE + ["Name", "Note", "When"],
+        ["p1.xlsx", "S", "Ann", "two\nlines", "2024-05-01"],
+        ["p1.xlsx", "S", "'=x", 'say "hi"', ""],
+        ["p2.xlsx", "S", "Bob", "", "2024-05-02 08:30:00"],
+    ]
+    copied.clear()
+    rows = combined([p1, wider], "rearranged")
+    assert copied == [], "a row wider than its header: the part's fields are moved one by one"
+    assert rows[0] == SOURCE + ["Name", "Note", "When", "Column C"]
+    assert rows[-1] == ["p3.xlsx", "S", "Cy", "n", "", "past the header"]
+    assert rows[1] == ["p1.xlsx", "S", "Ann", "two\nlines", "2024-05-01", ""]
+
+
+@pytest.mark.parametrize(
+    ("text", "mapping", "width", "lead", "expected"),
+    [
+        ("f,s,1,2\r\n", [1, 0], 2, 2, [["f", "s", "2", "1"]]),  # swapped columns
+        ("1,2,3\r\n4\r\n", [0, -1, 1], 3, 0, [["1", "3", ""], ["4", "", ""]]),  # dropped column, short row
+        ('"a\r\nb",x\r\n', [-1, 0], 1, 0, [["x"]]),  # a single output column; a quoted line break
+    ],
+)
+def test_rearranging_rendered_rows(text, mapping, width, lead, expected):
+    class Rows:
+        def write_fields(self, rows):
+            self.rows = [list(r) for r in rows]
+
+    writer = Rows()
+    Combine._rearrange_csv(text, mapping, width, lead, writer)
+    assert writer.rows == expected
+
+
 def test_match_by_position(tmp_path):
     p1 = write_xlsx(tmp_path / "p1.xlsx", {"S": [["A", "B", "C"], [1, 2, 3]]})
     p2 = write_xlsx(tmp_path / "p2.xlsx", {"S": [["X", "Y"], [4, 5], [6, 7]]})
