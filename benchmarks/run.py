@@ -1,7 +1,8 @@
 """The speed benchmarks of xlbatch: every figure measured side by side, in one process tree, in one sitting.
 
     python -m benchmarks.run [--quick] [--repeat 3] [--sections ...] [--corpus DIR] [--out DIR]
-                             [--matrix-files N] [--tiny-files N] [--large-files N] [--baseline-repeat N]
+                             [--matrix-files N|TASK=N,...] [--tiny-files N] [--large-files N]
+                             [--baseline-repeat N]
     python -m benchmarks.run --from results.json     # reprint an earlier run, targets re-evaluated
 
 Extras for the reader comparison (not project dependencies): `pip install pandas fastexcel pyarrow`;
@@ -296,6 +297,19 @@ def load_corpora(root: Path) -> Corpora:
 
     tiny = listed("tiny")
     return Corpora(root, listed("standard"), listed("large"), tiny, tiny[:5])
+
+
+def parse_matrix_files(text: str) -> dict[str | None, int]:
+    """`16` -> {None: 16} (every task); `summarize=40,convert=12` -> per task (the rest: all files)."""
+    counts: dict[str | None, int] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        task, _, number = item.rpartition("=")
+        if task and task.strip() not in TASKS:
+            raise argparse.ArgumentTypeError(f"unknown task {task.strip()!r}")
+        counts[task.strip() or None] = int(number)
+    return counts
 
 
 def subset(corpora: Corpora, standard: int | None, tiny: int | None, large: int | None) -> Corpora:
@@ -758,7 +772,8 @@ def evaluate_targets(results: dict[str, Any], cores: int) -> list[dict[str, Any]
         rows = [r for r in matrix if r["task"] == "summarize" and r["corpus"] == "standard"]
         if rows:
             best = min(rows, key=lambda r: r["seconds"])
-            limit = results["matrix_corpus"]["standard_bytes"] / (rate * cores)
+            corpus = results.get("matrix_corpus_by_task", {}).get("summarize", results["matrix_corpus"])
+            limit = corpus["standard_bytes"] / (rate * cores)
             ratio = best["seconds"] / limit
             targets.append(
                 {
@@ -781,6 +796,12 @@ def print_report(results: dict[str, Any]) -> None:
         f"load average at start {machine['load_start']}, at end {machine.get('load_end')}"
     )
     log(f"medians of {results['repeat']} interleaved runs; corpus {results['corpus']['describe']}")
+    by_task = results.get("matrix_corpus_by_task")
+    if by_task:
+        files = ", ".join(
+            f"{task} {c['standard_files']} files / {c['standard_bytes'] / 1e6:.1f} MB" for task, c in by_task.items()
+        )
+        log(f"backend matrix on the standard corpus: {files}")
     if "readers" in results:
         r = results["readers"]
         log("")
@@ -902,7 +923,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--baseline-repeat", type=int, help="runs of the slow pandas loop (default: --repeat); fewer saves minutes"
     )
     parser.add_argument(
-        "--matrix-files", type=int, help="standard files (spread across sizes) for the backend matrix (default all)"
+        "--matrix-files",
+        type=parse_matrix_files,
+        default={},
+        help="standard files (spread across sizes) for the backend matrix: N for every task, or per task as "
+        "summarize=40,convert=12 (default all)",
     )
     parser.add_argument(
         "--backend-workers", default="1,2", help="worker counts for the backend matrix, comma-separated (default 1,2)"
@@ -951,7 +976,7 @@ def describe(corpora: Corpora) -> dict[str, Any]:
     }
 
 
-def fit_cost_model(matrix: list[dict[str, Any]], corpus: dict[str, Any]) -> dict[str, Any]:
+def fit_cost_model(matrix: list[dict[str, Any]], corpus_by_task: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Per task, single-core cost = seconds per file + seconds per MB, solved from the sequential runs on
     the tiny files and on the standard files: what `auto`'s estimate (core/executors/choice.py) assumes."""
     model: dict[str, Any] = {}
@@ -961,8 +986,9 @@ def fit_cost_model(matrix: list[dict[str, Any]], corpus: dict[str, Any]) -> dict
             for r in matrix
             if r["task"] == task and r["backend"] == "sequential" and r["corpus"] in ("tiny", "standard")
         }
-        if len(seq) < 2:
+        if len(seq) < 2 or task not in corpus_by_task:
             continue
+        corpus = corpus_by_task[task]
         # seconds = per_file * files + per_byte * bytes, for both corpora
         f1, b1, s1 = corpus["tiny_files"], corpus["tiny_bytes"], seq["tiny"]
         f2, b2, s2 = corpus["standard_files"], corpus["standard_bytes"], seq["standard"]
@@ -992,7 +1018,12 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.corpus) if args.corpus else default_dir(args.quick)
     ensure_corpus(root, spec, log=log)
     corpora = load_corpora(root)
-    matrix_corpora = subset(corpora, args.matrix_files, args.tiny_files, args.large_files)
+
+    def matrix_files(task: str) -> int | None:
+        return args.matrix_files.get(task, args.matrix_files.get(None))
+
+    matrix_corpora = subset(corpora, args.matrix_files.get(None), args.tiny_files, args.large_files)
+    task_corpora = {t: subset(corpora, matrix_files(t), args.tiny_files, args.large_files) for t in TASKS}
     machine = machine_info()
     cores = machine["cores"]
     repeat = max(1, args.repeat)
@@ -1005,6 +1036,8 @@ def main(argv: list[str] | None = None) -> int:
         "arguments": vars(args),
         "corpus": {"root": str(root), "spec": spec.to_dict(), **describe(corpora)},
         "matrix_corpus": describe(matrix_corpora),
+        # The backend matrix on the standard corpus may use a different number of files per task.
+        "matrix_corpus_by_task": {t: describe(c) for t, c in task_corpora.items()},
         "tasks": TASKS,
     }
     started = time.perf_counter()
@@ -1022,7 +1055,11 @@ def main(argv: list[str] | None = None) -> int:
             results["baseline"] = section_baseline(corpora, repeat, baseline_repeat)
         elif section == "backends":
             configs = backend_configs(tuple(int(n) for n in args.backend_workers.split(",") if n.strip()))
-            matrix_runs += measure_matrix(list(TASKS), matrix_corpora, ["standard"], configs, repeat)
+            groups: dict[int | None, list[str]] = {}
+            for task in TASKS:
+                groups.setdefault(matrix_files(task), []).append(task)
+            for tasks in groups.values():  # tasks run on the same files are interleaved with each other
+                matrix_runs += measure_matrix(tasks, task_corpora[tasks[0]], ["standard"], configs, repeat)
         elif section == "sizes":
             configs = [c for c in backend_configs((2,)) if c[1] != 1 or c[0] == "sequential"]
             size_tasks = [t for t in args.size_tasks.split(",") if t in TASKS]
@@ -1038,7 +1075,7 @@ def main(argv: list[str] | None = None) -> int:
             results["gui"] = section_gui()
         results["matrix"] = summarise_matrix(matrix_runs, cores)
         json_path.write_text(json.dumps(results, indent=2, default=str))  # a checkpoint after every section
-    results["cost_model"] = fit_cost_model(results["matrix"], results["matrix_corpus"])
+    results["cost_model"] = fit_cost_model(results["matrix"], results["matrix_corpus_by_task"])
     results["seconds"] = time.perf_counter() - started
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     machine["load_end"] = " ".join(f"{x:.1f}" for x in load) if load else "n/a"

@@ -253,10 +253,12 @@ def test_bench_command_prints_the_table_and_saves_the_fastest(
     lines = [line.split() for line in text.splitlines() if line.startswith(("sequential", "threads"))]
     measured = {(cells[0], int(cells[1])): float(cells[2]) for cells in lines}
     assert set(measured) == {("sequential", 1), ("threads", 2)}
-    fastest = min(measured, key=measured.__getitem__)
+    # The marked row is the fastest unrounded time; printed times of a few milliseconds can tie.
+    (marked,) = [cells[0] for cells in lines if "<-" in cells]
+    assert measured[(marked, 1 if marked == "sequential" else 2)] == min(measured.values())
     from core.settings import load_settings
 
-    assert load_settings(settings).backend_for("summarize")[0] == fastest[0]
+    assert load_settings(settings).backend_for("summarize")[0] == marked
 
 
 def test_bench_command_json_and_usage_errors(books: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
