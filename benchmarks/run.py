@@ -860,11 +860,15 @@ def print_report(results: dict[str, Any]) -> None:
             log(f"GUI-thread stall: {g['note']}")
     if results.get("cost_model"):
         log("")
-        log("Single-core cost per task, fitted from the sequential runs (auto assumes 10 ms/file + 0.25 s/MB)")
+        log("Single-core cost per task, fitted from the sequential runs, next to the WorkCost auto uses (core/cost.py)")
+        from core.tasks import get_task
+
         for task, model in results["cost_model"].items():
+            assumed = get_task(task).work_cost(TASKS.get(task, {}))
             log(
                 f"  {task:<10} {model['seconds_per_file'] * 1000:7.1f} ms per file"
-                f" + {model['seconds_per_mb']:.2f} s per MB"
+                f" + {model['seconds_per_mb']:.2f} s per MB   (auto: {assumed.seconds_per_file * 1000:.1f} ms"
+                f" + {assumed.seconds_per_mb:.2f} s/MB, {assumed.lock_free:.0%} outside the lock)"
             )
     log("")
     log("Targets")
