@@ -100,7 +100,8 @@ class ColumnStats:
         date_types: list[type] = []
         for value_type, how_many in types.items():
             if value_type is str:
-                if how_many > values.count(""):
+                # Blanks are "" or None, so the empty strings are the blanks that are not None.
+                if how_many > blanks - types.get(type(None), 0):
                     self.kinds.add("text")
             elif value_type not in _BLANK_TYPES:
                 kind = _kind(value_type)
