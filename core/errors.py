@@ -4,14 +4,28 @@ Every failed file carries exactly one `FileError`: a `kind` from `ERROR_KINDS` (
 and other programs rely on this set), a one-sentence `message` in plain words, and a `detail` with the
 technical text for whoever has to dig deeper. Tasks raise `TaskFailure` for problems they recognise;
 anything else is turned into a `FileError` by `classify()`.
+
+Messages never quote an exception: "Error -3 while decompressing data" or a Rust panic's text means
+nothing to a controller. The exception's own words go in `detail`.
+
+Damage is told apart from bugs by where an exception comes from. What a reader raises while parsing a
+file (a zlib or CRC error, malformed XML, a native reader's panic, a number thousands of digits long)
+is the file's damage: `corrupt`. Code that reads files wraps the reading in `reading(path)`, which
+turns whatever the reader raises into a `TaskFailure` of the right kind. What escapes a task from
+anywhere else is a bug in the task: `task_error`, with the traceback in `detail`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
+from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ExpatError
 
 NOT_FOUND = "not_found"
 PERMISSION_DENIED = "permission_denied"
@@ -94,8 +108,55 @@ class FileTimeout(Exception):
     """Raised inside a file's work when it ran past the per-file limit (cooperative backends)."""
 
 
+# Exceptions that mean "stop the program", never "this file failed": they keep their meaning everywhere.
+CONTROL_EXCEPTIONS: tuple[type[BaseException], ...] = (KeyboardInterrupt, SystemExit)
+
+DAMAGED = "The file is damaged or incomplete and cannot be read."
+DAMAGED_READER = "The file is damaged: the program reading it stopped on content no valid workbook has."
+HUGE_NUMBER = "The file is damaged: it holds a number thousands of digits long, which no workbook has."
+UNEXPECTED = "The task stopped on an unexpected problem with this file; the technical details are in the report."
+DISK_FULL = "There is not enough free disk space to write the output; free some space and run it again."
+
+
 def _detail(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+def _is_huge_number(exc: BaseException) -> bool:
+    # int() of a digit string longer than sys.get_int_max_str_digits() (CPython's guard since 3.11).
+    return isinstance(exc, ValueError) and "Exceeds the limit" in str(exc) and "digits" in str(exc)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True for exceptions that, raised while reading a file, can only mean the file is damaged."""
+    name = type(exc).__name__
+    return (
+        isinstance(exc, zipfile.BadZipFile | EOFError | zlib.error | ParseError | ExpatError)
+        or _is_huge_number(exc)
+        # python-calamine's errors and pyo3's PanicException (a BaseException), matched by name so this
+        # module does not import the reader; defusedxml's errors derive from ValueError.
+        or name in {"ZipError", "XmlError", "CalamineError", "PanicException", "DefusedXmlException"}
+        or "XML" in name
+        or "ParseError" in name
+        or "Forbidden" in name
+    )
+
+
+@contextlib.contextmanager
+def reading(what: str = "") -> Iterator[None]:
+    """Turn whatever a reader raises inside the block into a TaskFailure: a recognised kind
+    (password-protected, missing, locked, too large) or else `corrupt`, since a reader that fails on a
+    file's content has met damage. Exceptions that stop the program pass through unchanged."""
+    try:
+        yield
+    except (TaskFailure, Cancelled, FileTimeout, *CONTROL_EXCEPTIONS):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - native readers raise BaseException subclasses (panics)
+        error = classify(exc)
+        if error.kind == TASK_ERROR:
+            error = FileError(CORRUPT, DAMAGED_READER if "Panic" in type(exc).__name__ else DAMAGED, error.detail)
+        detail = f"{what}: {error.detail}" if what else error.detail
+        raise TaskFailure(error.kind, error.message, detail) from exc
 
 
 def classify(exc: BaseException) -> FileError:
@@ -115,18 +176,18 @@ def classify(exc: BaseException) -> FileError:
         return FileError(TIMEOUT, "The file took longer than the time limit and was stopped.", detail)
     if isinstance(exc, MemoryError):
         return FileError(TOO_LARGE, "The file needs more memory than this computer has free.", detail)
-    if isinstance(exc, zipfile.BadZipFile | EOFError):
-        return FileError(CORRUPT, "The file is damaged or incomplete and cannot be read.", detail)
-    name = type(exc).__name__
-    # python-calamine's errors, matched by name so this module does not import the reader.
-    if name == "PasswordError":
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return FileError(TASK_ERROR, DISK_FULL, detail)
+    if type(exc).__name__ == "PasswordError":  # python-calamine's, matched by name
         return FileError(
             ENCRYPTED,
             "This workbook is password-protected; remove the password in Excel and run it again.",
             detail,
         )
-    if name in {"ZipError", "XmlError", "CalamineError"} or "XML" in name or "ParseError" in name:
-        return FileError(CORRUPT, "The file is damaged or incomplete and cannot be read.", detail)
+    if _is_huge_number(exc):
+        return FileError(CORRUPT, HUGE_NUMBER, detail)
+    if is_damage(exc):
+        return FileError(CORRUPT, DAMAGED_READER if "Panic" in type(exc).__name__ else DAMAGED, detail)
     if isinstance(exc, UnicodeDecodeError):
         return FileError(NOT_A_WORKBOOK, "The file's text could not be read; save it as UTF-8 CSV or as .xlsx.", detail)
-    return FileError(TASK_ERROR, f"The task could not process this file: {exc}", detail)
+    return FileError(TASK_ERROR, UNEXPECTED, detail)

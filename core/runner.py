@@ -239,6 +239,14 @@ def run_plan(
     try:
         if work and not cancel.requested:
             supervisor.run(work)
+    except errors.CONTROL_EXCEPTIONS:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a fault of the engine must not lose the files already done
+        supervisor.notice(
+            "The batch stopped early because of an internal error; files not yet processed are listed as "
+            f"failed and the report was written ({type(exc).__name__}: {exc}).",
+            "warning",
+        )
     finally:
         journal.close()
     for item in work:  # every file accounted for, whatever happened
@@ -265,7 +273,9 @@ def run_plan(
             plan.task().reduce(reducible, plan.params, out)
             if spec.cache:
                 remember_reduce(journal, batch_key, out.outputs)
-        except Exception as exc:  # noqa: BLE001 - a failed reduce is reported, the per-file work is kept
+        except errors.CONTROL_EXCEPTIONS:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a failed reduce is reported, the per-file work is kept
             supervisor.notice(f"The combined output could not be written: {errors.classify(exc).message}", "warning")
     for warning in out.warnings:
         supervisor.notice(warning, "warning")

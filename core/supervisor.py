@@ -271,7 +271,9 @@ class Supervisor:
         self.handle_messages_safely()
         try:
             outcomes = future.result()
-        except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, PoolBroken, TerminatedWorkerError...
+        # BrokenProcessPool, PoolBroken, TerminatedWorkerError..., and whatever a worker raised outside
+        # Exception (SystemExit in a worker is that worker's end, not the batch's): the item broke.
+        except BaseException as exc:  # noqa: BLE001
             self.handle_messages()  # keep the `done` and `started` messages sent before the break
             name = type(exc).__name__
             if name == "NotStarted":

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core import errors
+from core import errors, file_notes
 from core.errors import TaskFailure
 from core.preflight import SourceFile
 
@@ -117,13 +117,17 @@ class WorkbookReader:
             import python_calamine
 
             if _EXTENSION_FORMATS.get(self.path.suffix.lower()) == self.format:
-                self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+                with errors.reading():
+                    self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
             else:
                 # The name says one format, the content another (an .xls renamed .xlsx): calamine picks the
                 # reader from the extension for paths, but from the content for file objects.
                 with open(self.path, "rb") as handle:
                     data = io.BytesIO(handle.read())
-                self._book = python_calamine.CalamineWorkbook.from_filelike(data)
+                with errors.reading():
+                    self._book = python_calamine.CalamineWorkbook.from_filelike(data)
+            self._worksheets, self._no_cells = _split_sheets(self._book)
+            self._skipped_noted = False
 
     # -- csv -------------------------------------------------------------------------------------
     def _load_csv(self) -> None:
@@ -161,13 +165,23 @@ class WorkbookReader:
     # -- common ----------------------------------------------------------------------------------
     @property
     def sheet_names(self) -> list[str]:
+        """The sheets that hold cells, in workbook order. Chart and dialog sheets are left out, with a
+        warning to the file the first time a task asks for every sheet."""
         if self.format == "csv":
             return [self.path.stem]
-        return list(self._book.sheet_names)
+        if self._no_cells and not self._skipped_noted:
+            self._skipped_noted = True
+            for name, kind in self._no_cells.items():
+                file_notes.warn(f"Sheet '{name}' is a {kind} and holds no cells; it was skipped.")
+        return list(self._worksheets)
 
     def resolve_sheet(self, sheet: str | int) -> str:
-        """A sheet's name from a name (case-insensitive) or a 1-based position; TaskFailure if absent."""
-        names = self.sheet_names
+        """A sheet's name from a name (case-insensitive) or a 1-based position among the sheets that hold
+        cells; TaskFailure if absent."""
+        names = [self.path.stem] if self.format == "csv" else self._worksheets
+        for name, kind in ({} if self.format == "csv" else self._no_cells).items():
+            if isinstance(sheet, str) and name.lower() == sheet.strip().lower() and sheet not in names:
+                raise TaskFailure(errors.TASK_ERROR, f"Sheet '{name}' is a {kind}; it holds no cells to read.")
         if isinstance(sheet, int) or (
             isinstance(sheet, str) and sheet.strip().isdigit() and sheet.strip() not in names
         ):
@@ -192,7 +206,8 @@ class WorkbookReader:
         name = self.resolve_sheet(sheet)
         if self._parsed is None or self._parsed[0] != name:
             self._parsed = None  # free the previous sheet before parsing the next
-            self._parsed = (name, self._book.get_sheet_by_name(name))
+            with errors.reading(f"sheet '{name}'"):
+                self._parsed = (name, self._book.get_sheet_by_name(name))
         return self._parsed[1]
 
     def rows(self, sheet: str | int = 1) -> Iterator[list[CellValue]]:
@@ -225,8 +240,9 @@ class WorkbookReader:
         if self.format == "csv":
             return 0
         try:
-            ranges = self._calamine_sheet(sheet).merged_cell_ranges
-        except Exception:  # noqa: BLE001 - only a hint for a warning
+            with errors.reading():
+                ranges = self._calamine_sheet(sheet).merged_cell_ranges
+        except TaskFailure:  # only a hint for a warning; the file's real problems show elsewhere
             return 0
         return len(ranges or [])
 
@@ -242,6 +258,28 @@ class WorkbookReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# Sheet types that hold no cells, in the words the warning uses; calamine names them in sheets_metadata.
+_NO_CELLS = {"ChartSheet": "chart sheet", "DialogSheet": "dialog sheet", "Vba": "macro module"}
+
+
+def _split_sheets(book: Any) -> tuple[list[str], dict[str, str]]:
+    """(names of the sheets that hold cells, {name: kind} of those that do not), in workbook order.
+
+    Reading a chart sheet as cells fails in .xlsb ("failed to fill whole buffer") and in .xls yields
+    the chart's cached series as if they were data: they are skipped instead."""
+    with errors.reading():
+        metadata = list(book.sheets_metadata)
+    cells: list[str] = []
+    no_cells: dict[str, str] = {}
+    for sheet in metadata:
+        kind = _NO_CELLS.get(str(sheet.typ).rsplit(".", 1)[-1])
+        if kind is None:
+            cells.append(sheet.name)
+        else:
+            no_cells[sheet.name] = kind
+    return cells, no_cells
 
 
 def open_workbook(source: SourceFile | str | os.PathLike[str], fmt: str | None = None) -> WorkbookReader:

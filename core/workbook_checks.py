@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 # A formula (<f>...</f> or a shared-formula <f .../>) followed by an empty or missing cached value.
@@ -34,7 +35,7 @@ def formulas_without_values(path: str | Path) -> int:
                         # Count matches that end in the new part only, so the overlap is not counted twice.
                         count += sum(1 for m in _FORMULA_WITHOUT_VALUE.finditer(data) if m.end() > len(tail))
                         tail = data[-_OVERLAP:]
-    except (OSError, zipfile.BadZipFile, EOFError, ValueError, RuntimeError):
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, RuntimeError, zlib.error):
         return 0  # the reader will give the real error
     return count
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from core.errors import Cancelled, FileError, classify
+from core.errors import CONTROL_EXCEPTIONS, Cancelled, FileError, classify
+from core.file_notes import warnings_to
 from core.outcome import CANCELLED, FAILED, OK, FileOutcome
 from core.preflight import sniff
 from core.workbook_checks import formula_warning, formulas_without_values
@@ -87,7 +88,8 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
             missing = formulas_without_values(source.path)
             if missing:
                 ctx.warn(formula_warning(missing))
-        result = item.task().process(source, item.params, ctx)
+        with warnings_to(ctx.warn):  # what readers notice below the task reaches this file's warnings
+            result = item.task().process(source, item.params, ctx)
         outcome = FileOutcome(
             work.index,
             work.path,
@@ -109,7 +111,11 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
             reason="stopped by the user",
             attempts=work.attempt,
         )
-    except Exception as exc:  # noqa: BLE001 - every failure of one file becomes that file's error row
+    except CONTROL_EXCEPTIONS:
+        _discard_outputs(ctx)
+        raise
+    except BaseException as exc:  # noqa: BLE001 - every failure of one file becomes that file's error row,
+        # including what native readers raise outside Exception (pyo3's PanicException)
         _discard_outputs(ctx)
         error = classify(exc)
         if error.kind == "task_error":  # unexpected: keep the traceback for whoever investigates

@@ -6,6 +6,8 @@
   "hang"   -> it sleeps without ever reporting progress (only killing the worker stops it);
   "slow"   -> it works for a while, reporting progress (cooperative cancel and time limits apply);
   "boom"   -> it raises an unexpected Python error;
+  "panic"  -> it raises what a native reader's panic looks like from Python (a BaseException subclass
+              named PanicException, as pyo3 makes it), after writing part of an output;
   "hog"    -> it allocates memory until the allocation fails (the worker's address space is capped first,
               so the machine is never at risk);
 anything else is counted like `summarize` does, in short. Defined in an importable module so workers
@@ -24,6 +26,10 @@ from core.params import Param
 from core.tasks.base import FileContext, Task
 from core.tasks.registry import register
 from core.workbook import open_workbook
+
+
+class PanicException(BaseException):
+    """Like pyo3's: derives from BaseException, so `except Exception` does not catch it."""
 
 
 @register
@@ -46,6 +52,10 @@ class Faulty(Task):
             _hog_memory()
         if "boom" in name:
             raise ValueError("unexpected value in cell B2")
+        if "panic" in name:
+            with ctx.file_output(".txt") as tmp:
+                tmp.write_text("half", encoding="utf-8")
+            raise PanicException("called `Option::unwrap()` on a `None` value")
         if "slow" in name:
             end = time.monotonic() + params["slow_seconds"]
             while time.monotonic() < end:
