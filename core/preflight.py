@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,21 +81,58 @@ def sniff(path: str | os.PathLike[str], rel: str | None = None) -> SourceFile:
     return SourceFile(str(path), fmt, size, rel or path.name)
 
 
+# The main part's content type names what an OOXML package is, whatever its part names (minimal or
+# hand-made packages put workbook.xml at the root; some writers use backslashes in member names).
+_MAIN_CONTENT_TYPES = (
+    (b"spreadsheetml.sheet.main+xml", "xlsx"),
+    (b"spreadsheetml.template.main+xml", "xlsx"),
+    (b"ms-excel.sheet.macroEnabled.main+xml", "xlsm"),
+    (b"ms-excel.template.macroEnabled.main+xml", "xlsm"),
+    (b"ms-excel.sheet.binary.macroEnabled.main", "xlsb"),
+    (b"ms-excel.addin.macroEnabled.main+xml", "xlsm"),
+)
+_OTHER_PACKAGES = (
+    (b"wordprocessingml.document.main", "This is a Word document, not an Excel workbook."),
+    (b"wordprocessingml.template.main", "This is a Word template, not an Excel workbook."),
+    (b"presentationml.presentation.main", "This is a PowerPoint file, not an Excel workbook."),
+    (b"presentationml.slideshow.main", "This is a PowerPoint file, not an Excel workbook."),
+    (b"ms-visio.drawing.main", "This is a Visio drawing, not an Excel workbook."),
+)
+CONTENT_TYPES = "[Content_Types].xml"
+_CONTENT_TYPES_MAX_BYTES = 4 * 1024 * 1024
+
+
 def _sniff_zip(path: Path, ext: str) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
-            names = {info.filename for info in infos}
-            mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+            by_name = {info.filename.replace("\\", "/"): info for info in infos}
+            mimetype = archive.read(by_name["mimetype"])[:100] if "mimetype" in by_name else b""
+            content_types = b""
+            if CONTENT_TYPES in by_name and by_name[CONTENT_TYPES].file_size <= _CONTENT_TYPES_MAX_BYTES:
+                content_types = archive.read(by_name[CONTENT_TYPES])
             _refuse_xml_entities(archive, [i for i in infos if i.filename.endswith((".xml", ".rels"))])
     except TaskFailure:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError, zlib.error) as exc:
         if isinstance(exc, PermissionError):
             raise
         raise TaskFailure(
             errors.CORRUPT, "The file is damaged or incomplete and cannot be read.", f"{type(exc).__name__}: {exc}"
         ) from None
+    _refuse_bombs(infos)
+    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+        return "ods"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument"):
+        raise TaskFailure(
+            errors.NOT_A_WORKBOOK,
+            "This is an OpenDocument file but not a spreadsheet (perhaps a text document).",
+            mimetype.decode("ascii", "replace"),
+        )
+    return _ooxml_format(set(by_name), content_types, ext)
+
+
+def _refuse_bombs(infos: list[zipfile.ZipInfo]) -> None:
     total = sum(info.file_size for info in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise TaskFailure(
@@ -110,22 +148,29 @@ def _sniff_zip(path: Path, ext: str) -> str:
                 "The file expands to far more data than a real workbook would (a 'zip bomb'); it was not opened.",
                 f"{info.filename}: {info.compress_size} -> {info.file_size} bytes (ratio {ratio:.0f})",
             )
-    if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
-        return "ods"
-    if mimetype.startswith(b"application/vnd.oasis.opendocument"):
-        raise TaskFailure(
-            errors.NOT_A_WORKBOOK,
-            "This is an OpenDocument file but not a spreadsheet (perhaps a text document).",
-            mimetype.decode("ascii", "replace"),
-        )
+
+
+def _ooxml_format(names: set[str], content_types: bytes, ext: str) -> str:
+    """What an OOXML package is: by its main part's content type, else by its usual part names. A package
+    that is neither recognisably a workbook nor anything else is given to the reader to try: refusing a
+    file the reader can read would lose the user's data for no reason."""
+    macros = ext in {".xlsm", ".xltm"} or "xl/vbaProject.bin" in names
+    for marker, fmt in _MAIN_CONTENT_TYPES:
+        if marker in content_types:
+            return "xlsm" if fmt == "xlsx" and macros else fmt
+    for marker, message in _OTHER_PACKAGES:
+        if marker in content_types:
+            raise TaskFailure(errors.NOT_A_WORKBOOK, message, marker.decode("ascii"))
     if "xl/workbook.bin" in names:
         return "xlsb"
     if "xl/workbook.xml" in names:
-        return "xlsm" if ext in {".xlsm", ".xltm"} or "xl/vbaProject.bin" in names else "xlsx"
+        return "xlsm" if macros else "xlsx"
     if "word/document.xml" in names:
         raise TaskFailure(errors.NOT_A_WORKBOOK, "This is a Word document, not an Excel workbook.", "")
     if "ppt/presentation.xml" in names:
         raise TaskFailure(errors.NOT_A_WORKBOOK, "This is a PowerPoint file, not an Excel workbook.", "")
+    if content_types:
+        return "xlsb" if ext == ".xlsb" else ("xlsm" if macros else "xlsx")
     raise TaskFailure(
         errors.NOT_A_WORKBOOK,
         "This is a zip archive, not an Excel workbook; unzip it and add the workbooks inside.",
@@ -160,15 +205,17 @@ def _sniff_ole2(path: Path) -> str:
         raise TaskFailure(
             errors.CORRUPT, "The file is damaged or incomplete and cannot be read.", f"{type(exc).__name__}: {exc}"
         ) from None
-    if "EncryptedPackage" in streams or "EncryptionInfo" in streams:
+    # Stream names are case-insensitive in OLE2, and some writers store WORKBOOK or BOOK in capitals.
+    streams = {name.lower() for name in streams}
+    if "encryptedpackage" in streams or "encryptioninfo" in streams:
         raise TaskFailure(
             errors.ENCRYPTED,
             "This workbook is password-protected; remove the password in Excel and run it again.",
             "OLE2 container with EncryptionInfo/EncryptedPackage streams",
         )
-    if "Workbook" in streams or "Book" in streams:
+    if "workbook" in streams or "book" in streams:
         return "xls"
-    if "WordDocument" in streams:
+    if "worddocument" in streams:
         raise TaskFailure(errors.NOT_A_WORKBOOK, "This is a Word document, not an Excel workbook.", "")
     raise TaskFailure(
         errors.NOT_A_WORKBOOK,

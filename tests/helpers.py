@@ -39,3 +39,15 @@ def assert_invariants(report: Report, inputs: list[Path]) -> None:
 
 def load_report(out_dir: Path) -> dict[str, Any]:
     return json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+
+
+def realworld_folder(name: str) -> Path:
+    """A folder of real-world workbooks beside the repository (`../shared/realworld/NAME`), or skip the
+    test: the project must still test on its own where that collection is not installed."""
+    import pytest
+
+    root = Path(__file__).resolve().parents[1]
+    for candidate in (root.parent / "shared" / "realworld" / name, Path("/work/shared/realworld") / name):
+        if candidate.is_dir():
+            return candidate
+    pytest.skip(f"the real-world workbooks ({name}) are not installed beside the repository")
