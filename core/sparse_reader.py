@@ -37,7 +37,7 @@ CellValue = Any
 _MAX_EXACT_INT = 2**53
 _MS_PER_DAY = 86_400_000
 _EPOCH_1900 = dt.datetime(1899, 12, 30)
-_EPOCH_1904 = dt.datetime(1904, 1, 1)
+_DAYS_1900_TO_1904 = 1462
 # What fast_float (calamine's number parser) accepts: no spaces, no underscores, no hex.
 _NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)", re.IGNORECASE)
 _REF = re.compile(r"([A-Za-z]+)([0-9]+)")
@@ -67,11 +67,12 @@ def excel_datetime(serial: float, date1904: bool) -> dt.datetime | None:
     """The moment an Excel serial number stands for, to the millisecond; None outside Python's range."""
     if math.isinf(serial):
         return None
-    days = serial if date1904 or serial >= 60 else serial + 1  # serial 60 is 29 Feb 1900, which never was
+    # 1904 serials are 1900 ones 1,462 days on; below serial 60 (29 Feb 1900, which never was) add a day.
+    days = serial + _DAYS_1900_TO_1904 if date1904 else serial
+    if not days >= 60:  # NaN too, as calamine's comparison says
+        days += 1
     try:
-        return (_EPOCH_1904 if date1904 else _EPOCH_1900) + dt.timedelta(
-            milliseconds=_round_half_away(days * _MS_PER_DAY)
-        )
+        return _EPOCH_1900 + dt.timedelta(milliseconds=_round_half_away(days * _MS_PER_DAY))
     except OverflowError:
         return None
 
@@ -135,6 +136,12 @@ class SparseWorkbook:
 
     def close(self) -> None:
         self._archive.close()
+
+    def __enter__(self) -> SparseWorkbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def rows(self, extent: SheetExtent) -> Iterator[list[CellValue]]:
         """The sheet's rows from row 1, each from column A up to its last value ([] for an empty row)."""
