@@ -71,7 +71,8 @@ def test_stray_cells_and_damaged_references_on_every_backend(tmp_path: Path) -> 
         files = found[backend]
         assert files["plain.xlsx"][:2] == ["ok", None], backend
         assert files["damaged-XFE5.xlsx"][:2] == ["failed", "corrupt"], backend
-        for name, rows, columns in (("stray-SG200001.xlsx", 200_001, 501), ("stray-XFD1048576.xlsx", 1_048_576, 16_384)):
+        far = (("stray-SG200001.xlsx", 200_001, 501), ("stray-XFD1048576.xlsx", 1_048_576, 16_384))
+        for name, rows, columns in far:
             status, kind, sheets = files[name]
             assert (status, kind) == ("ok", None), (backend, name, files[name])
             (sheet,) = sheets
