@@ -16,8 +16,9 @@ What is scanned, per format:
   reference by reference.
 - xlsb: the BIFF12 row and cell records (MS-XLSB 2.4.718 BrtRowHdr, 2.4.304 ff. the BrtCell* records).
 - ods: `content.xml`, expanding `table:number-rows-repeated` / `number-columns-repeated` arithmetically.
-- xls: nothing. BIFF8 stores rows and columns in 16 bits and calamine stops at 65,536 x 256 whatever the
-  DIMENSIONS record claims, so the rectangle is at most 16.8 million cells (about 540 MB).
+- xls: the DIMENSIONS record of each sheet (MS-XLS 2.4.90). Cells are bounded by the format (65,536 x 256),
+  but python-calamine 0.9 reserves room for the rectangle DIMENSIONS claims when it opens the file: a
+  damaged one claiming 4 billion rows aborts the process. A claim past the format's limits is `corrupt`.
 """
 
 from __future__ import annotations
@@ -349,12 +350,55 @@ def scan_ods(path: str) -> list[SheetExtent]:
     return sheets
 
 
+# -- xls ---------------------------------------------------------------------------------------------
+XLS_MAX_ROWS = 65_536
+XLS_MAX_COLS = 256
+_XLS_DIMENSIONS = 0x0200
+_XLS_FILEPASS = 0x002F
+_XLS_RECORD = struct.Struct("<HH")
+
+
+def scan_xls(path: str) -> list[SheetExtent]:
+    """What each sheet's DIMENSIONS record claims (rows and columns one past the last used)."""
+    import olefile
+
+    with olefile.OleFileIO(path) as ole:
+        stream = next((name for name in ("Workbook", "Book") if ole.exists(name)), None)
+        data = ole.openstream(stream).read() if stream else b""
+    sheets: list[SheetExtent] = []
+    position, size = 0, len(data)
+    while position + 4 <= size:
+        kind, length = _XLS_RECORD.unpack_from(data, position)
+        position += 4
+        if kind == _XLS_FILEPASS:  # encrypted from here on: the reader reports it as password-protected
+            break
+        if kind == _XLS_DIMENSIONS and position + length <= size:
+            if length >= 14:  # BIFF8: 32-bit rows
+                first_row, last_row, first_col, last_col = struct.unpack_from("<IIHH", data, position)
+            elif length >= 10:  # BIFF5/7: 16-bit rows
+                first_row, last_row, first_col, last_col = struct.unpack_from("<HHHH", data, position)
+            else:
+                first_row = last_row = first_col = last_col = 0
+            name = f"sheet {len(sheets) + 1}"
+            # calamine reserves (last - first) rows by columns, nothing when a damaged record has them reversed.
+            if last_row - first_row > XLS_MAX_ROWS or last_col - first_col > XLS_MAX_COLS:
+                raise TaskFailure(
+                    errors.CORRUPT,
+                    "The file is damaged: it says a sheet is larger than an .xls sheet can be.",
+                    f"{name}: DIMENSIONS claims rows {first_row}..{last_row}, columns {first_col}..{last_col} "
+                    f"(an .xls sheet has at most {XLS_MAX_ROWS:,} rows and {XLS_MAX_COLS} columns)",
+                )
+            sheets.append(SheetExtent(name, 0, max(0, last_row - first_row), max(0, last_col - first_col)))
+        position += length
+    return sheets
+
+
 # -- the decision ------------------------------------------------------------------------------------
-SCANNERS = {"xlsx": scan_xlsx, "xlsm": scan_xlsx, "xlsb": scan_xlsb, "ods": scan_ods}
+SCANNERS = {"xlsx": scan_xlsx, "xlsm": scan_xlsx, "xlsb": scan_xlsb, "ods": scan_ods, "xls": scan_xls}
 
 
 def measure(path: str, fmt: str) -> tuple[SheetExtent, ...]:
-    """Every sheet's extent (empty for formats whose rectangle is bounded: xls, csv)."""
+    """Every sheet's extent (none for csv, which is read row by row)."""
     scanner = SCANNERS.get(fmt)
     return tuple(scanner(path)) if scanner else ()
 

@@ -220,3 +220,25 @@ def test_block_statistics_do_not_pad_rows_to_a_stray_cells_width() -> None:
     assert record["columns"] == 16_384 and record["non_empty_cells"] == 4095 * 2 + 1
     assert record["numeric_sum"] == 4095 + 9
     assert columns[-1]["column"] == "XFD" and columns[-1]["count"] == 1
+
+
+def test_an_xls_whose_dimensions_lie_past_the_format_is_corrupt(tmp_path: Path) -> None:
+    # python-calamine reserves room for the rectangle DIMENSIONS claims when it opens an .xls: this one would
+    # abort the process asking for petabytes.
+    import struct
+
+    import xlwt
+
+    book = xlwt.Workbook()
+    book.add_sheet("Data").write(2, 1, "value")
+    path = tmp_path / "lying.xls"
+    book.save(str(path))
+    data = bytearray(path.read_bytes())
+    at = data.find(b"\x00\x02\x0e\x00")
+    assert at > 0
+    assert sniff(path).extents[0].rectangle <= 3  # honest: read as before
+    struct.pack_into("<IIHH", data, at + 4, 0, 0xFFFFFFFF, 0, 0xFFFF)
+    path.write_bytes(bytes(data))
+    with pytest.raises(TaskFailure) as caught:
+        sniff(path)
+    assert caught.value.error.kind == errors.CORRUPT and "DIMENSIONS" in caught.value.error.detail
