@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core import errors
 from core.errors import TaskFailure
@@ -38,6 +39,8 @@ class SourceFile:
     format: str  # one of WORKBOOK_FORMATS
     size: int
     rel: str  # path relative to the common root of the inputs, with forward slashes
+    # Each sheet's extent (core.extent.SheetExtent), measured by sniff(); None when not measured.
+    extents: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -78,7 +81,9 @@ def sniff(path: str | os.PathLike[str], rel: str | None = None) -> SourceFile:
         )
     else:
         fmt = _sniff_text(head, ext)
-    return SourceFile(str(path), fmt, size, rel or path.name)
+    from core.extent import check  # a cell past XFD is `corrupt`; a rectangle too big to read is `too_large`
+
+    return SourceFile(str(path), fmt, size, rel or path.name, check(str(path), fmt))
 
 
 # The main part's content type names what an OOXML package is, whatever its part names (minimal or

@@ -50,6 +50,13 @@ STOP_GRACE_SECONDS = 3.0
 RETRYABLE = {errors.CRASHED, errors.TIMEOUT}
 # Waiting for memory with nothing running can only be helped by other programs: give up after this.
 MEMORY_WAIT_LIMIT_SECONDS = 60
+# A process worker's memory (RSS) is checked this often; one above its budget is stopped.
+MEMORY_WATCH_SECONDS = 0.25
+# Each worker may use its share of the memory free at the start, but never less than this: a small machine
+# still runs one file at a time of what it can hold.
+WORKER_MEMORY_FLOOR = 1024 * 1024**2
+# Of the free memory, the share the workers divide among themselves (the parent and other programs keep the rest).
+WORKER_MEMORY_SHARE = 0.8
 # Files smaller than this may travel several to a work item on the process backends.
 SMALL_FILE_BYTES = 256 * 1024
 MAX_FILES_PER_ITEM = 32
@@ -63,6 +70,25 @@ def _available_memory() -> int:
 
 # Tests replace this to simulate a machine short of memory.
 memory_probe: Callable[[], int] = _available_memory
+
+
+def worker_memory_budget(workers: int) -> int:
+    """Bytes of memory (RSS) one process worker may use: its share of the free memory, with a floor."""
+    return max(WORKER_MEMORY_FLOOR, int(memory_probe() * WORKER_MEMORY_SHARE / max(1, workers)))
+
+
+def _rss(pid: int, cache: dict[int, Any]) -> int | None:
+    """A process's resident memory, None once it is gone. psutil.Process objects are kept per pid."""
+    import psutil
+
+    try:
+        process = cache.get(pid)
+        if process is None:
+            process = cache[pid] = psutil.Process(pid)
+        return process.memory_info().rss
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        cache.pop(pid, None)
+        return None
 
 
 @dataclass
@@ -85,6 +111,10 @@ class Supervisor:
         self.states: dict[int, FileState] = {}
         self.notices: list[str] = []
         self.timed_out: set[int] = set()  # killed by us for running past the limit
+        self.over_memory: dict[int, int] = {}  # killed by us for using more memory than its budget: index -> RSS
+        self.memory_budget: int | None = None  # per process worker, set when the backend can kill
+        self._memory_checked = 0.0
+        self._processes: dict[int, Any] = {}
         self.backend: Backend | None = None
         self._memory_wait_since: float | None = None
         self.journal: Journal | None = None
@@ -207,6 +237,8 @@ class Supervisor:
             backend.start()
         if hasattr(backend, "gate"):
             backend.gate = self.memory_gate  # type: ignore[attr-defined]
+        if backend.can_kill:
+            self.memory_budget = worker_memory_budget(choice.workers)
         isolating: WorkFile | None = None
         cap = 10**9 if backend.bulk else choice.workers
         try:
@@ -226,6 +258,7 @@ class Supervisor:
                     isolating = None
                 self.drop_settled(inflight)
                 self.enforce_timeouts()
+                self.enforce_memory_budget()
                 mode = self.cancel.mode
                 if mode == NOW:
                     self.stop_now(inflight, pending)
@@ -334,8 +367,14 @@ class Supervisor:
         self.suspects, self.requeue = [], []
         culprits: list[tuple[WorkFile, int | None]] = []
         innocents: list[WorkFile] = []
+        known = False  # a file we stopped ourselves (time limit, memory budget) was the culprit
         for work in suspects:
+            if work.index in self.over_memory:
+                known = True
+                self.settle(self.too_large(work, self.over_memory.pop(work.index)))
+                continue
             if work.index in self.timed_out:
+                known = True
                 self.timed_out.discard(work.index)
                 self.settle(
                     FileOutcome(
@@ -363,7 +402,7 @@ class Supervisor:
             culprits.append((innocents.pop(), None))
         for work, code in culprits:
             self.crashed(work, code)
-        if culprits:
+        if culprits or known:
             requeue = innocents + requeue
         else:
             self.isolate.extend(innocents)  # cannot tell: run each alone
@@ -388,6 +427,31 @@ class Supervisor:
         self.settle(
             FileOutcome(work.index, work.path, FAILED, self.elapsed(work.index), error=error, attempts=work.attempt)
         )
+
+    def too_large(self, work: WorkFile, rss: int) -> FileOutcome:
+        budget = self.memory_budget or 0
+        error = FileError(
+            errors.TOO_LARGE,
+            "The file needs more memory than this computer has free; it was stopped so the other files could go on.",
+            f"the worker process used {rss / 2**20:,.0f} MB, above its budget of {budget / 2**20:,.0f} MB",
+        )
+        return FileOutcome(work.index, work.path, FAILED, self.elapsed(work.index), error=error, attempts=work.attempt)
+
+    def enforce_memory_budget(self) -> None:
+        """Stop a process worker whose memory passed its budget; recover() reports its file `too_large`."""
+        budget = self.memory_budget
+        now = time.monotonic()
+        if budget is None or self.backend is None or now - self._memory_checked < MEMORY_WATCH_SECONDS:
+            return
+        self._memory_checked = now
+        for index, state in self.states.items():
+            if index in self.results or state.started_at is None or not state.pid or index in self.over_memory:
+                continue
+            rss = _rss(state.pid, self._processes)
+            if rss is not None and rss > budget:
+                self.over_memory[index] = rss
+                self.timed_out_recently = True  # a worker we stopped: not a crash to pin on a bystander
+                self.backend.kill({state.pid})
 
     def enforce_timeouts(self) -> None:
         limit = self.spec.timeout

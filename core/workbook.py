@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core import errors, file_notes
+from core import errors, extent, file_notes
 from core.errors import TaskFailure
 from core.preflight import SourceFile
 
@@ -108,6 +108,9 @@ class WorkbookReader:
             self.format = fmt or ("csv" if self.path.suffix.lower() in {".csv", ".txt", ".tsv"} else "xlsx")
         self._book: Any = None
         self._parsed: tuple[str, Any] | None = None  # the last sheet parsed, by name
+        # Each sheet's extent (measured by preflight, or here on first use): mostly-empty sheets are streamed.
+        self._extents = source.extents if isinstance(source, SourceFile) else None
+        self._sparse_book: Any = None
         self._csv_text: str | None = None
         self.csv_dialect: str = ","
         self.csv_encoding: str = "utf-8-sig"
@@ -210,10 +213,27 @@ class WorkbookReader:
                 self._parsed = (name, self._book.get_sheet_by_name(name))
         return self._parsed[1]
 
+    def _sparse(self, sheet: str | int) -> tuple[Any, extent.SheetExtent] | None:
+        """The streaming reader and the sheet's extent when the sheet is too empty for a dense rectangle."""
+        if self._extents is None:
+            self._extents = extent.check(str(self.path), self.format)
+        name = self.resolve_sheet(sheet)
+        found = next((e for e in self._extents if e.name == name and e.sparse), None)
+        if found is None:
+            return None
+        if self._sparse_book is None:
+            from core.sparse_reader import SparseWorkbook
+
+            self._sparse_book = SparseWorkbook(str(self.path))
+        return self._sparse_book, found
+
     def rows(self, sheet: str | int = 1) -> Iterator[list[CellValue]]:
         """Yield the rows of one sheet from row 1, each a list from column A."""
         if self.format == "csv":
             yield from self._csv_rows()
+            return
+        if sparse := self._sparse(sheet):
+            yield from sparse[0].rows(sparse[1])
             return
         calamine_sheet = self._calamine_sheet(sheet)
         start = calamine_sheet.start
@@ -228,6 +248,8 @@ class WorkbookReader:
         """One sheet's rows from row 1, without normalisation or padding (see RawSheet)."""
         if self.format == "csv":
             return RawSheet(self._csv_rows(), 1, None)
+        if sparse := self._sparse(sheet):
+            return RawSheet(sparse[0].rows(sparse[1]), 1, sparse[1].max_row)
         calamine_sheet = self._calamine_sheet(sheet)
         start, end = calamine_sheet.start, calamine_sheet.end
         if start is None or end is None:  # an empty sheet
@@ -239,6 +261,8 @@ class WorkbookReader:
         """How many merged cell ranges a sheet has (0 where the format does not say)."""
         if self.format == "csv":
             return 0
+        if sparse := self._sparse(sheet):
+            return sparse[1].merged
         try:
             with errors.reading():
                 ranges = self._calamine_sheet(sheet).merged_cell_ranges
@@ -248,6 +272,9 @@ class WorkbookReader:
 
     def close(self) -> None:
         self._parsed = None
+        if self._sparse_book is not None:
+            self._sparse_book.close()
+            self._sparse_book = None
         if self._book is not None:
             self._book.close()
             self._book = None

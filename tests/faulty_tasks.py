@@ -10,6 +10,8 @@
               named PanicException, as pyo3 makes it), after writing part of an output;
   "hog"    -> it allocates memory until the allocation fails (the worker's address space is capped first,
               so the machine is never at risk);
+  "bloat"  -> it takes `bloat_mb` of memory, 50 MB at a time, and holds it for `slow_seconds` (for the
+              per-worker memory budget, which should stop it first);
 anything else is counted like `summarize` does, in short. Defined in an importable module so workers
 started with `spawn` can import the class.
 """
@@ -38,7 +40,10 @@ class Faulty(Task):
     title = "Faulty (tests only)"
     description = "Crashes, hangs or fails on files whose names ask for it."
     kind = "cpu"
-    params = (Param("slow_seconds", "float", 1.0, "how long a 'slow' file works"),)
+    params = (
+        Param("slow_seconds", "float", 1.0, "how long a 'slow' file works"),
+        Param("bloat_mb", "int", 600, "how much memory a 'bloat' file takes"),
+    )
 
     def process(self, source: Any, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
         name = Path(source.path).name.lower()
@@ -50,6 +55,8 @@ class Faulty(Task):
             time.sleep(3600)
         if "hog" in name:
             _hog_memory()
+        if "bloat" in name:
+            _bloat(params["bloat_mb"], params["slow_seconds"])
         if "boom" in name:
             raise ValueError("unexpected value in cell B2")
         if "panic" in name:
@@ -77,6 +84,15 @@ def _hog_memory() -> None:
     hoard = []
     while True:  # until MemoryError
         hoard.append(bytearray(50 * 2**20))
+
+
+def _bloat(megabytes: int, hold_seconds: float) -> None:
+    hoard = []
+    for _ in range(0, megabytes, 50):
+        hoard.append(bytearray(b"\x01") * (50 * 2**20))  # written, so it is resident
+        time.sleep(0.05)
+    time.sleep(hold_seconds)
+    del hoard
 
 
 @register

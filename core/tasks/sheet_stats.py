@@ -27,6 +27,8 @@ from core.workbook import column_letter
 # Rows per block: large enough that the per-block Python work is negligible, small enough that a block of
 # a million-row sheet costs a few MB and progress/stop requests are seen every few milliseconds.
 CHUNK_ROWS = 4096
+# Padding a ragged block may cost this many cells beyond twice its values (see _even_out).
+PAD_ALLOWANCE = 65_536
 # Distinct values are counted exactly up to this many per column, to bound memory on huge sheets.
 DISTINCT_LIMIT = 1_000_000
 _MAX_EXACT_INT = 2**53
@@ -196,6 +198,59 @@ def _is_blank_row(row: Sequence[Any]) -> bool:
     return _blanks(row) == len(row)
 
 
+def _even_out(block: list[list[Any]]) -> tuple[list[list[Any]], list[tuple[int, Any]]]:
+    """Rows of one width, for `zip(*block)`, and the values of the few rows much wider than the rest.
+
+    Ragged rows (text files, sparse sheets) are padded to a common width. A row that reaches far beyond
+    the others (a value typed at column XFD) is cut to that width and its values past it are returned as
+    (position, value), so one stray cell does not pad every row of the block to 16,384 columns.
+    """
+    lengths = sorted(map(len, block), reverse=True)
+    if lengths[0] == lengths[-1]:
+        return block, []
+    allowance = 2 * sum(lengths) + PAD_ALLOWANCE
+    common = next((w for w in lengths if w * len(block) <= allowance), lengths[-1])
+    rows: list[list[Any]] = []
+    tails: list[tuple[int, Any]] = []
+    for row in block:
+        size = len(row)
+        if size > common:
+            tails.extend((i, v) for i, v in enumerate(row[common:], common) if v is not None and v != "")
+            rows.append(row[:common])
+        else:
+            rows.append(row if size == common else row + [None] * (common - size))
+    return rows, tails
+
+
+@dataclass
+class _SheetTotals:
+    """The sheet-wide figures, fed a column's block of values at a time."""
+
+    columns: dict[int, ColumnStats] = field(default_factory=dict)
+    non_empty: int = 0
+    numeric: int = 0
+    sums: list[float] = field(default_factory=list)  # the sheet's numbers, a block and a column at a time
+    last_col: int = 0
+
+    def header(self, number: int, value: Any) -> None:
+        self.columns[number] = ColumnStats(header=_whole(value))
+        self.non_empty += 1
+        self.last_col = max(self.last_col, number)
+        if type(value) in _NUMBER_TYPES:
+            self.numeric += 1
+            self.sums.append(value)
+
+    def add(self, number: int, values: Sequence[Any], blanks: int) -> None:
+        stats = self.columns.get(number)
+        if stats is None:
+            stats = self.columns[number] = ColumnStats(header=None)
+        numbers, block_sum = stats.add_values(values, blanks)
+        self.non_empty += len(values) - blanks
+        self.numeric += numbers
+        self.sums.append(block_sum)
+        self.last_col = max(self.last_col, number)
+
+
 def summarize_sheet(
     rows: Iterable[list[Any]],
     sheet: str,
@@ -207,11 +262,9 @@ def summarize_sheet(
     `rows` are the sheet's rows from row 1, each a list whose first item is in column `first_column`
     (1-based); rows may differ in length. `on_rows(n)` is called after each block with the rows read so far.
     """
-    last_row = last_col = 0
-    non_empty = numeric = 0
-    sums: list[float] = []  # the sheet's numbers, a block and a column at a time
+    last_row = 0
+    totals = _SheetTotals()
     header_row: int | None = None
-    columns: dict[int, ColumnStats] = {}
     offset = first_column  # the Excel column number of position 0 in a row
     rows_seen = 0
     for block in _blocks(rows):
@@ -226,46 +279,32 @@ def summarize_sheet(
             header_row = start + first + 1
             last_row = header_row
             for position, value in enumerate(block[first]):
-                if value is None or value == "":
-                    continue
-                columns[offset + position] = ColumnStats(header=_whole(value))
-                non_empty += 1
-                last_col = max(last_col, offset + position)
-                if type(value) in _NUMBER_TYPES:
-                    numeric += 1
-                    sums.append(value)
+                if value is not None and value != "":
+                    totals.header(offset + position, value)
             block = block[first + 1 :]
             start = header_row
         if block:
-            width = max(map(len, block))
-            if min(map(len, block)) != width:  # ragged rows (text files): pad so they line up
-                block = [row if len(row) == width else row + [None] * (width - len(row)) for row in block]
             for index in range(len(block) - 1, -1, -1):
                 if not _is_blank_row(block[index]):
                     last_row = start + index + 1
                     break
+            block, tails = _even_out(block)
             for position, values in enumerate(zip(*block, strict=True)):
                 blanks = _blanks(values)
-                if blanks == len(values):
-                    continue
-                number = offset + position
-                stats = columns.get(number)
-                if stats is None:
-                    stats = columns[number] = ColumnStats(header=None)
-                numbers, block_sum = stats.add_values(values, blanks)
-                non_empty += len(values) - blanks
-                numeric += numbers
-                sums.append(block_sum)
-                last_col = max(last_col, number)
+                if blanks != len(values):
+                    totals.add(offset + position, values, blanks)
+            for position, value in tails:
+                totals.add(offset + position, (value,), 0)
         if on_rows is not None:
             on_rows(rows_seen)
     data_rows = (last_row - header_row) if header_row is not None else 0
     sheet_record = {
         "name": sheet,
         "rows": last_row,
-        "columns": last_col,
-        "non_empty_cells": non_empty,
-        "numeric_cells": numeric,
-        "numeric_sum": math.fsum(sums),
+        "columns": totals.last_col,
+        "non_empty_cells": totals.non_empty,
+        "numeric_cells": totals.numeric,
+        "numeric_sum": math.fsum(totals.sums),
     }
+    columns = totals.columns
     return sheet_record, [columns[c].to_dict(sheet, c, data_rows) for c in sorted(columns)]
