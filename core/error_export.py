@@ -21,7 +21,7 @@ SHEET_NAME = "Errors"
 def write_error_table(path: str | os.PathLike[str], header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Path:
     """Write `header` and `rows` to `path` (.csv by its suffix, otherwise .xlsx); return the path.
 
-    Raises OSError when the file cannot be written (the folder is missing, the file is open in Excel)."""
+    Raises OSError when the file cannot be written (it is open in Excel, the folder is read-only)."""
     target = Path(path)
     with atomic_path(target) as tmp:
         if target.suffix.lower() == ".csv":
