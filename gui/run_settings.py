@@ -130,7 +130,7 @@ class RunSettingsPanel(QGroupBox):
         self.output_edit.setAccessibleName("Output folder")
         self.output_edit.setPlaceholderText(f"…/{DEFAULT_OUT_DIR}")
         self.output_edit.setToolTip("Where the results go. Your input files are never changed.")
-        self.output_edit.textEdited.connect(lambda text: setattr(self, "_output_user_set", bool(text.strip())))
+        self.output_edit.textEdited.connect(self._on_output_edited)
         self.output_edit.textChanged.connect(lambda _t: self.outputChanged.emit())
         self.browse_button = QPushButton("Browse…", self)
         self.browse_button.setObjectName("browseOutputButton")
@@ -281,6 +281,9 @@ class RunSettingsPanel(QGroupBox):
     def set_output_folder(self, folder: str) -> None:
         self._output_user_set = bool(folder)
         self.output_edit.setText(folder)
+
+    def _on_output_edited(self, text: str) -> None:
+        self._output_user_set = bool(text.strip())  # typed by the user: no longer follows the files
 
     def set_default_output(self, folder: str) -> None:
         """Follow the files' folder unless the user chose the output folder."""

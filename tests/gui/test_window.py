@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableView,
+    QTabWidget,
 )
 
 from core.errors import ADVICE
@@ -464,3 +465,38 @@ def test_the_window_names_its_parts(window):
 
     assert {task_combo.itemData(i) for i in range(task_combo.count())} == set(TASKS)
     assert window.findChild(QPushButton, "startButton").toolTip()
+
+
+def test_the_tab_key_goes_through_the_window_in_reading_order(window):
+    """Left column first (the tabs, the file list's buttons, the list), then the task and the run settings
+    top to bottom, then Start and Cancel; the tab bar has the focus when the window opens."""
+    assert QApplication.focusWidget() is window.findChild(QTabWidget, "tabs").tabBar()
+    order = []
+    widget = window.nextInFocusChain()
+    while widget is not window:
+        if widget.objectName() and widget.isVisibleTo(window) and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            order.append(widget.objectName())
+        widget = widget.nextInFocusChain()
+    assert order == [
+        "tabs",
+        "qt_tabwidget_tabbar",
+        "addFilesButton",
+        "addFolderButton",
+        "removeButton",
+        "clearButton",
+        "samplesButton",
+        "filesView",
+        "taskCombo",
+        "paramScroll",
+        "workersSpin",
+        "qt_spinbox_lineedit",
+        "workersAutoButton",
+        "backendCombo",
+        "outputEdit",
+        "browseOutputButton",
+        "timeoutSpin",
+        "qt_spinbox_lineedit",
+        "forceCheck",
+        "startButton",
+        "cancelButton",
+    ]
