@@ -40,7 +40,8 @@ from typing import Any, TextIO
 from core.cancel import NOW, CancelToken
 from core.discovery import discover
 from core.events import Event
-from core.executors import available_backends, choose, cpu_count
+from core.executors import available_backends, cpu_count
+from core.executors.choice import decide
 from core.params import InvalidParams, ParamSet
 from core.runner import BatchSpec, run_batch
 from core.tasks import get_task, load_plugins
@@ -240,11 +241,10 @@ def compare_backends(
         raise InvalidParams("No workbooks were found in the given files and folders.", "paths")
     chosen = sample_files(everything, sample)
     files = [p for p, _s in chosen]
-    auto = choose(
+    auto = decide(
         task_class.kind,
         [s for _p, s in everything],
-        None,
-        cores,
+        cores=cores,
         available=available_backends(),
         cost=task_class.work_cost(checked),
     )

@@ -34,7 +34,8 @@ from core.cancel import NOW, CancelToken
 from core.discovery import Discovery, discover
 from core.errors import FileError
 from core.events import BatchFinished, BatchStarted, Event, FileQueued
-from core.executors import BACKENDS, Choice, available_backends, choose, default_workers
+from core.executors import BACKENDS, Choice, available_backends
+from core.executors.choice import decide
 from core.executors.pools import PoolCache
 from core.journal import Journal
 from core.outcome import FAILED, OK, SKIPPED, FileOutcome
@@ -125,26 +126,17 @@ def plan_batch(spec: BatchSpec, pools: PoolCache | None = None) -> Plan:
             sizes.append(f.path.stat().st_size)
         except OSError:
             sizes.append(0)
-    if spec.backend == "auto":
-        would_use = spec.workers or default_workers(task.kind, len(sizes))
-        if spec.workers is None and spec.max_workers:
-            would_use = min(would_use, spec.max_workers)  # the settings' cap, applied below, counts here too
-        warm = pools is not None and pools.warm("processes", would_use)
-        choice = choose(
-            task.kind,
-            sizes,
-            spec.workers,
-            warm_pool=warm,
-            available=available_backends(),
-            cost=task.work_cost(params),
-        )
-    else:
-        workers = 1 if spec.backend == "sequential" else (spec.workers or default_workers(task.kind, len(sizes)))
-        choice = Choice(spec.backend, workers, "chosen by the user")
-    if spec.workers is None and spec.max_workers and choice.workers > spec.max_workers:
-        choice = Choice(
-            choice.backend, spec.max_workers, f"{choice.reason} (limited to {spec.max_workers} workers by the settings)"
-        )
+    pool_ready = None if pools is None else (lambda count: pools.warm("processes", count))
+    choice = decide(
+        task.kind,
+        sizes,
+        spec.backend,
+        spec.workers,
+        max_workers=spec.max_workers,
+        warm_pool=pool_ready,
+        available=available_backends(),
+        cost=task.work_cost(params),
+    )
     return Plan(spec, task, params, discovery, choice, out_dir)
 
 

@@ -326,14 +326,23 @@ class CompareDialog(QDialog):
         self._running = False
         self._stop = threading.Event()
 
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        self._build_choices(layout, task_title or task)
+        self._build_results(layout)
+        layout.addLayout(self._build_buttons())
+        # As tall as the content; the chart's rows make it grow when the results come in.
+        self.resize(760, self.sizeHint().height())
+
+    def _build_choices(self, layout: QVBoxLayout, task_title: str) -> None:
+        """What the comparison says it does, how many files to time, which backends to try."""
         intro = QLabel(
-            f"Runs <b>{task_title or task}</b> on a sample of your {len(self.paths):,} listed files once with "
+            f"Runs <b>{task_title}</b> on a sample of your {len(self.paths):,} listed files once with "
             "each way of running them, and shows how many files per second each one managed. Your files are "
             "not changed: the results go to a temporary folder that is deleted after each run.",
             self,
         )
         intro.setWordWrap(True)
-
         self.sample_spin = QSpinBox(self)
         self.sample_spin.setObjectName("sampleSpin")
         self.sample_spin.setRange(1, max(1, len(self.paths)))
@@ -346,7 +355,6 @@ class CompareDialog(QDialog):
         sample_row.addWidget(QLabel("Files to time", self))
         sample_row.addWidget(self.sample_spin)
         sample_row.addStretch(1)
-
         self.backend_checks: dict[str, QCheckBox] = {}
         backends_row = QHBoxLayout()
         backends_row.addWidget(QLabel("Try", self))
@@ -366,7 +374,12 @@ class CompareDialog(QDialog):
             self.backend_checks[backend] = box
             backends_row.addWidget(box)
         backends_row.addStretch(1)
+        layout.addWidget(intro)
+        layout.addLayout(sample_row)
+        layout.addLayout(backends_row)
 
+    def _build_results(self, layout: QVBoxLayout) -> None:
+        """The progress, the chart and the recommendation."""
         self.progress = QProgressBar(self)
         self.progress.setObjectName("compareProgress")
         self.progress.setRange(0, 1)
@@ -376,7 +389,6 @@ class CompareDialog(QDialog):
         self.status = QLabel("", self)
         self.status.setObjectName("compareStatus")
         self.status.setWordWrap(True)
-
         self.chart = BenchChart(self)
         scroll = QScrollArea(self)
         scroll.setObjectName("chartScroll")
@@ -384,12 +396,16 @@ class CompareDialog(QDialog):
         scroll.setWidget(self.chart)
         scroll.setMinimumHeight(min(self.chart.sizeHint().height() + 4, 420))
         self.chart_scroll = scroll
-
         self.recommendation = QLabel("", self)
         self.recommendation.setObjectName("recommendationLabel")
         self.recommendation.setWordWrap(True)
         self.recommendation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.recommendation)
 
+    def _build_buttons(self) -> QHBoxLayout:
         self.run_button = QPushButton("Run comparison", self)
         self.run_button.setObjectName("runCompareButton")
         self.run_button.setDefault(True)
@@ -407,19 +423,7 @@ class CompareDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.use_button)
         buttons.addWidget(self.cancel_button)
-
-        layout = QVBoxLayout(self)
-        layout.setSpacing(8)
-        layout.addWidget(intro)
-        layout.addLayout(sample_row)
-        layout.addLayout(backends_row)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(self.recommendation)
-        layout.addLayout(buttons)
-        # As tall as the content; the chart's rows make it grow when the results come in.
-        self.resize(760, self.sizeHint().height())
+        return buttons
 
     # -- running ---------------------------------------------------------------------------------
     @property

@@ -95,6 +95,18 @@ class AppSettings:
     def timeout(self, seconds: int) -> None:
         self.qs.setValue("batch/timeout", int(seconds))
 
+    def flag(self, name: str, default: bool) -> bool:
+        """A run setting's checkbox (`batch/<name>`); INI files give the value back as text."""
+        value = self.qs.value(f"batch/{name}", default)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        return default
+
+    def set_flag(self, name: str, value: bool) -> None:
+        self.qs.setValue(f"batch/{name}", bool(value))
+
     # -- window ----------------------------------------------------------------------------------
     def geometry(self) -> QByteArray | None:
         return self._bytes("window/geometry")

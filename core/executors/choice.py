@@ -13,11 +13,17 @@ So a handful of small files runs sequentially, a reading-heavy batch of a few me
 and anything bigger on one process per core. I/O-bound tasks use threads. Processes also isolate crashes
 and enforce time limits by killing, which threads cannot; they are preferred when within PREFER_PROCESSES
 of the fastest estimate.
+
+`decide()` is the one place a batch's backend and worker count are settled, whatever asks: the runner's
+plan, the desktop app's preview ("Auto will use: …") and its warm-pool prestart, and `xlbatch bench`.
+It adds to `choose()` what surrounds the estimate: a backend the user named, the user's worker count,
+the settings' cap on the automatic count, and whether a warm process pool of that size is waiting.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.cost import DEFAULT_COST, WorkCost
@@ -31,6 +37,8 @@ PROCESS_SECONDS_PER_FILE = 0.0005
 PREFER_PROCESSES = 1.05
 IO_WORKERS_PER_CORE = 4
 MAX_IO_WORKERS = 16
+# Why a named backend (not auto) runs, unless the caller knows better (the settings file named it).
+USER_CHOICE = "chosen by the user"
 
 
 def cpu_count() -> int:
@@ -113,3 +121,42 @@ def choose(
         1,
         f"{what}: starting worker processes (about {startup:.1f} s) would cost more than it saves",
     )
+
+
+def decide(
+    kind: str,
+    sizes: Sequence[int],
+    backend: str = "auto",
+    workers: int | None = None,
+    *,
+    max_workers: int | None = None,
+    warm_pool: Callable[[int], bool] | None = None,
+    available: tuple[str, ...] | None = None,
+    cost: WorkCost = DEFAULT_COST,
+    cores: int | None = None,
+    origin: str = USER_CHOICE,
+) -> Choice:
+    """The backend and worker count a batch of files with these sizes runs with, and why.
+
+    `backend` is "auto" or the backend to use; `workers` the count the user set (None: automatic);
+    `max_workers` the settings' upper limit for the automatic count; `warm_pool(n)` says whether n worker
+    processes are already running (then processes pay off for smaller batches); `available` the backends
+    offered; `cost` the task's WorkCost; `origin` why a named backend is used (the reason given for it).
+    """
+    cores = cores or cpu_count()
+    sizes = list(sizes)
+    if backend == "auto":
+        would_use = workers or default_workers(kind, len(sizes), cores)
+        if workers is None and max_workers:
+            would_use = min(would_use, max_workers)  # the cap applied below counts for the warm pool too
+        warm = warm_pool is not None and warm_pool(would_use)
+        choice = choose(kind, sizes, workers, cores, warm_pool=warm, available=available, cost=cost)
+    elif backend == "sequential":
+        choice = Choice("sequential", 1, origin)
+    else:
+        choice = Choice(backend, workers or default_workers(kind, len(sizes), cores), origin)
+    if workers is None and max_workers and choice.workers > max_workers:
+        choice = Choice(
+            choice.backend, max_workers, f"{choice.reason} (limited to {max_workers} workers by the settings)"
+        )
+    return choice

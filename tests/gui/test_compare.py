@@ -26,8 +26,8 @@ def test_compare_backends_draws_a_bar_per_run_and_uses_the_winner(window, inputs
     frozen_inputs.append(inputs)
     window.add_paths([inputs])
     pick(window, "taskCombo", "summarize")
-    assert window.act_compare.isEnabled()
-    window.act_compare.trigger()
+    assert window.commands.compare.isEnabled()
+    window.commands.compare.trigger()
     dialog = window.compare_dialog
     assert isinstance(dialog, CompareDialog) and dialog.isVisible()
     only_threads(dialog)
@@ -63,9 +63,9 @@ def test_compare_backends_draws_a_bar_per_run_and_uses_the_winner(window, inputs
     assert window.compare_dialog is None  # closed
     assert window.current_backend() == best.backend
     if best.backend != "sequential":
-        assert window.workers_spin.value() == best.workers and window.build_spec().workers == best.workers
+        assert window.run_settings.workers_spin.value() == best.workers and window.build_spec().workers == best.workers
     else:
-        assert window.workers_spin.value() == 1 and not window.workers_spin.isEnabled()
+        assert window.run_settings.workers_spin.value() == 1 and not window.run_settings.workers_spin.isEnabled()
     assert not dialog.isVisible()
 
 
@@ -74,7 +74,7 @@ def test_cancelling_a_comparison_keeps_what_was_measured(window, slow_inputs, qt
 
     window.add_paths([slow_inputs])
     pick(window, "taskCombo", SlowTask.name)
-    window.param_form.editors["steps"].setValue(2000)  # 100 s per file: only a cancel ends it soon
+    window.task_panel.param_form.editors["steps"].setValue(2000)  # 100 s per file: only a cancel ends it soon
     dialog = window.compare_backends()
     only_threads(dialog)
     dialog.findChild(QSpinBox, "sampleSpin").setValue(1)
@@ -91,7 +91,7 @@ def test_cancelling_a_comparison_keeps_what_was_measured(window, slow_inputs, qt
 
 def test_nothing_to_compare_without_files(window, recorder):
     pick(window, "taskCombo", "summarize")
-    assert not window.act_compare.isEnabled()
+    assert not window.commands.compare.isEnabled()
     assert window.compare_backends() is None
     assert recorder.errors and recorder.errors[-1][0] == "Nothing to compare"
 

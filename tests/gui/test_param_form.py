@@ -111,12 +111,12 @@ def test_window_disables_start_until_the_value_is_fixed(window, inputs, qtbot):
     combo.setCurrentIndex(combo.findData(FormTask.name))
     start = window.findChild(QPushButton, "startButton")
     assert start.isEnabled()
-    low = window.param_form.editors["low"]
-    high = window.param_form.editors["high"]
+    low = window.task_panel.param_form.editors["low"]
+    high = window.task_panel.param_form.editors["high"]
     high.setValue(3)
     low.setValue(5)  # low above high: the task's own cross-check refuses it
     assert not start.isEnabled()
-    error = window.param_form.error_labels["low"]
+    error = window.task_panel.param_form.error_labels["low"]
     assert error.isVisible() and "cannot be above" in error.text()
     assert "red" in window.start_hint.text()
     low.selectAll()

@@ -89,7 +89,7 @@ def test_a_recipe_gives_the_same_outputs_in_the_window_and_on_the_command_line(
     assert window.open_recipe(recipe)
     assert window.current_task_name() == "summarize"
     assert set(statuses(window)) == GOOD | {BROKEN}
-    assert Path(window.output_edit.text()) == (tmp_path / "from-gui").resolve()
+    assert Path(window.run_settings.output_edit.text()) == (tmp_path / "from-gui").resolve()
     gui_report = finish(qtbot, window)
 
     cli_out = tmp_path / "from-cli"
@@ -114,21 +114,21 @@ def test_a_recipe_gives_the_same_outputs_in_the_window_and_on_the_command_line(
 def test_save_then_open_restores_the_set_up(window, inputs, qtbot, tmp_path, monkeypatch):
     window.add_paths([inputs])
     pick(window, "taskCombo", FormTask.name)
-    window.param_form.editors["count"].setValue(8)
-    window.param_form.editors["label"].setText("quarterly")
-    window.param_form.editors["columns"].setText("Region, Amount")
+    window.task_panel.param_form.editors["count"].setValue(8)
+    window.task_panel.param_form.editors["label"].setText("quarterly")
+    window.task_panel.param_form.editors["columns"].setText("Region, Amount")
     pick(window, "backendCombo", "threads")
-    window.workers_spin.setValue(3)
-    window.timeout_spin.setValue(45)
+    window.run_settings.workers_spin.setValue(3)
+    window.run_settings.timeout_spin.setValue(45)
     window.set_filters(["*.xlsx", "*.csv"], ["*draft*"])
     set_output(qtbot, window, tmp_path / "results")
 
     target = tmp_path / "recipes" / "form"
     target.parent.mkdir()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    assert window.act_save_recipe.shortcut().toString() == "Ctrl+S"
-    assert window.act_open_recipe.shortcut().toString() == "Ctrl+O"
-    window.act_save_recipe.trigger()
+    assert window.commands.save_recipe.shortcut().toString() == "Ctrl+S"
+    assert window.commands.open_recipe.shortcut().toString() == "Ctrl+O"
+    window.commands.save_recipe.trigger()
     saved = target.with_name("form.yaml")  # the extension is added
     recipe = load_recipe(saved)
     assert recipe.task == FormTask.name
@@ -147,14 +147,14 @@ def test_save_then_open_restores_the_set_up(window, inputs, qtbot, tmp_path, mon
     qtbot.addWidget(again)
     try:
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(saved), ""))
-        again.act_open_recipe.trigger()
+        again.commands.open_recipe.trigger()
         assert again.current_task_name() == FormTask.name
-        values = again.param_form.values()
+        values = again.task_panel.param_form.values()
         assert (values["count"], values["label"], values["columns"]) == (8, "quarterly", "Region, Amount")
-        assert again.current_backend() == "threads" and again.workers_spin.value() == 3
-        assert again.build_spec().workers == 3 and again.timeout_spin.value() == 45
+        assert again.current_backend() == "threads" and again.run_settings.workers_spin.value() == 3
+        assert again.build_spec().workers == 3 and again.run_settings.timeout_spin.value() == 45
         assert again.filters == (["*.xlsx", "*.csv"], ["*draft*"])
-        assert again.output_edit.text() == str((tmp_path / "results").resolve())
+        assert again.run_settings.output_edit.text() == str((tmp_path / "results").resolve())
         assert set(statuses(again)) == GOOD | {BROKEN}
         assert again.settings.folder("recipe") == str(saved.parent)
     finally:
@@ -208,10 +208,10 @@ def test_unchanged_files_are_shown_and_counted_apart_then_rerun_on_request(windo
     index = window.files.index(row, COL_STATUS)
     assert window.files.data(index) == "Unchanged"
     assert window.files.data(index, 3) == UNCHANGED_TIP  # the tooltip
-    assert window.files_view.colours[UNCHANGED] == window.files_view.colours["skipped"]  # greyed
-    summary = window.summary_label.text()
+    assert window.files_panel.view.colours[UNCHANGED] == window.files_panel.view.colours["skipped"]  # greyed
+    summary = window.summary.label.text()
     assert "0 done, 1 failed" in summary and "skipped" not in summary and f"{len(GOOD)} unchanged" in summary
-    assert f"{len(GOOD)} unchanged" in window.counts_label.text()
+    assert f"{len(GOOD)} unchanged" in window.progress.counts_label.text()
 
     # The user changes one file: only that one runs again.
     write_xlsx(inputs / "alpha.xlsx", [["Region", "Amount"], ["North", 1]])
@@ -225,7 +225,7 @@ def test_unchanged_files_are_shown_and_counted_apart_then_rerun_on_request(windo
     fourth = finish(qtbot, window)
     assert fourth["counts"]["ok"] == len(GOOD) and fourth["counts"]["skipped"] == 0
     assert statuses(window) == {**dict.fromkeys(GOOD, DONE), BROKEN: FAILED}
-    assert "unchanged" not in window.summary_label.text()
+    assert "unchanged" not in window.summary.label.text()
 
 
 # -- the settings file -------------------------------------------------------------------------------
@@ -248,12 +248,12 @@ def test_the_settings_file_fills_in_what_the_window_leaves_open(window, slow_inp
     assert spec.cache is False and spec.max_workers == 3
     choice = window.auto_choice()
     assert choice is not None and choice.backend == "sequential"
-    assert "settings file" in window.auto_hint.toolTip()
-    assert window.timeout_spin.specialValueText() == "Settings: 120 s"  # what 0 means now
+    assert "settings file" in window.run_settings.auto_hint.toolTip()
+    assert window.run_settings.timeout_spin.specialValueText() == "Settings: 120 s"  # what 0 means now
     assert not child(window, QCheckBox, "forceCheck").isEnabled()  # nothing is skipped anyway
     # What the user picks in the window wins over the file.
     pick(window, "backendCombo", "threads")
-    window.timeout_spin.setValue(30)
+    window.run_settings.timeout_spin.setValue(30)
     spec = window.build_spec()
     assert spec.backend == "threads" and spec.timeout == 30
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QTableView,
+    QTabWidget,
 )
 
 from core.errors import ADVICE
@@ -74,7 +75,7 @@ def start(qtbot, window: MainWindow) -> None:
 def start_slow(qtbot, window: MainWindow, folder: Path, out: Path, backend: str, steps: int, workers: int = 2) -> None:
     window.add_paths([folder])
     pick(window, "taskCombo", SlowTask.name)
-    window.param_form.editors["steps"].setValue(steps)
+    window.task_panel.param_form.editors["steps"].setValue(steps)
     pick(window, "backendCombo", backend)
     child(window, QSpinBox, "workersSpin").setValue(workers)
     set_output(qtbot, window, out)
@@ -96,7 +97,7 @@ def test_summarize_with_a_broken_file(window, inputs, qtbot, monkeypatch, tmp_pa
     assert view.model().rowCount() == 4
     assert set(statuses(window)) == GOOD | {BROKEN}
     assert window.files.total_size == sum(p.stat().st_size for p in inputs.rglob("*") if p.is_file())
-    assert "4 files" in window.files_summary.text()
+    assert "4 files" in window.files_panel.summary_label.text()
     # The output folder defaults to the inputs' folder + xlbatch-output.
     assert child(window, QLineEdit, "outputEdit").text() == str(inputs.resolve() / DEFAULT_OUT_DIR)
 
@@ -127,7 +128,7 @@ def test_summarize_with_a_broken_file(window, inputs, qtbot, monkeypatch, tmp_pa
     assert f"Failed: {BROKEN}" in log and "Finished after" in log
 
     # The end-of-batch summary and its buttons.
-    assert window.summary.isVisible() and "3 done, 1 failed" in window.summary_label.text()
+    assert window.summary.isVisible() and "3 done, 1 failed" in window.summary.label.text()
     qtbot.mouseClick(child(window, QPushButton, "openOutputButton"), Qt.MouseButton.LeftButton)
     assert recorder.opened == [str(out.resolve())]
     assert child(window, QPushButton, "retryFailedButton").isEnabled()
@@ -142,7 +143,7 @@ def test_summarize_with_a_broken_file(window, inputs, qtbot, monkeypatch, tmp_pa
     assert recorder.revealed == [str((inputs / BROKEN).resolve())]
     # The selected error is shown whole below the table.
     message = report["files"][[Path(f["path"]).name for f in report["files"]].index(BROKEN)]["error"]["message"]
-    detail = window.error_detail.text()
+    detail = window.errors_panel.detail.text()
     assert BROKEN in detail and ADVICE["not_a_workbook"] in detail
     assert message.replace("'", "&#x27;") in detail or message in detail
 
@@ -218,7 +219,7 @@ def test_a_batch_the_engine_refuses_says_why_and_runs_nothing(window, inputs, qt
     assert window.start_batch(bad)
     qtbot.waitUntil(lambda: not window.is_running(), timeout=BATCH_TIMEOUT_MS)
     assert len(recorder.errors) == 1 and "cannot be above" in recorder.errors[0][1]
-    assert window.param_form.error_param == "low"  # shown at its field
+    assert window.task_panel.param_form.error_param == "low"  # shown at its field
     assert set(statuses(window).values()) == {"ready"}
     assert window.last_report is None and not window.summary.isVisible()
     assert "Not started" in child(window, QPlainTextEdit, "logView").toPlainText()
@@ -325,7 +326,7 @@ def test_backends_and_automatic_workers(window, inputs):
     assert window.build_spec().workers is None  # automatic: the engine decides
     spin.setValue(3)
     assert window.build_spec().workers == 3
-    window.workers_auto.click()
+    window.run_settings.workers_auto.click()
     assert spin.value() == choice.workers and window.build_spec().workers is None
     pick(window, "backendCombo", "sequential")
     assert spin.value() == 1 and not spin.isEnabled()
@@ -349,7 +350,7 @@ def test_cancel_finish_lets_running_files_finish(window, slow_inputs, qtbot, tmp
     assert {p for p, s in by_status.items() if s == "cancelled"} == set(by_status) - running
     assert [window.files.row(window.files.row_of(p)).status for p in sorted(running)] == [DONE] * workers
     assert window.files.status_counts()[CANCELLED] == 6 - workers
-    assert "Cancelled" in window.summary_label.text()
+    assert "Cancelled" in window.summary.label.text()
 
 
 def test_cancel_now_stops_running_files(window, slow_inputs, qtbot, tmp_path, recorder):
@@ -409,9 +410,9 @@ def test_settings_survive_a_restart(window, inputs, qtbot, monkeypatch, tmp_path
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(inputs))
     qtbot.mouseClick(child(window, QPushButton, "addFolderButton"), Qt.MouseButton.LeftButton)
     pick(window, "taskCombo", FormTask.name)
-    window.param_form.editors["count"].setValue(7)
-    window.param_form.editors["label"].setText("quarterly")
-    window.param_form.editors["columns"].setText("Region, Amount")
+    window.task_panel.param_form.editors["count"].setValue(7)
+    window.task_panel.param_form.editors["label"].setText("quarterly")
+    window.task_panel.param_form.editors["columns"].setText("Region, Amount")
     pick(window, "backendCombo", "threads")
     child(window, QSpinBox, "workersSpin").setValue(3)
     child(window, QSpinBox, "timeoutSpin").setValue(30)
@@ -426,7 +427,7 @@ def test_settings_survive_a_restart(window, inputs, qtbot, monkeypatch, tmp_path
     qtbot.addWidget(again)
     try:
         assert again.current_task_name() == FormTask.name
-        values = again.param_form.values()
+        values = again.task_panel.param_form.values()
         assert (values["count"], values["label"], values["columns"]) == (7, "quarterly", "Region, Amount")
         assert again.current_backend() == "threads"
         assert child(again, QSpinBox, "workersSpin").value() == 3
@@ -464,3 +465,38 @@ def test_the_window_names_its_parts(window):
 
     assert {task_combo.itemData(i) for i in range(task_combo.count())} == set(TASKS)
     assert window.findChild(QPushButton, "startButton").toolTip()
+
+
+def test_the_tab_key_goes_through_the_window_in_reading_order(window):
+    """Left column first (the tabs, the file list's buttons, the list), then the task and the run settings
+    top to bottom, then Start and Cancel; the tab bar has the focus when the window opens."""
+    assert QApplication.focusWidget() is window.findChild(QTabWidget, "tabs").tabBar()
+    order = []
+    widget = window.nextInFocusChain()
+    while widget is not window:
+        if widget.objectName() and widget.isVisibleTo(window) and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            order.append(widget.objectName())
+        widget = widget.nextInFocusChain()
+    assert order == [
+        "tabs",
+        "qt_tabwidget_tabbar",
+        "addFilesButton",
+        "addFolderButton",
+        "removeButton",
+        "clearButton",
+        "samplesButton",
+        "filesView",
+        "taskCombo",
+        "paramScroll",
+        "workersSpin",
+        "qt_spinbox_lineedit",
+        "workersAutoButton",
+        "backendCombo",
+        "outputEdit",
+        "browseOutputButton",
+        "timeoutSpin",
+        "qt_spinbox_lineedit",
+        "forceCheck",
+        "startButton",
+        "cancelButton",
+    ]

@@ -1,0 +1,344 @@
+"""The Run settings box: how many workers, which backend (and what Auto will use), the output folder,
+the time limit per file, the batch's checkboxes and the recipe's file filters.
+
+A checkbox here sets one BatchSpec field of the same name. They are listed in TOGGLES: adding one is a
+line there (its field, text, object name, tooltip, default, and whether the app remembers it between
+runs); `spec_fields()` hands every box to the BatchSpec, `restore()`/`save()` remember the persisted ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+)
+
+from core.executors import BACKEND_TITLES, Choice, available_backends
+from core.runner import DEFAULT_OUT_DIR
+from core.settings import Settings
+from gui.formatting import plural
+from gui.settings import AppSettings
+from gui.widgets import repolish
+
+FORCE_TIP = (
+    "Process every file again. Without this, files unchanged since the last run into the same output "
+    "folder, with the same task and settings, are not processed again: their earlier results are kept."
+)
+NO_CACHE_TIP = "Every file is processed every time: your settings file turns the cache off."
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """A checkbox of the run settings bound to the BatchSpec field `field`."""
+
+    field: str
+    text: str
+    name: str  # objectName
+    tip: str
+    default: bool = False
+    remembered: bool = False  # kept between runs of the app (AppSettings.flag)
+
+
+TOGGLES: tuple[Toggle, ...] = (Toggle("force", "Re-run everything", "forceCheck", FORCE_TIP),)
+
+
+class RunSettingsPanel(QGroupBox):
+    """The run settings; `changed` says the workers or the backend changed (the choice may differ)."""
+
+    changed = Signal()
+    outputChanged = Signal()  # the output folder's text changed
+    filtersCleared = Signal()  # the user dropped the recipe's file filters
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__("Run settings", parent)
+        self.settings = settings
+        self.workers_user_set = False  # the user set a worker count (else the automatic one shows)
+        self._output_user_set = False
+        self._updating = False  # the panel itself is setting the worker count
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setHorizontalSpacing(10)
+        form.setVerticalSpacing(6)
+        self._form = form
+        form.addRow("Workers", self._build_workers())
+        self.backend_combo = QComboBox(self)
+        self.backend_combo.setObjectName("backendCombo")
+        self.backend_combo.setAccessibleName("Backend")
+        self.backend_combo.setToolTip(
+            "How the files are run in parallel.\nAuto: the backend your settings file names for this task, "
+            "if any; otherwise what suits the task and the files."
+        )
+        for name in available_backends():
+            self.backend_combo.addItem(BACKEND_TITLES.get(name, name), name)
+        self.backend_combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        form.addRow("Backend", self.backend_combo)
+        self.auto_hint = QLabel("", self)
+        self.auto_hint.setObjectName("hintLabel")
+        form.addRow(self.auto_hint)
+        form.addRow("Output folder", self._build_output())
+        form.addRow("Time limit per file", self._build_timeout())
+        self.checks: dict[str, QCheckBox] = {}
+        for toggle in TOGGLES:
+            check = QCheckBox(toggle.text, self)
+            check.setObjectName(toggle.name)
+            check.setToolTip(toggle.tip)
+            check.setChecked(toggle.default)
+            self.checks[toggle.field] = check
+            form.addRow(check)
+        self.force_check = self.checks["force"]
+        self._build_filters()
+
+    def _build_workers(self) -> QHBoxLayout:
+        self.workers_spin = QSpinBox(self)
+        self.workers_spin.setObjectName("workersSpin")
+        self.workers_spin.setRange(1, 256)
+        self.workers_spin.setAccessibleName("Workers")
+        self.workers_spin.setToolTip(
+            "How many files run at the same time. The automatic number suits the task and this computer."
+        )
+        self.workers_spin.valueChanged.connect(self._on_workers_changed)
+        self.workers_auto = QToolButton(self)
+        self.workers_auto.setObjectName("workersAutoButton")
+        self.workers_auto.setText("Auto")
+        self.workers_auto.setToolTip("Go back to the automatic number of workers")
+        self.workers_auto.clicked.connect(self.reset_workers)
+        self.workers_note = QLabel("automatic", self)
+        self.workers_note.setObjectName("hintLabel")
+        row = QHBoxLayout()
+        row.addWidget(self.workers_spin)
+        row.addWidget(self.workers_auto)
+        row.addWidget(self.workers_note, 1)
+        return row
+
+    def _build_output(self) -> QHBoxLayout:
+        self.output_edit = QLineEdit(self)
+        self.output_edit.setObjectName("outputEdit")
+        self.output_edit.setAccessibleName("Output folder")
+        self.output_edit.setPlaceholderText(f"…/{DEFAULT_OUT_DIR}")
+        self.output_edit.setToolTip("Where the results go. Your input files are never changed.")
+        self.output_edit.textEdited.connect(self._on_output_edited)
+        self.output_edit.textChanged.connect(lambda _t: self.outputChanged.emit())
+        self.browse_button = QPushButton("Browse…", self)
+        self.browse_button.setObjectName("browseOutputButton")
+        self.browse_button.setToolTip("Choose the output folder")
+        self.browse_button.clicked.connect(self.choose_output)
+        row = QHBoxLayout()
+        row.addWidget(self.output_edit, 1)
+        row.addWidget(self.browse_button)
+        return row
+
+    def _build_timeout(self) -> QSpinBox:
+        self.timeout_spin = QSpinBox(self)
+        self.timeout_spin.setObjectName("timeoutSpin")
+        self.timeout_spin.setRange(0, 24 * 3600)
+        self.timeout_spin.setSingleStep(10)
+        self.timeout_spin.setSuffix(" s")
+        self.timeout_spin.setSpecialValueText("No limit")
+        self.timeout_spin.setAccessibleName("Time limit per file")
+        self.timeout_spin.setToolTip(
+            "A file that runs longer than this is stopped and listed as failed. "
+            "0 = the limit in your settings file, if it sets one; otherwise no limit."
+        )
+        return self.timeout_spin
+
+    def _build_filters(self) -> None:
+        # File filters come from an opened recipe; shown (with a way to drop them) only when set.
+        self.filter_label = QLabel("", self)
+        self.filter_label.setObjectName("filterLabel")
+        self.filter_label.setWordWrap(True)
+        self.filter_clear = QToolButton(self)
+        self.filter_clear.setObjectName("filterClearButton")
+        self.filter_clear.setText("Clear")
+        self.filter_clear.setToolTip("Stop filtering the files by name")
+        self.filter_clear.clicked.connect(lambda: self.filtersCleared.emit())
+        row = QHBoxLayout()
+        row.addWidget(self.filter_label, 1)
+        row.addWidget(self.filter_clear)
+        self.filter_row_label = QLabel("File filter", self)
+        self._form.addRow(self.filter_row_label, row)
+
+    # -- remembered between runs -------------------------------------------------------------------
+    def restore(self) -> None:
+        s = self.settings
+        backend = self.backend_combo.findData(s.backend)
+        self.backend_combo.setCurrentIndex(backend if backend >= 0 else 0)
+        self.timeout_spin.setValue(s.timeout)
+        if s.workers > 0:
+            self.workers_user_set = True
+            self._set_workers(s.workers)
+        for toggle in TOGGLES:
+            if toggle.remembered:
+                self.checks[toggle.field].setChecked(s.flag(toggle.field, toggle.default))
+
+    def save(self) -> None:
+        s = self.settings
+        s.backend = self.current_backend()
+        s.workers = self.workers_spin.value() if self.workers_user_set else 0
+        s.timeout = self.timeout_spin.value()
+        for toggle in TOGGLES:
+            if toggle.remembered:
+                s.set_flag(toggle.field, self.checks[toggle.field].isChecked())
+
+    # -- workers and backend -----------------------------------------------------------------------
+    def current_backend(self) -> str:
+        data = self.backend_combo.currentData()
+        return data if isinstance(data, str) else "auto"
+
+    def offers(self, backend: str) -> bool:
+        return self.backend_combo.findData(backend) >= 0
+
+    def user_workers(self) -> int | None:
+        """The worker count the user set; None: automatic."""
+        return self.workers_spin.value() if self.workers_user_set else None
+
+    def _on_workers_changed(self, _value: int) -> None:
+        if self._updating:
+            return
+        self.workers_user_set = True
+        self.changed.emit()
+
+    def reset_workers(self) -> None:
+        """Back to the automatic worker count."""
+        self.workers_user_set = False
+        self.changed.emit()
+
+    def select_backend(self, backend: str) -> bool:
+        """Pick `backend` (False if this version does not offer it)."""
+        index = self.backend_combo.findData(backend)
+        if index < 0:
+            return False
+        self.backend_combo.setCurrentIndex(index)  # says `changed` if it is another one
+        return True
+
+    def set_workers(self, count: int | None) -> None:
+        """Set the worker count as the user would (None: back to the automatic count)."""
+        if count is not None:
+            self._set_workers(count)
+        self.workers_user_set = count is not None
+        self.changed.emit()
+
+    def set_timeout(self, seconds: float | None) -> None:
+        """Set the time limit per file (None: the settings file's, if any), in whole seconds rounded up."""
+        self.timeout_spin.setValue(int(-(-seconds // 1)) if seconds else 0)
+
+    def _set_workers(self, count: int) -> None:
+        previous, self._updating = self._updating, True
+        try:
+            self.workers_spin.setValue(count)
+        finally:
+            self._updating = previous
+
+    def show_choice(self, choice: Choice, running: bool) -> None:
+        """Show what the batch will run with: the automatic worker count, and with Auto its backend."""
+        backend = self.current_backend()
+        if not self.workers_user_set or backend == "sequential":
+            self._set_workers(choice.workers)
+        self.workers_spin.setEnabled(backend != "sequential" and not running)
+        self.workers_auto.setEnabled(self.workers_user_set and backend != "sequential" and not running)
+        self.workers_note.setText(
+            "one at a time" if backend == "sequential" else ("your choice" if self.workers_user_set else "automatic")
+        )
+        # One short line (a long wrapped reason would crowd the panel); the reason is its tooltip.
+        if backend != "auto":
+            self.auto_hint.setText("")
+            self.auto_hint.setToolTip("")
+        elif choice.backend == "auto":  # no files yet: nothing decided
+            self.auto_hint.setText("Auto picks how to run once files are added.")
+            self.auto_hint.setToolTip("")
+        else:
+            title = BACKEND_TITLES.get(choice.backend, choice.backend).split(" (")[0]
+            self.auto_hint.setText(f"Auto will use: {title}, {plural(choice.workers, 'worker')}")
+            self.auto_hint.setToolTip(f"Why: {choice.reason}.")
+        self.auto_hint.setVisible(bool(self.auto_hint.text()))
+
+    def show_settings_file(self, settings: Settings) -> None:
+        """What the settings file decides, where it applies: the time limit that 0 means, and whether
+        unchanged files are skipped at all."""
+        limit = settings.get("parallelization.timeout_seconds")
+        self.timeout_spin.setSpecialValueText("No limit" if limit is None else f"Settings: {limit:g} s")
+        cache = bool(settings.get("cache.enabled"))
+        self.force_check.setEnabled(cache)  # the whole box is disabled while a batch runs
+        self.force_check.setToolTip(FORCE_TIP if cache else NO_CACHE_TIP)
+
+    # -- output folder, time limit, checkboxes, filters --------------------------------------------
+    def output_text(self) -> str:
+        return self.output_edit.text().strip()
+
+    def set_output_folder(self, folder: str) -> None:
+        self._output_user_set = bool(folder)
+        self.output_edit.setText(folder)
+
+    def _on_output_edited(self, text: str) -> None:
+        self._output_user_set = bool(text.strip())  # typed by the user: no longer follows the files
+
+    def set_default_output(self, folder: str) -> None:
+        """Follow the files' folder unless the user chose the output folder."""
+        if not self._output_user_set:
+            self.output_edit.setText(folder)
+
+    def choose_output(self) -> None:
+        start = self.output_edit.text() or self.settings.folder("output")
+        folder = QFileDialog.getExistingDirectory(self, "Output folder", start)
+        if folder:
+            self.settings.set_folder("output", folder)
+            self.set_output_folder(folder)
+
+    def output_problem(self, input_folders: list[str]) -> str | None:
+        """Why the output folder cannot be used, or None. Checked here because the engine only sees
+        the files (not the folders the user picked), so its own "output is an input folder" rule
+        cannot catch a folder the files came from."""
+        text = self.output_text()
+        if not text:
+            return "Choose an output folder to start."
+        folder = Path(text).expanduser()
+        try:
+            resolved = str(folder.resolve())
+        except OSError:
+            return None
+        if resolved in input_folders:
+            return "The output folder is one of the input folders; choose a separate output folder."
+        if folder.exists() and not folder.is_dir():
+            return "The output folder is a file; choose a folder."
+        return None
+
+    def mark_output(self, problem: str | None) -> None:
+        """Draw the output folder red when it is typed but cannot be used."""
+        invalid = problem is not None and bool(self.output_text())
+        if bool(self.output_edit.property("invalid")) != invalid:
+            self.output_edit.setProperty("invalid", invalid)
+            repolish(self.output_edit)
+
+    def timeout_seconds(self) -> int:
+        """The time limit per file; 0: the settings file's, if any."""
+        return self.timeout_spin.value()
+
+    def spec_fields(self) -> dict[str, bool]:
+        """The BatchSpec fields the checkboxes set."""
+        return {field: check.isChecked() for field, check in self.checks.items()}
+
+    def show_filters(self, include: list[str], exclude: list[str]) -> None:
+        parts = []
+        if include:
+            parts.append("only " + ", ".join(include))
+        if exclude:
+            parts.append("not " + ", ".join(exclude))
+        self.filter_label.setText("; ".join(parts))
+        self.filter_label.setToolTip(
+            "Files in added folders must match these name patterns; the batch leaves out files matching "
+            "the 'not' patterns."
+        )
+        self._form.setRowVisible(self.filter_row_label, bool(parts))
