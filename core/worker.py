@@ -25,6 +25,7 @@ from typing import Any
 from core.errors import Cancelled, FileError, classify
 from core.outcome import CANCELLED, FAILED, OK, FileOutcome
 from core.preflight import sniff
+from core.read_warnings import warnings_to
 from core.workbook_checks import formula_warning, formulas_without_values
 
 Message = tuple[Any, ...]
@@ -87,7 +88,8 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
             missing = formulas_without_values(source.path)
             if missing:
                 ctx.warn(formula_warning(missing))
-        result = item.task().process(source, item.params, ctx)
+        with warnings_to(ctx.warn):  # what the reader notices about the values (CSV columns kept as text)
+            result = item.task().process(source, item.params, ctx)
         outcome = FileOutcome(
             work.index,
             work.path,
