@@ -38,7 +38,8 @@ Deciding a column, from its values below the header:
   whose every number fits both is settled by, in this order: its own values (12,5 or 1.234,5: comma; 12.5 or
   1,234.5: point); the file's other number columns, when all that settled their separator settled the same
   one; the delimiter: Excel writes ';' where the decimal separator is a comma and ',' where it is a point.
-  Otherwise (tab or pipe, and nothing else to go by) it stays text with a warning.
+  Otherwise (tab or pipe, or a file of one column, whose delimiter is only a guess, and nothing else to go by)
+  it stays text with a warning.
 - Ambiguous dates: 01/02/2026 is 1 February day-first, 2 January month-first. A column whose every slash date
   fits both orders (and reads differently in them) is settled by: its own values (13/01/2026); the file's other
   date columns when they agree (31.01.2026 is day-first); a decimal comma settled by the file's columns, or
@@ -46,8 +47,9 @@ Deciding a column, from its values below the header:
   warning: ',' is written both where dates are month-first (US) and day-first (UK), so it settles nothing.
 
 Header: the first row is not data when one of its cells is a word above a column that is mostly numbers,
-dates, times or booleans below. Its cells are then typed only where they read like the column below (2024
-above a column of numbers is 2024); the others stay text. Otherwise the first row is data like the rest.
+dates, times or booleans in the rows right below (the first BLOCK_ROWS). Its cells are then typed only where
+they read like the column below (2024 above a column of numbers is 2024); the others stay text. Otherwise the
+first row is data like the rest.
 
 Cost: two passes over the text, both a block of rows at a time, column by column. The first decides the
 columns; its usual case (a block of plain numbers in a notation, or of ISO dates) is one regular expression
@@ -328,24 +330,21 @@ class CsvTyping:
 
 
 def infer_types(records: Iterable[list[str]], delimiter: str) -> CsvTyping:
-    """Decide every column's type from all its values (one pass over `records`)."""
+    """Decide every column's type from all its values (one pass over `records`). `delimiter` is the file's
+    delimiter as evidence of its conventions, "" when it is not known."""
     rows = iter(records)
     first = next(rows, None)
     if first is None:
         return CsvTyping((), False, ())
+    blocks = _blocks(rows)
+    opening = next(blocks, [])
+    header = _is_header(first, opening)
     profiles = [ColumnProfile() for _ in first]
-    for block in _blocks(rows):
-        for index, values in enumerate(itertools.zip_longest(*block, fillvalue="")):
-            if index == len(profiles):
-                profiles.append(ColumnProfile())
-            profiles[index].observe_block(values)
-    readings = [read_value(text) if text else None for text in first]
-    header = any(r is not None and r.kind == WORD and p.mostly_typed for r, p in zip(readings, profiles, strict=False))
-    if not header:
-        for text, profile in zip(first, profiles, strict=False):  # the first row may be narrower
-            profile.observe_value(text)
-    names = list(first) if header else []
-    labels = [_label(index, names[index] if index < len(names) else "") for index in range(len(profiles))]
+    if not header:  # the first row is data, and comes first: warnings name the examples in the file's order
+        _observe(profiles, [first])
+    for block in itertools.chain([opening], blocks):
+        _observe(profiles, block)
+    labels = [_label(index, first[index] if header and index < len(first) else "") for index in range(len(profiles))]
     decimal, decimal_from_columns = _file_decimal(profiles, delimiter)
     order = _file_order(profiles, delimiter, decimal if decimal_from_columns else 0)
     columns: list[ColumnType] = []
@@ -356,6 +355,23 @@ def infer_types(records: Iterable[list[str]], delimiter: str) -> CsvTyping:
         if problem:
             warnings.append(f"{label} {problem}; its values were kept as text.")
     return CsvTyping(tuple(columns), header, tuple(warnings))
+
+
+def _observe(profiles: list[ColumnProfile], block: list[list[str]]) -> None:
+    for index, values in enumerate(itertools.zip_longest(*block, fillvalue="")):
+        if index == len(profiles):
+            profiles.append(ColumnProfile())
+        profiles[index].observe_block(values)
+
+
+def _is_header(first: list[str], opening: list[list[str]]) -> bool:
+    """Whether the first row is a header: a word above a column of mostly typed values (in the rows right below)."""
+    below: list[ColumnProfile] = []
+    _observe(below, opening)
+    return any(
+        text and read_value(text).kind == WORD and profile.mostly_typed
+        for text, profile in zip(first, below, strict=False)
+    )
 
 
 def _usable(profile: ColumnProfile) -> bool:
