@@ -47,7 +47,8 @@ Deciding a column, from its values below the header:
   warning: ',' is written both where dates are month-first (US) and day-first (UK), so it settles nothing.
 
 Header: the first row is not data when one of its cells is a word above a column that is mostly numbers,
-dates, times or booleans in the rows right below (the first BLOCK_ROWS). Its cells are then typed only where
+dates, times or booleans (or identifiers, or text that looks numeric) in the rows right below (the first
+BLOCK_ROWS). Its cells are then typed only where
 they read like the column below (2024 above a column of numbers is 2024); the others stay text. Otherwise the
 first row is data like the rest.
 
@@ -94,7 +95,7 @@ from core.csv_values import (
     number_pattern,
     number_reader,
     read_value,
-    time_value,
+    time_reader,
 )
 from core.workbook import column_letter
 
@@ -109,6 +110,12 @@ _ISO_LINE = (
     r"(?:19|[2-9][0-9])[0-9]{2}+-[0-9]{2}+-[0-9]{2}+"
     r"(?:[ T][0-9]{2}+:[0-9]{2}+(?::[0-9]{2}+(?:\.[0-9]{1,6}+)?+)?+)?+"
 )
+_LOCAL_DATE_LINE = (
+    r"[0-9]{1,2}+([./-])[0-9]{1,2}+\1(?:19|[2-9][0-9])[0-9]{2}+"
+    r"(?: (?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?+)?+"
+)
+_DIGIT = re.compile("[0-9]")
+_DAY_PARTS = re.compile(r"^[0-9./-]+", re.MULTILINE)  # the date of each value of a block, without its time
 _CANDIDATE_LINES = re.compile(f"^{CANDIDATE}$", re.MULTILINE)
 _BOOL_LINE = f"[{BLANKS}]*+(?i:true|false)[{BLANKS}]*+"
 # An identifier could still hide in a column already found mixed: a leading zero, or 16 digits in a row.
@@ -128,6 +135,7 @@ def _number_lines(decimal: str, thousands: str) -> re.Pattern[str]:
 
 
 _ISO_LINES = _lines_of(_ISO_LINE)
+_LOCAL_DATE_LINES = _lines_of(_LOCAL_DATE_LINE)
 _BOOL_LINES = _lines_of(_BOOL_LINE)
 
 
@@ -146,7 +154,7 @@ class ColumnProfile:
     """What one column's values have shown so far: kinds, fitting notations and orders, examples for warnings."""
 
     def __init__(self) -> None:
-        self.typed = 0  # numbers, dates and times seen
+        self.typed = 0  # numbers, dates, times, and values that only look like one, seen
         self.words = 0
         self.bools = 0
         self.all_bool = True  # every value so far was TRUE or FALSE
@@ -167,7 +175,8 @@ class ColumnProfile:
 
     @property
     def mostly_typed(self) -> bool:
-        return self.typed + (self.bools if self.all_bool else 0) > self.words
+        """Mostly numbers, dates, times or booleans (or identifiers): a word above them is a header."""
+        return self.ident is not None or self.typed + (self.bools if self.all_bool else 0) > self.words
 
     # -- observing ---------------------------------------------------------------------------------
     def observe_block(self, values: Sequence[str]) -> None:
@@ -185,7 +194,7 @@ class ColumnProfile:
             if _LEADING_ZERO_HINT.search(joined) or _LONG_DIGITS_HINT.search(joined):
                 for text in values:
                     self.observe_value(text)
-        elif not (self._numbers_at_once(values, joined, filled) or self._iso_dates_at_once(values, joined, filled)):
+        elif not self._at_once(values, joined, filled):
             self._observe_slowly(joined, filled)
 
     def observe_value(self, text: str, times: int = 1) -> None:
@@ -206,12 +215,19 @@ class ColumnProfile:
             self.ident = text
             return
         self._add_kind(reading.kind, text)
-        if reading.kind in _KIND_NAMES:
-            self.typed += times
+        self.typed += times
         if reading.kind == NUMBER:
             self._fit(NUMBER, reading, text)
         elif reading.kind == DATE:
             self._fit(DATE, reading, text)
+
+    def _at_once(self, values: Sequence[str], joined: str, filled: int) -> bool:
+        """The usual blocks in one go: all numbers in some notation, all ISO dates, or all dates in a local form."""
+        return (
+            self._numbers_at_once(values, joined, filled)
+            or self._iso_dates_at_once(values, joined, filled)
+            or self._local_dates_at_once(values, joined, filled)
+        )
 
     def _numbers_at_once(self, values: Sequence[str], joined: str, filled: int) -> bool:
         """The block's numbers in one go, when every value is blank or a plain number in some notation."""
@@ -253,18 +269,34 @@ class ColumnProfile:
         self.typed += filled
         return True
 
+    def _local_dates_at_once(self, values: Sequence[str], joined: str, filled: int) -> bool:
+        """The block's dates in one go, when every value is blank or a date like 31.01.2026 or 01/31/2026 (with a
+        valid time, if any): each distinct date, without its time, is read once (timestamps share their dates)."""
+        if not _LOCAL_DATE_LINES.fullmatch(joined):
+            return False
+        readings = {day: read_value(day) for day in dict.fromkeys(_DAY_PARTS.findall(joined))}
+        if any(reading.kind != DATE for reading in readings.values()):  # 31.02.2026: value by value, to name it
+            return False
+        self._add_kind(DATE, next(v for v in values if v))
+        self.typed += filled
+        for day, reading in readings.items():
+            self._fit(DATE, reading, day)
+        return True
+
     def _observe_slowly(self, joined: str, filled: int) -> None:
-        """Value by value, but only those that could be more than a word, and each distinct one once (a column
-        of dates or codes repeats its values a lot). Counter keeps the first-seen order: warnings name the same
-        examples on every run."""
+        """Words aside, the values that could be more than a word: in one go if they can be, else each distinct
+        one once (a column of dates or codes repeats its values a lot). Counter keeps the first-seen order:
+        warnings name the same examples on every run."""
         if self.all_bool and _BOOL_LINES.fullmatch(joined):
             self.bools += filled
             return
-        candidates = _CANDIDATE_LINES.findall(joined)
+        candidates = _CANDIDATE_LINES.findall(joined) if _DIGIT.search(joined) else []
         words = filled - len(candidates)  # the other values are words (or TRUE/FALSE among other values)
         if words:
             self.words += words
             self.all_bool = False
+        if candidates and self._at_once(candidates, "\n".join(candidates), len(candidates)):
+            return  # numbers or dates with words among them ("n/a")
         for text, times in Counter(candidates).items():
             self.observe_value(text, times)
 
@@ -502,7 +534,7 @@ def _reader(column: ColumnType) -> Callable[[str], Any]:
     if column.kind == DATE:
         return date_reader(column.order)
     if column.kind == TIME:
-        return time_value
+        return time_reader
     return bool_value
 
 
@@ -514,21 +546,25 @@ def _column_converter(column: ColumnType) -> Callable[[Sequence[str]], list[Any]
     """The function that types one block of the column's values."""
     if column.kind == TEXT:
         return _text_values
-    if column.kind == NUMBER and not column.mixed:
-        return partial(_numbers, _notation(column.notation))
-    read = partial(typed_value, column) if column.mixed else _reader(column)
+    if column.kind == NUMBER:
+        return partial(_mixed_numbers if column.mixed else _numbers, column.notation)
+    if column.mixed:
+        read = partial(typed_value, column)
 
-    def convert(values: Sequence[str]) -> list[Any]:
-        # Dates, times, booleans and the words of a mixed column repeat a lot: convert each distinct text once.
-        known = {text: read(text) for text in dict.fromkeys(values) if text}
-        return [known.get(text) for text in values]
+        def convert(values: Sequence[str]) -> list[Any]:
+            # The words of a mixed column repeat a lot: read each distinct text once.
+            known = {text: read(text) for text in dict.fromkeys(values) if text}
+            return [known.get(text) for text in values]
 
-    return convert
+        return convert
+    read = _reader(column)
+    return lambda values: [read(text) if text else None for text in values]
 
 
-def _numbers(notation: Notation, values: Sequence[str]) -> list[Any]:
-    """A block of a number column's values (each blank or a number in `notation`), typed as number_reader does it,
-    a separator at a time for the whole block and then in one comprehension: the column loop costs the most."""
+def _numbers(bit: int, values: Sequence[str]) -> list[Any]:
+    """A block of a number column's values (each blank or a number in the notation), typed as number_reader does
+    it, a separator at a time for the whole block and then in one comprehension: the column loop costs the most."""
+    notation = _notation(bit)
     joined = "".join(values)
     for separator in notation.thousands:
         if separator in joined:
@@ -544,6 +580,14 @@ def _numbers(notation: Notation, values: Sequence[str]) -> list[Any]:
         else None
         for text in values
     ]
+
+
+def _mixed_numbers(bit: int, values: Sequence[str]) -> list[Any]:
+    """A block of a number column with words among its numbers. Inference found no identifier, no other numeric
+    text and no number in another notation here, so a value is a number exactly when the notation's pattern
+    matches it (the header row, which inference did not see, goes through typed_value instead)."""
+    pattern, read = NUMBER_PATTERNS[bit.bit_length() - 1], _reader(ColumnType(NUMBER, notation=bit))
+    return [(read(text) if pattern.fullmatch(text.strip(BLANKS)) else text) if text else None for text in values]
 
 
 def _typed_block(block: list[list[str]], converters: list[Callable[[Sequence[str]], list[Any]]]) -> list[list[Any]]:

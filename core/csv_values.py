@@ -204,8 +204,10 @@ def date_value(text: str, order: int) -> dt.date | dt.datetime | None:
 
 
 def date_reader(order: int) -> Callable[[str], dt.date | dt.datetime]:
-    """A function from a date's text (already known to be valid in `order`) to its value; ISO text is read in C."""
+    """A function from a date's text (already known to be valid in `order`) to its value. ISO text is read in C;
+    the others' dates are read once each (timestamps share them) and their times in C too."""
     iso_date, iso_datetime = dt.date.fromisoformat, dt.datetime.fromisoformat
+    days: dict[str, tuple[dt.date | dt.datetime, str]] = {}  # a date's text -> its value, and the value in ISO
 
     def read(text: str) -> dt.date | dt.datetime:
         if text[4:5] == "-" and text[7:8] == "-":  # only ISO dates have these two dashes
@@ -213,9 +215,18 @@ def date_reader(order: int) -> Callable[[str], dt.date | dt.datetime]:
                 return iso_date(text) if len(text) == 10 else iso_datetime(text)
             except ValueError:  # blanks around it: fromisoformat refuses them
                 pass
-        value = date_value(text, order)
-        assert value is not None, text
-        return value
+        day_text, _, clock = text.strip(BLANKS).partition(" ")
+        known = days.get(day_text)
+        if known is None:
+            if len(days) > 10_000:  # bounded: a column of all different dates must not grow it forever
+                days.clear()
+            value = date_value(day_text, order)
+            assert value is not None, text
+            known = days[day_text] = (value, value.isoformat())
+        if not clock:
+            return known[0]
+        hour, _, rest = clock.partition(":")
+        return iso_datetime(f"{known[1]} {hour:0>2}:{rest}")
 
     return read
 
@@ -230,6 +241,12 @@ def time_value(text: str) -> dt.time | None:
         return dt.time(int(hour), int(minute), int(second or 0), int(fraction.ljust(6, "0")) if fraction else 0)
     except ValueError:
         return None
+
+
+def time_reader(text: str) -> dt.time:
+    """A time's text (already known to be valid) to its value, in C."""
+    hour, _, rest = text.strip(BLANKS).partition(":")
+    return dt.time.fromisoformat(f"{hour:0>2}:{rest}")
 
 
 def bool_value(text: str) -> bool:

@@ -281,6 +281,27 @@ def test_an_invalid_date_makes_the_column_text(invalid: str) -> None:
     )
 
 
+def test_local_timestamps_with_words_among_them() -> None:
+    texts = ["31.01.2026 10:30:15", "n/a", "1.2.2026 9:05", "", "01.02.2026 23:59:59"]
+    values, warnings = one_column("Zeit", *texts, delimiter=";")
+    assert values == [
+        dt.datetime(2026, 1, 31, 10, 30, 15),
+        "n/a",
+        dt.datetime(2026, 2, 1, 9, 5),
+        None,
+        dt.datetime(2026, 2, 1, 23, 59, 59),
+    ]
+    assert warnings == ()
+
+
+def test_an_impossible_local_date_among_valid_ones_is_named() -> None:
+    values, warnings = one_column("Datum", "01.03.2026", "31.02.2026", "n/a", delimiter=";")
+    assert values == ["01.03.2026", "31.02.2026", "n/a"]
+    assert warnings == (
+        kept_as_text("A", "Datum", "mixes dates (01.03.2026) with dates or times Excel cannot hold (31.02.2026)"),
+    )
+
+
 def test_two_digit_years_stay_text() -> None:
     assert one_column("Date", "31.01.26", "01.02.26") == (["31.01.26", "01.02.26"], ())
 

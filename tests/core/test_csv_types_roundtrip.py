@@ -79,6 +79,7 @@ WORDS = st.text(string.ascii_letters + " ", min_size=1, max_size=8).filter(
 # Columns that must stay text: identifiers with leading zeros, whole numbers too long for a float, words.
 CODES = st.from_regex(r"0[0-9]{1,12}", fullmatch=True)
 LONG_NUMBERS = st.integers(2**53, 10**40).map(str)
+TYPED = ("int", "float", "date", "datetime", "time")
 
 
 def typed_column(convention: Convention, rows: int) -> st.SearchStrategy[tuple[list[str], list[Any]]]:
@@ -101,8 +102,10 @@ def typed_column(convention: Convention, rows: int) -> st.SearchStrategy[tuple[l
         "word": WORDS.map(lambda w: (w, w)),
     }
 
-    def build(kind: str) -> st.SearchStrategy[tuple[list[str], list[Any]]]:
+    def build(kind: str, islands: bool) -> st.SearchStrategy[tuple[list[str], list[Any]]]:
         cell = st.one_of(st.just(("", None)), kinds[kind])
+        if islands and kind in TYPED:  # words among the values stay text where they are
+            cell = st.one_of(cell, st.sampled_from(["n/a", "-", "unknown"]).map(lambda w: (w, w)))
         column = st.lists(cell, min_size=rows, max_size=rows)
         if convention.date_order == "mdy" and kind in ("date", "datetime"):
             # A US column whose every date has day and month up to 12 cannot be told from a UK one: one date
@@ -110,7 +113,7 @@ def typed_column(convention: Convention, rows: int) -> st.SearchStrategy[tuple[l
             column = column.map(lambda cells: _with_a_late_day(convention, kind, cells))
         return column.map(lambda cells: ([t for t, _ in cells], [v for _, v in cells]))
 
-    return st.sampled_from(sorted(kinds)).flatmap(build)
+    return st.tuples(st.sampled_from(sorted(kinds)), st.booleans()).flatmap(lambda choice: build(*choice))
 
 
 def _with_a_late_day(convention: Convention, kind: str, cells: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
