@@ -48,9 +48,8 @@ Deciding a column, from its values below the header:
 
 Header: the first row is not data when one of its cells is a word above a column that is mostly numbers,
 dates, times or booleans (or identifiers, or text that looks numeric) in the rows right below (the first
-BLOCK_ROWS). Its cells are then typed only where
-they read like the column below (2024 above a column of numbers is 2024); the others stay text. Otherwise the
-first row is data like the rest.
+BLOCK_ROWS). Its cells are then typed only where they read like the column below (2024 above a column of
+numbers is 2024); the others stay text. Otherwise the first row is data like the rest.
 
 Cost: two passes over the text, both a block of rows at a time, column by column. The first decides the
 columns; its usual case (a block of plain numbers in a notation, or of ISO dates) is one regular expression
