@@ -38,8 +38,8 @@ Deciding a column, from its values below the header:
   whose every number fits both is settled by, in this order: its own values (12,5 or 1.234,5: comma; 12.5 or
   1,234.5: point); the file's other number columns, when all that settled their separator settled the same
   one; the delimiter: Excel writes ';' where the decimal separator is a comma and ',' where it is a point.
-  Otherwise (tab or pipe, or a file of one column, whose delimiter is only a guess, and nothing else to go by)
-  it stays text with a warning.
+  Otherwise (tab or pipe, or a file of one column, where no delimiter occurs, and nothing else to go by) it
+  stays text with a warning.
 - Ambiguous dates: 01/02/2026 is 1 February day-first, 2 January month-first. A column whose every slash date
   fits both orders (and reads differently in them) is settled by: its own values (13/01/2026); the file's other
   date columns when they agree (31.01.2026 is day-first); a decimal comma settled by the file's columns, or
@@ -361,8 +361,8 @@ class CsvTyping:
 
 
 def infer_types(records: Iterable[list[str]], delimiter: str) -> CsvTyping:
-    """Decide every column's type from all its values (one pass over `records`). `delimiter` is the file's
-    delimiter as evidence of its conventions, "" when it is not known."""
+    """Decide every column's type from all its values (one pass over `records`, split at `delimiter`, which is
+    evidence of the file's conventions; "" when it is not known)."""
     rows = iter(records)
     first = next(rows, None)
     if first is None:
@@ -376,6 +376,8 @@ def infer_types(records: Iterable[list[str]], delimiter: str) -> CsvTyping:
     for block in itertools.chain([opening], blocks):
         _observe(profiles, block)
     labels = [_label(index, first[index] if header and index < len(first) else "") for index in range(len(profiles))]
+    if len(profiles) < 2:  # the delimiter never occurs: it was only a guess, and says nothing of the conventions
+        delimiter = ""
     decimal, decimal_from_columns = _file_decimal(profiles, delimiter)
     order = _file_order(profiles, delimiter, decimal if decimal_from_columns else 0)
     columns: list[ColumnType] = []

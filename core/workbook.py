@@ -112,7 +112,6 @@ class WorkbookReader:
         self._parsed: tuple[str, Any] | None = None  # the last sheet parsed, by name
         self._csv_text: str | None = None
         self._csv_typing: CsvTyping | None = None
-        self._csv_delimiter_found = False  # a guessed delimiter says nothing about the file's number notation
         self.csv_dialect: str = ","
         self.csv_encoding: str = "utf-8-sig"
         if self.format == "csv":
@@ -146,8 +145,7 @@ class WorkbookReader:
         sample = self._csv_text[:65536]
         try:
             self.csv_dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-            self._csv_delimiter_found = True
-        except csv.Error:  # one column, or rows of unequal lengths: read as comma-separated
+        except csv.Error:
             self.csv_dialect = ","
 
     def _csv_records(self) -> Iterator[list[str]]:
@@ -161,8 +159,7 @@ class WorkbookReader:
         if self._csv_typing is None:
             from core.csv_types import infer_types  # imported here: only CSV files need it
 
-            evidence = self.csv_dialect if self._csv_delimiter_found else ""
-            self._csv_typing = infer_types(self._csv_records(), evidence)
+            self._csv_typing = infer_types(self._csv_records(), self.csv_dialect)
             for warning in self._csv_typing.warnings:
                 read_warnings.report(warning)
         return self._csv_typing

@@ -28,7 +28,8 @@ def column(rows: list[list[str]], delimiter: str = ",", index: int = 0) -> tuple
 
 
 def one_column(header: str, *values: str, delimiter: str = ",") -> tuple[list[Any], tuple[str, ...]]:
-    return column([[header], *([v] for v in values)], delimiter)
+    """A column of `values` under `header` in column A, and a column of words beside it: the delimiter occurs."""
+    return column([[header, "Note"], *([v, "word"] for v in values)], delimiter)
 
 
 def kept_as_text(letter: str, header: str, problem: str) -> str:
@@ -389,7 +390,7 @@ def test_reader_outside_a_task_keeps_warnings_on_the_reader(tmp_path: Path) -> N
 
 
 def test_a_one_column_file_has_no_delimiter_to_settle_a_notation(tmp_path: Path) -> None:
-    """The sniffer finds no delimiter in a file of one column: the comma it falls back to is no evidence."""
+    """No delimiter occurs in a file of one column: the comma the reader falls back to is no evidence."""
     path = tmp_path / "weights.csv"
     path.write_text("Gewicht\n1.234\n2.500\n", encoding="utf-8")
     with open_workbook(path) as book:
@@ -398,3 +399,11 @@ def test_a_one_column_file_has_no_delimiter_to_settle_a_notation(tmp_path: Path)
     path.write_text("Amount\n1.5\n2.25\n", encoding="utf-8")
     with open_workbook(path) as book:
         assert list(book.rows()) == [["Amount"], [1.5], [2.25]]
+
+
+def test_a_delimiter_the_sniffer_missed_is_evidence_where_it_splits_the_rows(tmp_path: Path) -> None:
+    """Found by the round trip: the sniffer gives up on this file, yet its comma separates two columns."""
+    path = tmp_path / "tiny.csv"
+    path.write_bytes(b'c0,c1\r\n,"1,000"\r\n')
+    with open_workbook(path) as book:
+        assert list(book.rows()) == [["c0", "c1"], [None, 1000]]
