@@ -294,8 +294,10 @@ class ColumnProfile:
         if words:
             self.words += words
             self.all_bool = False
-        if candidates and self._at_once(candidates, "\n".join(candidates), len(candidates)):
-            return  # numbers or dates with words among them ("n/a")
+        if candidates:
+            candidates = [text.strip(BLANKS) for text in candidates]  # as read_value reads them: " 12.50" too
+            if self._at_once(candidates, "\n".join(candidates), len(candidates)):
+                return  # numbers or dates with words among them ("n/a"), or with blanks around them
         for text, times in Counter(candidates).items():
             self.observe_value(text, times)
 

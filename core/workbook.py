@@ -167,7 +167,8 @@ class WorkbookReader:
     def _csv_rows(self) -> Iterator[list[CellValue]]:
         from core.csv_types import typed_rows
 
-        yield from typed_rows(self._csv_records(), self.csv_typing)
+        typing = self.csv_typing  # first: the inference pass's copy of the text is freed before this pass makes one
+        yield from typed_rows(self._csv_records(), typing)
 
     # -- common ----------------------------------------------------------------------------------
     @property
