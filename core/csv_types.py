@@ -117,9 +117,9 @@ _DIGIT = re.compile("[0-9]")
 _DAY_PARTS = re.compile(r"^[0-9./-]+", re.MULTILINE)  # the date of each value of a block, without its time
 _CANDIDATE_LINES = re.compile(f"^{CANDIDATE}$", re.MULTILINE)
 _BOOL_LINE = f"[{BLANKS}]*+(?i:true|false)[{BLANKS}]*+"
-# An identifier could still hide in a column already found mixed: a leading zero, or 16 digits in a row.
+# An identifier could still hide in a column already found mixed: a leading zero, or 16 digits (grouped or not).
 _LEADING_ZERO_HINT = re.compile(r"^[^\n0-9]*0[0-9]", re.MULTILINE)
-_LONG_DIGITS_HINT = re.compile(r"[0-9]{16}")
+_LONG_DIGITS_HINT = re.compile("[0-9](?:[.,'\u2019 \u00a0\u202f]?[0-9]){15}")
 
 
 def _lines_of(line: str) -> re.Pattern[str]:
@@ -333,8 +333,6 @@ class ColumnProfile:
             self.notations = left
         else:
             self.orders = left
-
-
 
 
 # -- deciding ------------------------------------------------------------------------------------------
