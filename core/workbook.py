@@ -1,9 +1,10 @@
 """Reading workbooks of every supported format through one small interface, for the tasks.
 
 Values come from python-calamine (xlsx, xlsm, xlsb, xls, ods), which is 10-30x faster than openpyxl,
-and from the csv module for text files. Cell values are normalised so every task sees the same types
-whatever the format: None for an empty cell, str, int (whole numbers), float, bool, datetime/date/time,
-timedelta. Files are closed as soon as the reader is left: on Windows an open handle locks the file.
+and from the csv module for text files, typed column by column (core.csv_types). Cell values are normalised
+so every task sees the same types whatever the format: None for an empty cell, str, int (whole numbers), float,
+bool, datetime/date/time, timedelta. Files are closed as soon as the reader is left: on Windows an open handle
+locks the file.
 """
 
 from __future__ import annotations
@@ -16,17 +17,19 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import errors, extent, file_notes
 from core.errors import TaskFailure
 from core.preflight import SourceFile
 
+if TYPE_CHECKING:
+    from core.csv_types import CsvTyping
+
 CellValue = Any  # None | str | int | float | bool | datetime | date | time | timedelta
 
 CSV_ENCODINGS = ("utf-8-sig", "cp1252")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _MAX_EXACT_INT = 2**53
 _EXTENSION_FORMATS = {
     ".xlsx": "xlsx",
@@ -66,16 +69,15 @@ def is_date(value: Any) -> bool:
     return isinstance(value, dt.date | dt.datetime | dt.time)
 
 
-def parse_text_number(text: str, decimal_comma: bool = False) -> int | float | None:
-    """A number written as text ("1234", "-2.5", "1e3", and "2,5" where commas are decimals), or None."""
+def parse_text_number(text: str) -> int | float | None:
+    """A number written plainly as text ("1234", "-2.5", "1e3"), or None. CSV files are typed by whole columns
+    instead (core.csv_types)."""
     text = text.strip()
     if _NUMBER.match(text):
         number = float(text)
         if number.is_integer() and "." not in text and "e" not in text.lower() and abs(number) < _MAX_EXACT_INT:
             return int(text)
         return number
-    if decimal_comma and _DECIMAL_COMMA.match(text):
-        return float(text.replace(",", "."))
     return None
 
 
@@ -112,6 +114,7 @@ class WorkbookReader:
         self._extents = source.extents if isinstance(source, SourceFile) else None
         self._sparse_book: Any = None
         self._csv_text: str | None = None
+        self._csv_typing: CsvTyping | None = None
         self.csv_dialect: str = ","
         self.csv_encoding: str = "utf-8-sig"
         if self.format == "csv":
@@ -152,18 +155,27 @@ class WorkbookReader:
         except csv.Error:
             self.csv_dialect = ","
 
-    def _csv_rows(self) -> Iterator[list[CellValue]]:
+    def _csv_records(self) -> Iterator[list[str]]:
         assert self._csv_text is not None
-        decimal_comma = self.csv_dialect == ";"
-        for record in csv.reader(io.StringIO(self._csv_text, newline=""), delimiter=self.csv_dialect):
-            row: list[CellValue] = []
-            for text in record:
-                if text == "":
-                    row.append(None)
-                    continue
-                number = parse_text_number(text, decimal_comma)
-                row.append(text if number is None else number)
-            yield row
+        return csv.reader(io.StringIO(self._csv_text, newline=""), delimiter=self.csv_dialect)
+
+    @property
+    def csv_typing(self) -> CsvTyping:
+        """How the CSV's columns are typed, decided from all their values on first use; the warnings about columns
+        kept as text go to the task reading the file (core.file_notes)."""
+        if self._csv_typing is None:
+            from core.csv_types import infer_types  # imported here: only CSV files need it
+
+            self._csv_typing = infer_types(self._csv_records(), self.csv_dialect)
+            for warning in self._csv_typing.warnings:
+                file_notes.warn(warning)
+        return self._csv_typing
+
+    def _csv_rows(self) -> Iterator[list[CellValue]]:
+        from core.csv_types import typed_rows
+
+        typing = self.csv_typing  # first: the inference pass's copy of the text is freed before this pass makes one
+        yield from typed_rows(self._csv_records(), typing)
 
     # -- common ----------------------------------------------------------------------------------
     @property

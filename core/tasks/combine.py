@@ -39,7 +39,6 @@ from core.outcome import OK, FileOutcome
 from core.params import InvalidParams, Param
 from core.preflight import SourceFile
 from core.tasks.base import FileContext, OutputFolder, Task
-from core.tasks.convert import iso_date_value
 from core.tasks.registry import register
 from core.workbook import column_letter, open_workbook, trim_row
 from core.writing import CSV_LINE_END, CsvTableWriter, XlsxTableWriter, csv_text
@@ -232,7 +231,6 @@ class Combine(Task):
     ) -> tuple[list[str | None], int, int, int | None]:
         """Pickle one sheet's data rows into the part, typed or rendered as CSV text; return its column
         names, data rows, blank rows and, when rendered, the width of every row (None: not all alike)."""
-        parse_dates = source.format == "csv"
         header: list[Any] | None = None
         width = data = blank = 0
         used: set[int] = set()  # positions holding data, to name (or drop) columns without a header
@@ -257,8 +255,6 @@ class Combine(Task):
             if not row:
                 blank += 1
                 continue
-            if parse_dates:
-                row = [iso_date_value(v) for v in row]
             used.update(p for p, v in enumerate(row) if v is not None)
             if len(row) > header_width:
                 uniform = False

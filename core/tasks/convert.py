@@ -6,14 +6,12 @@ already .xlsx still gets a values-only copy. To CSV: one file per chosen sheet, 
 sheet is written and `<stem> - <sheet>.csv` otherwise, in the chosen delimiter and encoding, values
 that a spreadsheet would run as a formula neutralised.
 
-CSV inputs hold only text; ISO dates in them (2024-01-31, 2024-01-31 10:30:00) become real dates in
-the xlsx, the way Excel reads them when it opens a CSV.
+CSV inputs hold only text; the reader types them column by column (core.csv_types), so numbers and
+dates of a consistent column are numbers and dates in the xlsx, and a mixed column stays text with a warning.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Any
 
 from core.cost import WorkCost
@@ -28,24 +26,6 @@ DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t"}
 PROGRESS_EVERY = 2000  # rows between progress reports: a live bar without flooding the pipe
 # Room left in a file name for " (2)" and the suffix: safe_filename cuts at 120 characters.
 NAME_ROOM = 100
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
-
-
-def iso_date_value(value: Any) -> Any:
-    """A CSV text cell holding an ISO date or date-time, as a date/datetime; anything else unchanged."""
-    if not isinstance(value, str) or len(value) < 10 or not value[0].isdigit():
-        return value
-    try:
-        if _ISO_DATE.match(value):
-            return dt.date.fromisoformat(value)
-        if _ISO_DATETIME.match(value):
-            return dt.datetime.fromisoformat(value)
-    except ValueError:  # 2024-02-30 and friends stay text
-        return value
-    return value
-
 
 def unique_file_name(base: str, suffix: str, taken: set[str], fallback: str = "blank") -> str:
     """`base` made safe plus `suffix`, unique case-insensitively (Windows file names ignore case)."""
@@ -101,23 +81,22 @@ class Convert(Task):
                 name = book.resolve_sheet(wanted)  # a missing sheet fails this file with a plain sentence
                 if name not in sheets:
                     sheets.append(name)
-            parse_dates = source.format == "csv"
             if params["to"] == "xlsx":
-                rows, outputs = self._to_xlsx(book, sheets, parse_dates, ctx)
+                rows, outputs = self._to_xlsx(book, sheets, ctx)
             else:
                 rows, outputs = self._to_csv(book, sheets, params, ctx)
         ctx.progress(1.0)
         return {"sheets": len(sheets), "rows": rows, "outputs": outputs}
 
     @staticmethod
-    def _rows(book: Any, sheet: str, position: int, count: int, parse_dates: bool, ctx: FileContext) -> Any:
-        """The sheet's rows, with progress reports and (for CSV inputs going to xlsx) ISO dates as dates."""
+    def _rows(book: Any, sheet: str, position: int, count: int, ctx: FileContext) -> Any:
+        """The sheet's rows, with progress reports."""
         for number, row in enumerate(book.rows(sheet), start=1):
             if number % PROGRESS_EVERY == 0:
                 ctx.progress(position / count, f"{sheet}: row {number:,}")
-            yield [iso_date_value(v) for v in row] if parse_dates else row
+            yield row
 
-    def _to_xlsx(self, book: Any, sheets: list[str], parse_dates: bool, ctx: FileContext) -> tuple[int, int]:
+    def _to_xlsx(self, book: Any, sheets: list[str], ctx: FileContext) -> tuple[int, int]:
         total = 0
         with ctx.file_output(".xlsx") as tmp, XlsxTableWriter(tmp, constant_memory=True) as writer:
             for position, sheet in enumerate(sheets):
@@ -127,7 +106,7 @@ class Convert(Task):
                     ctx.warn(f"Sheet '{sheet}' is not a legal Excel sheet name and was saved as '{title}'.")
                 written = 0
                 too_wide = False
-                for row in self._rows(book, sheet, position, len(sheets), parse_dates, ctx):
+                for row in self._rows(book, sheet, position, len(sheets), ctx):
                     if len(row) > EXCEL_MAX_COLS and any(v is not None for v in row[EXCEL_MAX_COLS:]):
                         too_wide = True
                     writer.write_row(row)
@@ -157,7 +136,7 @@ class Convert(Task):
             written = 0
             lossy = False
             with ctx.output(name, ctx.subfolder) as tmp, CsvTableWriter(tmp, delimiter, encoding) as writer:
-                for row in self._rows(book, sheet, position, len(sheets), False, ctx):
+                for row in self._rows(book, sheet, position, len(sheets), ctx):
                     if encoding == "cp1252" and not lossy:
                         lossy = not _fits_cp1252(row)
                     writer.write_row(row)

@@ -23,7 +23,7 @@ from core.params import InvalidParams, Param
 from core.preflight import SourceFile
 from core.tasks.base import FileContext, Task
 from core.tasks.combine import header_text, name_key
-from core.tasks.convert import iso_date_value, unique_file_name
+from core.tasks.convert import unique_file_name
 from core.tasks.registry import register
 from core.workbook import open_workbook, trim_row
 from core.writing import EXCEL_MAX_COLS, CsvTableWriter, XlsxTableWriter
@@ -113,7 +113,6 @@ class Split(Task):
 
     def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
         header_row = params["header_row"]
-        parse_dates = source.format == "csv"
         header: list[Any] | None = None
         data: list[list[Any]] = []
         blank = 0
@@ -125,8 +124,6 @@ class Split(Task):
                 if number < header_row:
                     continue
                 row = trim_row(row)
-                if parse_dates:
-                    row = [iso_date_value(v) for v in row]
                 if number == header_row:
                     header = row
                 elif row:

@@ -21,6 +21,7 @@ from odf.table import Table, TableCell, TableRow
 from odf.text import P
 
 from core.errors import TaskFailure
+from core.file_notes import warnings_to
 from core.outcome import FAILED, OK, FileOutcome
 from core.preflight import sniff
 from core.tasks.base import FileContext, OutputFolder, Task
@@ -154,7 +155,8 @@ def run_task(
         try:
             source = sniff(path, rel)
             ctx = FileContext(source, out_dir, inputs, report=report)
-            result = task.process(source, params, ctx)
+            with warnings_to(ctx.warn):  # as core.worker runs a task: the reader's warnings are the file's
+                result = task.process(source, params, ctx)
         except TaskFailure as failure:
             outcomes.append(FileOutcome(index, str(path), FAILED, error=failure.error))
             continue

@@ -16,6 +16,7 @@ import openpyxl
 import xlsxwriter
 
 from core.errors import TaskFailure
+from core.file_notes import warnings_to
 from core.outcome import FAILED, OK, FileOutcome
 from core.preflight import sniff
 from core.tasks.base import FileContext, OutputFolder, Task
@@ -55,7 +56,8 @@ def run_task(
             sniff(path, rel), out_dir, inputs, report=lambda fraction, message: progress.append((fraction, message))
         )
         try:
-            result = task.process(ctx.source, params, ctx)
+            with warnings_to(ctx.warn):  # as core.worker runs a task: the reader's warnings are the file's
+                result = task.process(ctx.source, params, ctx)
         except TaskFailure as exc:
             outcomes.append(FileOutcome(index, str(path), FAILED, warnings=list(ctx.warnings), error=exc.error))
             continue

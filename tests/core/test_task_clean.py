@@ -171,7 +171,8 @@ def test_csv_input_gives_xlsx_with_text_kept_as_text(tmp_path: Path) -> None:
     assert [[c.value for c in row] for row in ws.iter_rows()] == [["Name", "Amount"], ["=1+2", 1234], ["@SUM(1)", 5]]
     assert ws["A2"].data_type == "s"  # text starting with '=' is not a live formula
     book.close()
-    assert (outcome.result["cells_trimmed"], outcome.result["numbers_converted"]) == (2, 1)
+    # The reader already reads the quoted "1,234" of a comma-separated file as 1234: nothing left to convert.
+    assert (outcome.result["cells_trimmed"], outcome.result["numbers_converted"]) == (2, 0)
 
 
 @pytest.mark.parametrize(

@@ -207,10 +207,15 @@ def test_csv_to_xlsx_numbers_and_iso_dates_become_typed(tmp_path):
         result["export"],
         [
             ["Name", "Amount", "When", "Stamp"],
-            ["=1+1", 12.5, dt.date(2024, 1, 31), dt.datetime(2024, 2, 1, 10, 30)],
-            ["Zoë", 7, "not a date", "2024-02-30"],  # an impossible date stays text
+            ["=1+1", 12.5, dt.date(2024, 1, 31), "2024-02-01 10:30:00"],
+            ["Zoë", 7, "not a date", "2024-02-30"],  # a word among dates stays text, the column stays dates
         ],
     )
+    # An impossible date makes its whole column text, with a warning naming it.
+    assert outcomes[0].warnings == [
+        "Column D 'Stamp' mixes dates (2024-02-01 10:30:00) with dates or times Excel cannot hold (2024-02-30); "
+        "its values were kept as text."
+    ]
 
 
 def test_xlsx_to_xlsx_writes_a_values_only_copy(tmp_path):
