@@ -22,9 +22,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from core.errors import Cancelled, FileError, classify
+from core.errors import Cancelled, FileError, TaskFailure, classify
 from core.outcome import CANCELLED, FAILED, OK, FileOutcome
 from core.preflight import sniff
+from core.verify import verify_outputs
 from core.workbook_checks import formula_warning, formulas_without_values
 
 Message = tuple[Any, ...]
@@ -48,6 +49,7 @@ class WorkItem:
     inputs: frozenset[str]
     timeout: float | None = None
     batch: str = ""  # tags the item's messages: a warm pool's channel outlives one batch
+    verify: bool = True  # read every output back and compare it with what was written (core.verify)
 
 
 def warm_up() -> int:
@@ -82,12 +84,14 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
             report=lambda fraction, message: send(("progress", item.batch, work.index, fraction, message)),
             deadline=deadline,
             should_stop=should_stop,
+            verify=item.verify,
         )
         if source.format in ("xlsx", "xlsm") and getattr(item.task, "reads_values", True):
             missing = formulas_without_values(source.path)
             if missing:
                 ctx.warn(formula_warning(missing))
         result = item.task().process(source, item.params, ctx)
+        verify_outputs(ctx)  # before the file counts as done; raises TaskFailure when an output differs
         outcome = FileOutcome(
             work.index,
             work.path,
@@ -112,7 +116,7 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
     except Exception as exc:  # noqa: BLE001 - every failure of one file becomes that file's error row
         _discard_outputs(ctx)
         error = classify(exc)
-        if error.kind == "task_error":  # unexpected: keep the traceback for whoever investigates
+        if error.kind == "task_error" and not isinstance(exc, TaskFailure):  # unexpected: keep the traceback
             error = FileError(error.kind, error.message, traceback.format_exc(limit=8))
         outcome = FileOutcome(
             work.index,
