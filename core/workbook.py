@@ -13,7 +13,7 @@ import datetime as dt
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,12 @@ class WorkbookReader:
     list is row 1, so positions are Excel positions (trailing empty cells may be absent).
     """
 
-    def __init__(self, source: SourceFile | str | os.PathLike[str], fmt: str | None = None) -> None:
+    def __init__(
+        self,
+        source: SourceFile | str | os.PathLike[str],
+        fmt: str | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         if isinstance(source, SourceFile):
             self.path, self.format = Path(source.path), source.format
         else:
@@ -116,7 +121,11 @@ class WorkbookReader:
         else:
             import python_calamine
 
-            if _EXTENSION_FORMATS.get(self.path.suffix.lower()) == self.format:
+            if self.format == "xls":  # calamine misreads .xls text and errors: see core.xls_reader
+                from core.xls_reader import open_xls
+
+                self._book = open_xls(str(self.path), warn)
+            elif _EXTENSION_FORMATS.get(self.path.suffix.lower()) == self.format:
                 self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
             else:
                 # The name says one format, the content another (an .xls renamed .xlsx): calamine picks the
@@ -244,9 +253,14 @@ class WorkbookReader:
         self.close()
 
 
-def open_workbook(source: SourceFile | str | os.PathLike[str], fmt: str | None = None) -> WorkbookReader:
-    """Open a workbook for reading; use as `with open_workbook(src) as book: ...`."""
-    return WorkbookReader(source, fmt)
+def open_workbook(
+    source: SourceFile | str | os.PathLike[str], fmt: str | None = None, warn: Callable[[str], None] | None = None
+) -> WorkbookReader:
+    """Open a workbook for reading; use as `with open_workbook(src) as book: ...`.
+
+    `warn` (a task passes `ctx.warn`) hears about values the reader could not read as they are, such as
+    error values, naming their cells."""
+    return WorkbookReader(source, fmt, warn)
 
 
 def trim_row(row: list[CellValue]) -> list[CellValue]:
