@@ -63,8 +63,9 @@ class OutputRecord:
     def _flush(self) -> None:
         if not self._buffer:
             return
-        if not self._chunks:
-            self.start_sheet("")
+        if not self._chunks:  # a CSV file: one sheet without a name
+            self.sheets.append("")
+            self._chunks.append([])
         rows, self._buffer = self._buffer, []
         if self._size > MAX_RECORD_BYTES:
             self._chunks[-1].append(("digest", (rows[0][0], rows[-1][0], len(rows), digest(rows))))

@@ -177,7 +177,7 @@ class Combine(Task):
         # One part per input, named from its full path: unique within the batch, whatever the file names.
         part_id = hashlib.sha1(source.path.encode("utf-8", "surrogatepass")).hexdigest()[:16]
         part = ctx.state_dir / PARTS_FOLDER / f"{part_id}{PART_SUFFIX}"
-        with open_workbook(source) as book:
+        with open_workbook(source, warn=ctx.warn) as book:
             wanted = params["sheet"].strip()
             names = book.sheet_names if wanted.lower() in ALL_SHEETS else [book.resolve_sheet(wanted)]
             csv_widths: list[int | None] = []

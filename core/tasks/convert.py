@@ -95,7 +95,7 @@ class Convert(Task):
     )
 
     def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
-        with open_workbook(source) as book:
+        with open_workbook(source, warn=ctx.warn) as book:
             sheets: list[str] = []
             for wanted in params["sheets"] or book.sheet_names:
                 name = book.resolve_sheet(wanted)  # a missing sheet fails this file with a plain sentence

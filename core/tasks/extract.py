@@ -288,7 +288,7 @@ class Extract(Task):
         specs = [parse_field(spec) for spec in params["fields"]]
         found: dict[str, CellValue] = {}
         why_missing: dict[str, str] = {}  # field name -> the sentence to warn with if it stays empty
-        with open_workbook(source) as book:
+        with open_workbook(source, warn=ctx.warn) as book:
             sheets = book.sheet_names
             plans: dict[str, _SheetPlan] = {}
 

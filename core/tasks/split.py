@@ -117,7 +117,7 @@ class Split(Task):
         header: list[Any] | None = None
         data: list[list[Any]] = []
         blank = 0
-        with open_workbook(source) as book:
+        with open_workbook(source, warn=ctx.warn) as book:
             sheet = book.resolve_sheet(params["sheet"].strip())
             for number, row in enumerate(book.rows(sheet), start=1):
                 if number % PROGRESS_EVERY == 0:
