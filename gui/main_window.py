@@ -115,6 +115,10 @@ OUTPUT_EXCLUDES = (f"{DEFAULT_OUT_DIR}/*", f"*/{DEFAULT_OUT_DIR}/*")
 LOG_LIMIT = 50_000  # lines kept in the Log tab
 PRESTART_DELAY_MS = 400  # settle time after the files, task or run settings change before warming a pool
 RECIPE_FILTER = "xlbatch recipe (*.yaml *.yml);;All files (*)"
+VERIFY_TIP = (
+    "Before a file counts as done, read each output back and compare every value with what was written; "
+    "a file whose output differs is listed as failed and its output removed. Costs a few percent of the time."
+)
 FORCE_TIP = (
     "Process every file again. Without this, files unchanged since the last run into the same output "
     "folder, with the same task and settings, are not processed again: their earlier results are kept."
@@ -669,6 +673,12 @@ class MainWindow(QMainWindow):
         self.force_check.setToolTip(FORCE_TIP)
         form.addRow(self.force_check)
 
+        self.verify_check = QCheckBox("Check outputs", self.run_box)
+        self.verify_check.setObjectName("verifyCheck")
+        self.verify_check.setChecked(True)
+        self.verify_check.setToolTip(VERIFY_TIP)
+        form.addRow(self.verify_check)
+
         # File filters come from an opened recipe; shown (with a way to drop them) only when set.
         self.filter_label = QLabel("", self.run_box)
         self.filter_label.setObjectName("filterLabel")
@@ -752,6 +762,8 @@ class MainWindow(QMainWindow):
             backend = self.backend_combo.findData(s.backend)
             self.backend_combo.setCurrentIndex(backend if backend >= 0 else 0)
             self.timeout_spin.setValue(s.timeout)
+            verify = s.verify
+            self.verify_check.setChecked(verify if verify is not None else self._settings_verify())
             if s.workers > 0:
                 self._workers_user_set = True
                 self.workers_spin.setValue(s.workers)
@@ -786,6 +798,7 @@ class MainWindow(QMainWindow):
         s.backend = self.current_backend()
         s.workers = self.workers_spin.value() if self._workers_user_set else 0
         s.timeout = self.timeout_spin.value()
+        s.verify = self.verify_check.isChecked()
         s.save_window(self.saveGeometry(), self.saveState(), self.splitter.saveState())
         s.sync()
 
@@ -1093,6 +1106,10 @@ class MainWindow(QMainWindow):
             self.auto_hint.setToolTip("")
         self.auto_hint.setVisible(bool(self.auto_hint.text()))
 
+    def _settings_verify(self) -> bool:
+        """The settings file's `verify` (on when there is no file or it cannot be read)."""
+        return bool(self._settings_for_display().get("verify"))
+
     def _update_settings_hints(self) -> None:
         """What the settings file decides shows where it applies: the time limit that 0 means, and
         whether unchanged files are skipped at all."""
@@ -1206,6 +1223,7 @@ class MainWindow(QMainWindow):
             include=self._include,
             exclude=self._exclude,
             force=self.force_check.isChecked(),
+            verify=self.verify_check.isChecked(),
         )
 
     def _spec_or_explain(self, title: str) -> BatchSpec | None:
@@ -1281,6 +1299,8 @@ class MainWindow(QMainWindow):
         else:
             self._workers_user_set = False
         self.timeout_spin.setValue(int(-(-recipe.timeout // 1)) if recipe.timeout else 0)  # whole seconds, up
+        if recipe.verify is not None:
+            self.verify_check.setChecked(recipe.verify)
         self.set_filters(recipe.include, recipe.exclude)
         if recipe.output:
             self.set_output_folder(recipe.output)

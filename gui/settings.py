@@ -1,4 +1,5 @@
-"""What the app remembers between runs: last folders, task, parameters, workers, backend, window layout.
+"""What the app remembers between runs: last folders, task, parameters, workers, backend, output check,
+window layout.
 
 Stored with QSettings under organisation "xlbatch", application "xlbatch" (the registry on Windows).
 The format is `QSettings.defaultFormat()`, so tests switch to an INI file in a temporary folder with
@@ -94,6 +95,20 @@ class AppSettings:
     @timeout.setter
     def timeout(self, seconds: int) -> None:
         self.qs.setValue("batch/timeout", int(seconds))
+
+    @property
+    def verify(self) -> bool | None:
+        """Whether outputs are read back and checked; None when never set (the settings file decides)."""
+        value = self.qs.value("batch/verify")
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        return None
+
+    @verify.setter
+    def verify(self, on: bool) -> None:
+        self.qs.setValue("batch/verify", bool(on))
 
     # -- window ----------------------------------------------------------------------------------
     def geometry(self) -> QByteArray | None:
