@@ -1,0 +1,220 @@
+"""Values survive a conversion exactly: read, converted by the real convert task, read again, equal.
+
+Inputs are written by hand (tests/exact_files.py), not by the project's writer, so a fault in the
+writer (such as numbers written with 16 digits) shows as a difference here. Values that cannot be kept
+come back changed in a known way, with a warning naming the cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.runner import run_batch
+from core.workbook import WorkbookReader
+from tests.exact_files import raw_xlsx
+
+MS = dt.timedelta(milliseconds=1)
+
+
+def _read(path: Path, fmt: str = "xlsx") -> dict[str, list[list[Any]]]:
+    with WorkbookReader(path, fmt) as book:
+        return {name: [_trim(row) for row in book.rows(name)] for name in book.sheet_names}
+
+
+def _trim(row: list[Any]) -> list[Any]:
+    while row and row[-1] is None:
+        row = row[:-1]
+    return row
+
+
+def _strip_empty_rows(rows: list[list[Any]]) -> list[list[Any]]:
+    while rows and not rows[-1]:
+        rows = rows[:-1]
+    return rows
+
+
+def _typed(table: dict[str, list[list[Any]]]) -> dict[str, list[list[tuple[str, Any]]]]:
+    """Values with their types, so that 1 == 1.0 == True do not pass for each other."""
+    return {
+        name: [[(type(v).__name__, v) for v in row] for row in _strip_empty_rows(rows)] for name, rows in table.items()
+    }
+
+
+def convert(source: Path, out: Path, **params: Any) -> tuple[Any, dict[str, list[list[Any]]] | None]:
+    report = run_batch(task="convert", paths=[str(source)], out_dir=str(out), params=params, backend="sequential")
+    outcome = report.files[0]
+    if outcome.status != "ok":
+        return outcome, None
+    return outcome, _read(Path(outcome.outputs[0]))
+
+
+# --- what the reader gives for each kind of cell, as hypothesis strategies -----------------------
+def _whole_to_int(value: float) -> int | float:
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+FLOATS = st.floats(allow_nan=False, allow_infinity=False).map(lambda f: 0 if f == 0 else _whole_to_int(f))
+EXTREME_FLOATS = st.sampled_from(
+    [5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -1.7976931348623157e308, float(2**53 + 1),
+     0.1 + 0.2, 1 / 3, -2.5e-7, 123456789.12345679, 1e16, 2.0**60]  # fmt: skip
+).map(_whole_to_int)
+INTS = st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+XML_CHARACTERS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufffe\uffff")
+TEXT = st.text(XML_CHARACTERS, min_size=1, max_size=40)
+TRICKY_TEXT = st.sampled_from(
+    ["=SUM(A1:A2)", "_x0041_", "a\r\nb", "\r", "tab\there", "\x00\x01\x1f", "  spaced  ", "😀 emoji", "'quoted"]
+)
+DATES = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(9999, 12, 31))
+LEAP_BUG_DATES = st.sampled_from(
+    [dt.date(1900, 1, 1), dt.date(1900, 2, 27), dt.date(1900, 2, 28), dt.date(1900, 3, 1), dt.date(1900, 3, 2)]
+)
+
+
+def _to_ms(value: dt.datetime) -> dt.datetime:
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+DATETIMES = (
+    st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59, 59, 999000))
+    .map(_to_ms)
+    .filter(lambda d: d.time() != dt.time())  # a midnight datetime reads as a date
+)
+LEAP_BUG_DATETIMES = st.sampled_from(
+    [dt.datetime(1900, 1, 1, 0, 0, 1), dt.datetime(1900, 2, 28, 12), dt.datetime(1900, 2, 28, 23, 59, 59, 999000),
+     dt.datetime(1900, 3, 1, 0, 0, 0, 1000)]  # fmt: skip
+)
+TIMES = st.times().map(lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000))
+DURATIONS = st.integers(min_value=-(10**12), max_value=10**12).map(lambda ms: dt.timedelta(milliseconds=ms))
+CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    INTS,
+    FLOATS,
+    EXTREME_FLOATS,
+    TEXT,
+    TRICKY_TEXT,
+    DATES,
+    LEAP_BUG_DATES,
+    DATETIMES,
+    LEAP_BUG_DATETIMES,
+    TIMES,
+    DURATIONS.filter(lambda d: d != dt.timedelta(0)),  # a zero duration reads as the time 00:00
+)
+TABLES = st.lists(st.lists(CELLS, max_size=7), min_size=1, max_size=6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sheets=st.lists(TABLES, min_size=1, max_size=2), date_1904=st.booleans())
+def test_every_value_survives_convert(sheets: list[list[list[Any]]], date_1904: bool) -> None:
+    if date_1904:  # the 1904 system has no serial for dates before 1904-01-02 (0 reads as a time)
+        sheets = [[[_after_1904(v) for v in row] for row in rows] for rows in sheets]
+    tables = {f"Sheet {i + 1}": rows for i, rows in enumerate(sheets)}
+    with tempfile.TemporaryDirectory() as folder:
+        source = raw_xlsx(Path(folder) / "in" / "book.xlsx", tables, date_1904=date_1904)
+        before = _read(source)
+        assert _typed(before) == _typed({n: [_trim(r) for r in rows] for n, rows in tables.items()})
+        outcome, after = convert(source, Path(folder) / "out")
+        assert outcome.status == "ok", outcome.error
+        assert [w for w in outcome.warnings if "is empty" not in w] == []
+        assert after is not None and _typed(after) == _typed(before)
+
+
+def _after_1904(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value < dt.datetime(1904, 1, 2):
+        return value.replace(year=1904, day=2)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and value < dt.date(1904, 1, 2):
+        return value.replace(year=1904, day=2)
+    return value
+
+
+EXTREMES: list[Any] = [
+    5e-324,
+    float(2**53 + 1),
+    0.1 + 0.2,
+    -0.0,
+    1.7976931348623157e308,
+    dt.date(1900, 1, 1),
+    dt.date(1900, 2, 28),
+    dt.date(1900, 3, 1),
+    dt.datetime(1900, 2, 28, 12, 0),
+    dt.time(0, 0),
+    dt.timedelta(days=-1, hours=-3),
+    dt.timedelta(hours=49, minutes=30),
+    "x" * 32_767,
+    "\x01\x02 control \x1f",
+]
+
+
+def test_extreme_values_come_back_equal(tmp_path: Path) -> None:
+    source = raw_xlsx(tmp_path / "in" / "extremes.xlsx", {"Data": [[v] for v in EXTREMES]})
+    before = _read(source)
+    assert before["Data"][3] == [0] and before["Data"][0] == [5e-324]
+    outcome, after = convert(source, tmp_path / "out")
+    assert outcome.status == "ok" and outcome.warnings == []
+    assert after is not None and _typed(after) == _typed(before)
+    assert after["Data"][2] == [0.30000000000000004]  # 17 digits: 16 would read back 0.3
+    assert after["Data"][5] == [dt.date(1900, 1, 1)]  # not the time 00:00
+    assert after["Data"][8] == [dt.datetime(1900, 2, 28, 12, 0)]  # not 1900-02-29 12:00
+
+
+def test_values_that_cannot_be_kept_are_named(tmp_path: Path) -> None:
+    long_text = "y" * 40_000
+    source = raw_xlsx(tmp_path / "in" / "lossy.xlsx", {"Sheet One": [["ok", long_text], [1.5, "fine"]]})
+    outcome, after = convert(source, tmp_path / "out")
+    assert outcome.status == "ok"
+    assert after is not None and after["Sheet One"][0] == ["ok", "y" * 32_767]
+    assert any("32,767" in w and "'Sheet One'!B1" in w for w in outcome.warnings), outcome.warnings
+
+
+def test_csv_values_that_cannot_be_kept_are_named(tmp_path: Path) -> None:
+    source = tmp_path / "in" / "lossy.csv"
+    source.parent.mkdir(parents=True)
+    source.write_text("a,b\n1850-03-04,7\n2024-01-31 10:30:00.123456,x\n", encoding="utf-8")
+    outcome, after = convert(source, tmp_path / "out")
+    assert outcome.status == "ok", outcome.error
+    assert after is not None
+    rows = after["lossy"]
+    assert rows[1] == ["1850-03-04", 7]
+    assert rows[2] == [dt.datetime(2024, 1, 31, 10, 30, 0, 123000), "x"]
+    text = " ".join(outcome.warnings)
+    assert "before 1900-01-01" in text and "lossy!A2" in text
+    assert "millisecond" in text and "lossy!A3" in text
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf])
+def test_non_numbers_are_left_empty_with_a_warning(tmp_path: Path, value: float) -> None:
+    from core import output_record
+    from core.writing import XlsxTableWriter
+
+    path = tmp_path / "t.xlsx"
+    output_record.want(path)
+    with XlsxTableWriter(path) as writer:
+        writer.add_sheet("S")
+        writer.write_row(["a", value])
+    record = output_record.take(path)
+    assert record is not None
+    assert [rows for _kind, rows in record.chunks(0)] == [[(0, ["a"])]]
+    assert _read(path)["S"] == [["a"]]
+    assert any("not a number" in w and "S!B1" in w for w in writer.warnings)
+
+
+def test_whole_numbers_beyond_a_double_are_named(tmp_path: Path) -> None:
+    from core import output_record
+    from core.writing import XlsxTableWriter
+
+    path = tmp_path / "t.xlsx"
+    output_record.want(path)
+    with XlsxTableWriter(path) as writer:
+        writer.add_sheet("S")
+        writer.write_row([2**53 + 1, 2**60, -(2**53) + 1])
+    output_record.take(path)
+    assert _read(path)["S"] == [[float(2**53), float(2**60), -(2**53) + 1]]
+    assert [w for w in writer.warnings if "more digits" in w and "S!A1" in w and "S!B1" not in w]
