@@ -65,7 +65,7 @@ def compare(sheet: str, found: Iterator[tuple[int, list[Any]]], chunks: Iterator
         for number, written in payload:
             got = next(found, None)
             if got is None:
-                return f"{_where(sheet, number, 0)}: row written with {written!r}, nothing read back"
+                return _row_difference(sheet, number, written, [])
             found_number, row = got
             if found_number != number:
                 if found_number < number:
