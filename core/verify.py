@@ -21,19 +21,30 @@ from typing import Any
 
 from core import errors
 from core.errors import TaskFailure
-from core.output_record import CSV, OutputRecord, digest
+from core.output_record import CSV, OutputRecord, Row, digest
 
 MESSAGE = "The output did not match what was written; it was removed."
 
 
-def _non_empty(rows: Iterator[list[Any]]) -> Iterator[tuple[int, list[Any]]]:
-    """(0-based row number, row without trailing empty cells) for every row that holds a value."""
+def _non_empty(rows: Iterator[list[Any]], empty: Any = None, pad: list[Any] | None = None) -> Iterator[Row]:
+    """(0-based row number, row without trailing empty cells) for every row that holds a value; `pad`
+    goes in front of each row (python-calamine's rows start at the sheet's first used column)."""
     for number, row in enumerate(rows):
         end = len(row)
-        while end and row[end - 1] is None:
+        while end and row[end - 1] == empty:
             end -= 1
         if end:
-            yield number, row[:end] if end < len(row) else row
+            row = row[:end] if end < len(row) else row
+            yield number, pad + row if pad else row
+
+
+def _show(value: Any) -> str:
+    """A value for the detail text: numbers as the reader gives them, empty as (empty)."""
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return repr(int(value))
+    return repr(value)
 
 
 def _where(sheet: str, row: int, column: int) -> str:
@@ -46,14 +57,14 @@ def _where(sheet: str, row: int, column: int) -> str:
 
 def _row_difference(sheet: str, number: int, written: list[Any], found: list[Any]) -> str:
     for column in range(max(len(written), len(found))):
-        a = written[column] if column < len(written) else None
-        b = found[column] if column < len(found) else None
+        a = written[column] if column < len(written) else ""
+        b = found[column] if column < len(found) else ""
         if a != b or type(a) is not type(b):
-            return f"{_where(sheet, number, column)}: written {a!r}, read back {b!r}"
+            return f"{_where(sheet, number, column)}: written {_show(a)}, read back {_show(b)}"
     return f"row {number + 1} of '{sheet}' differs"  # not reached: the rows were found unequal
 
 
-def compare(sheet: str, found: Iterator[tuple[int, list[Any]]], chunks: Iterator[tuple[str, Any]]) -> str | None:
+def compare(sheet: str, found: Iterator[Row], chunks: Iterator[tuple[str, Any]]) -> str | None:
     """The first difference between a sheet's recorded rows and the rows read back, or None."""
     for kind, payload in chunks:
         if kind == "digest":
@@ -80,21 +91,30 @@ def compare(sheet: str, found: Iterator[tuple[int, list[Any]]], chunks: Iterator
 
 
 def _check_xlsx(path: Path, record: OutputRecord) -> str | None:
-    from core.workbook import WorkbookReader
+    import python_calamine
 
-    with WorkbookReader(path, "xlsx") as book:
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    try:
         names = list(book.sheet_names)
         if names != record.sheets:
             return f"the workbook has the sheets {names}; written were {record.sheets}"
         for index, title in enumerate(record.sheets):
-            difference = compare(title, _non_empty(book.rows(title)), record.chunks(index))
+            sheet = book.get_sheet_by_name(title)
+            start = sheet.start
+            pad = [""] * start[1] if start is not None and start[1] else None
+            rows = _non_empty(sheet.iter_rows(), "", pad) if start is not None else iter(())
+            difference = compare(title, rows, record.chunks(index))
+            del sheet
             if difference:
                 return difference
+    finally:
+        book.close()
     return None
 
 
 def _check_csv(path: Path, record: OutputRecord) -> str | None:
     with open(path, encoding=record.encoding, newline="") as handle:
+        # Fields are text, compared as written: an empty field at the end of a row is part of it.
         rows = ((n, fields) for n, fields in enumerate(csv.reader(handle, delimiter=record.delimiter)) if fields)
         return compare("", rows, record.chunks(0)) if record.sheets else compare("", rows, iter(()))
 

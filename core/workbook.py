@@ -112,6 +112,7 @@ class WorkbookReader:
             self.path = Path(source)
             self.format = fmt or ("csv" if self.path.suffix.lower() in {".csv", ".txt", ".tsv"} else "xlsx")
         self._book: Any = None
+        self._warn = warn
         self._parsed: tuple[str, Any] | None = None  # the last sheet parsed, by name
         self._csv_text: str | None = None
         self.csv_dialect: str = ","
@@ -202,6 +203,10 @@ class WorkbookReader:
         if self._parsed is None or self._parsed[0] != name:
             self._parsed = None  # free the previous sheet before parsing the next
             self._parsed = (name, self._book.get_sheet_by_name(name))
+            if self._warn is not None and self.format in ("xlsx", "xlsm"):  # calamine reads errors as ""
+                from core.xlsx_errors import warn_error_cells
+
+                warn_error_cells(self.path, name, self._warn)
         return self._parsed[1]
 
     def rows(self, sheet: str | int = 1) -> Iterator[list[CellValue]]:

@@ -241,6 +241,8 @@ class XlsxTableWriter:
     def add_sheet(self, name: str, header: list[Any] | None = None) -> str:
         """Start a new sheet; if `header` is given it is written in bold and repeated on overflow sheets."""
         title = safe_sheet_name(name, self._taken)
+        if title != name and not name.endswith(" (cont.)"):
+            self._warnings.append(f"Sheet '{name}' is not a legal Excel sheet name and was saved as '{title}'.")
         self._sheet = self._book.add_worksheet(title, worksheet_class=ExactWorksheet)
         self.sheet_names.append(title)
         if self.record is not None:
@@ -265,6 +267,8 @@ class XlsxTableWriter:
         self._write(row, None)
 
     def _write(self, row: list[Any], cell_format: Any) -> None:
+        # What reads back is recorded as python-calamine gives it, before core.workbook normalises it:
+        # numbers as floats, empty cells as "". core.verify then compares whole rows in C.
         sheet, r = self._sheet, self._row
         write_string, write_number = sheet._write_string, sheet._write_number
         expected: list[Any] = []
@@ -273,41 +277,42 @@ class XlsxTableWriter:
             cls = value.__class__
             # The common cases inline (this loop is most of a conversion's time); the rest via to_cell.
             if value is None:
-                add(None)
+                add("")
             elif cls is str and value.isascii() and len(value) <= _SHORT_TEXT:
                 if value:
                     write_string(r, c, value, cell_format)
-                    add(value)
-                else:
-                    add(None)
+                add(value)
             elif cls is int and -_MAX_EXACT_INT < value < _MAX_EXACT_INT:
                 write_number(r, c, value, cell_format)
-                add(value)
+                add(float(value))
             elif cls is float and -_INF < value < _INF and value != 0.0:  # not NaN, infinite or -0.0
                 write_number(r, c, value, cell_format)
-                add(int(value) if value.is_integer() and -_MAX_EXACT_INT < value < _MAX_EXACT_INT else value)
+                add(value)
             else:
                 add(self._write_cell(r, c, to_cell(value), cell_format))
         self._row += 1
         record = self.record
         if record is not None:
-            while expected and expected[-1] is None:
+            while expected and expected[-1] == "":
                 expected.pop()
             if expected:
                 record.add(r, expected)
 
     def _write_cell(self, r: int, c: int, cell: Cell, cell_format: Any) -> Any:
-        """Write one converted value; return what reads back from it."""
+        """Write one converted value; return what python-calamine reads back from it."""
         sheet, kind = self._sheet, cell.kind
         if cell.loss is not None:
             self._lost(cell.loss, r, c)
         if kind == NUMBER:
             sheet._write_number(r, c, cell.written, cell_format)
-        elif kind == TEXT:
+            return float(cell.written)
+        if kind == TEXT:
             sheet._write_string(r, c, cell.written, cell_format)
         elif kind == BOOL:
             sheet._write_boolean(r, c, cell.written, cell_format)
-        elif kind != EMPTY:
+        elif kind == EMPTY:
+            return ""
+        else:
             formats = self._formats_ms if cell.millis else self._formats
             sheet._write_number(r, c, cell.written, formats[kind])
         return cell.expected

@@ -218,3 +218,29 @@ def test_whole_numbers_beyond_a_double_are_named(tmp_path: Path) -> None:
     output_record.take(path)
     assert _read(path)["S"] == [[float(2**53), float(2**60), -(2**53) + 1]]
     assert [w for w in writer.warnings if "more digits" in w and "S!A1" in w and "S!B1" not in w]
+
+
+def test_error_values_in_xlsx_are_named(tmp_path: Path) -> None:
+    from tests.exact_files import XlsxError
+
+    rows = [["a", XlsxError("#N/A"), 1.5], [XlsxError("#DIV/0!"), "b"]]
+    source = raw_xlsx(tmp_path / "in" / "errors.xlsx", {"My sheet": rows, "Clean": [["x"]]})
+    outcome, after = convert(source, tmp_path / "out")
+    assert outcome.status == "ok"
+    assert after == {"My sheet": [["a", None, 1.5], [None, "b"]], "Clean": [["x"]]}
+    assert outcome.warnings == [
+        "Sheet 'My sheet': 2 cell(s) hold an error value (#DIV/0!, #N/A), which is not a value that can be kept; "
+        "they read as empty: 'My sheet'!B1, 'My sheet'!A2."
+    ]
+
+
+def test_error_cells_are_found_across_chunks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from core import xlsx_errors
+    from tests.exact_files import XlsxError
+
+    monkeypatch.setattr(xlsx_errors, "_CHUNK", 64)  # every cell straddles a chunk boundary somewhere
+    monkeypatch.setattr(xlsx_errors, "_OVERLAP", 200)
+    rows = [[f"text {i}", XlsxError("#REF!") if i % 3 == 0 else i] for i in range(30)]
+    source = raw_xlsx(tmp_path / "errors.xlsx", {"S": rows})
+    found = list(xlsx_errors.error_cells(source, "S"))
+    assert found == [((i + 1, 2), "#REF!") for i in range(30) if i % 3 == 0]

@@ -65,7 +65,7 @@ def test_a_dropped_value_fails_the_file_and_removes_its_outputs(
     assert outcome.status == "failed"
     assert outcome.error is not None
     assert (outcome.error.kind, outcome.error.message) == ("task_error", MESSAGE)
-    assert outcome.error.detail == f"{where}: written 7.25, read back None"  # the cell and both values
+    assert outcome.error.detail == f"{where}: written 7.25, read back (empty)"  # the cell and both values
     assert outcome.outputs == []
     assert _files_under(out) == ["report.json"]  # no part of the file's outputs is left
 
@@ -153,8 +153,8 @@ def test_compare_tells_types_apart(tmp_path: Path) -> None:
 def test_compare_names_missing_and_extra_rows(tmp_path: Path) -> None:
     short = _recorded_xlsx(tmp_path / "short.xlsx", [["a"], ["b"]])
     long = _recorded_xlsx(tmp_path / "long.xlsx", [["a"], ["b"], ["c"]])
-    assert verify.first_difference(tmp_path / "short.xlsx", long) == "S!A3: written 'c', read back None"
-    assert verify.first_difference(tmp_path / "long.xlsx", short) == "S!A3: written None, read back 'c'"
+    assert verify.first_difference(tmp_path / "short.xlsx", long) == "S!A3: written 'c', read back (empty)"
+    assert verify.first_difference(tmp_path / "long.xlsx", short) == "S!A3: written (empty), read back 'c'"
 
 
 def test_a_file_that_cannot_be_read_back_differs(tmp_path: Path) -> None:
