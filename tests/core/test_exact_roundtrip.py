@@ -244,3 +244,53 @@ def test_error_cells_are_found_across_chunks(monkeypatch: pytest.MonkeyPatch, tm
     source = raw_xlsx(tmp_path / "errors.xlsx", {"S": rows})
     found = list(xlsx_errors.error_cells(source, "S"))
     assert found == [((i + 1, 2), "#REF!") for i in range(30) if i % 3 == 0]
+
+
+# --- the other tasks that write values carry them just as exactly --------------------------------
+TABLE_HEADER = ["Name", "Number", "When", "Flag", "Time", "Span"]
+TABLE_ROWS: list[list[Any]] = [
+    ["tiny", 5e-324, dt.date(1900, 1, 1), True, dt.time(0, 0, 0, 1000), dt.timedelta(days=-2, hours=5)],
+    ["sum", 0.1 + 0.2, dt.datetime(1900, 2, 28, 12), False, dt.time(23, 59, 59, 999000), dt.timedelta(hours=49)],
+    ["big", 1.7976931348623157e308, dt.date(1900, 3, 1), True, dt.time(12), dt.timedelta(milliseconds=1)],
+    ["odd", float(2**53 + 1), dt.datetime(2024, 2, 29, 23, 59, 59, 999000), False, dt.time(1, 2), dt.timedelta(0, 1)],
+]
+
+
+def _run(task: str, source: Path, out: Path, params: dict[str, Any]) -> Any:
+    report = run_batch(task=task, paths=[str(source)], out_dir=str(out), params=params, backend="sequential")
+    assert [f.status for f in report.files] == ["ok"], report.files[0].error
+    return report
+
+
+@pytest.mark.parametrize(
+    "task,params",
+    [
+        ("clean", {}),
+        ("split", {"rows_per_file": 100}),
+        ("split", {"by_column": "Name", "one_workbook": True}),
+        ("combine", {"add_source": False}),
+        ("combine", {"add_source": True}),
+    ],
+)
+def test_clean_split_and_combine_keep_every_value(tmp_path: Path, task: str, params: dict[str, Any]) -> None:
+    source = raw_xlsx(tmp_path / "in" / "table.xlsx", {"Data": [TABLE_HEADER, *TABLE_ROWS]})
+    report = _run(task, source, tmp_path / "out", params)
+    outputs = [Path(p) for p in (report.outputs or report.files[0].outputs)]
+    rows: list[list[Any]] = []
+    for output in outputs:
+        for sheet_rows in _read(output).values():
+            rows += [r for r in sheet_rows[1:] if r]  # below each header
+    if params.get("add_source"):
+        rows = [r[2:] for r in rows]
+    typed_rows = sorted(_typed({"r": rows})["r"], key=repr)
+    assert typed_rows == sorted(_typed({"r": [_trim(r) for r in TABLE_ROWS]})["r"], key=repr)
+
+
+def test_extract_keeps_every_value(tmp_path: Path) -> None:
+    source = raw_xlsx(tmp_path / "in" / "form.xlsx", {"Data": [TABLE_HEADER, *TABLE_ROWS]})
+    fields = [f"F{r}{c}=Data!{chr(65 + c)}{r + 2}" for r in range(len(TABLE_ROWS)) for c in range(1, 6)]
+    report = _run("extract", source, tmp_path / "out", {"fields": fields})
+    (output,) = report.outputs
+    extracted = _read(Path(output))["Extracted"][1][1:]
+    expected = [TABLE_ROWS[r][c] for r in range(len(TABLE_ROWS)) for c in range(1, 6)]
+    assert _typed({"r": [extracted]}) == _typed({"r": [expected]})
