@@ -97,7 +97,7 @@ def read_number(number: int | float) -> int | float:
 
 
 def _number(value: int | float) -> Cell:
-    if value.__class__ is not float and not isinstance(value, float):
+    if not isinstance(value, float):
         if abs(value) < _MAX_EXACT_INT:
             return Cell(NUMBER, int(value), int(value))
         nearest = float(value)
@@ -234,8 +234,6 @@ def to_cell(value: Any) -> Cell:
         return _time(value)
     if isinstance(value, dt.timedelta):
         return _duration(value)
-    if isinstance(value, bool):
-        return Cell(BOOL, bool(value), bool(value))
-    if isinstance(value, int | float):
+    if isinstance(value, int | float):  # subclasses such as IntEnum
         return _number(int(value) if isinstance(value, int) else float(value))
     return _text(str(value))

@@ -2,13 +2,13 @@
 
     OutputFolder.output()          ── want(tmp) ──►  registry
         XlsxTableWriter(tmp) / CsvTableWriter(tmp) ── start(tmp) ──► OutputRecord (only if wanted)
-            every row written  ──►  record.add(row number, values the reader will give back)
+            every row written  ──►  record.add(row number, values python-calamine will read back)
         writer.close()         ──►  finish(tmp, record)
     after the atomic rename    ──►  take(tmp)  ──►  OutputFolder.records[final path]
-    core.verify                ──►  record.rows(sheet) compared with the file read back
+    core.verify                ──►  record.chunks(sheet) compared with the file read back
 
-Rows are kept in chunks of pickled, zlib-compressed lists (about a byte per cell), so a record costs
-a fraction of the output's size; past `MAX_RECORD_BYTES` only a 16-byte digest per chunk is kept, so
+Rows are kept in chunks of pickled, zlib-compressed lists (about two bytes per cell, less than the
+output itself); past `MAX_RECORD_BYTES` only a 16-byte digest per chunk is kept, so
 memory stays bounded for the biggest outputs (a difference is then named by its chunk of rows).
 Writers only record for paths an OutputFolder asked for, so with verification off nothing is kept.
 """

@@ -94,54 +94,44 @@ def _column(index: int) -> str:
     return letters
 
 
-def raw_xlsx(path: Path, sheets: dict[str, list[list[Any]]], date_1904: bool = False) -> Path:
-    """An xlsx with these sheets (rows from A1), written by hand."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    names = list(sheets)
+def _package_parts(names: list[str], date_1904: bool) -> dict[str, str]:
+    """Every part of the package except the sheets: content types, relationships, workbook, styles."""
+    xml = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    ns_rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    ns_pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    ml = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    count = len(names)
     content_types = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        f'{xml}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/styles.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{ml}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{ml}.styles+xml"/>'
         + "".join(
-            f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-            for i in range(1, len(names) + 1)
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{ml}.worksheet+xml"/>'
+            for i in range(1, count + 1)
         )
         + "</Types>"
     )
     rels = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-        'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        f'{xml}<Relationships xmlns="{ns_pkg}">'
+        f'<Relationship Id="rId1" Type="{ns_rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
+    sheets = "".join(
+        f'<sheet name="{escape(n, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, 1)
     )
     workbook = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+        f'{xml}<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="{ns_rel}">'
         + ('<workbookPr date1904="1"/>' if date_1904 else "")
-        + "<sheets>"
-        + "".join(
-            f'<sheet name="{escape(n, {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
-            for i, n in enumerate(names, 1)
-        )
-        + "</sheets></workbook>"
+        + f"<sheets>{sheets}</sheets></workbook>"
     )
     workbook_rels = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'{xml}<Relationships xmlns="{ns_pkg}">'
         + "".join(
-            f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
-            for i in range(1, len(names) + 1)
+            f'<Relationship Id="rId{i}" Type="{ns_rel}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, count + 1)
         )
-        + f'<Relationship Id="rId{len(names) + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        'relationships/styles" Target="styles.xml"/></Relationships>'
+        + f'<Relationship Id="rId{count + 1}" Type="{ns_rel}/styles" Target="styles.xml"/></Relationships>'
     )
     formats = "".join(f'<numFmt numFmtId="{163 + i}" formatCode="{escape(code)}"/>' for i, code in DATE_STYLES.values())
     xfs = '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>' + "".join(
@@ -149,8 +139,7 @@ def raw_xlsx(path: Path, sheets: dict[str, list[list[Any]]], date_1904: bool = F
         for i, _code in DATE_STYLES.values()
     )
     styles = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'{xml}<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         f'<numFmts count="{len(DATE_STYLES)}">{formats}</numFmts>'
         '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
         '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
@@ -158,12 +147,22 @@ def raw_xlsx(path: Path, sheets: dict[str, list[list[Any]]], date_1904: bool = F
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
         f'<cellXfs count="{len(DATE_STYLES) + 1}">{xfs}</cellXfs></styleSheet>'
     )
+    return {
+        "[Content_Types].xml": content_types,
+        "_rels/.rels": rels,
+        "xl/workbook.xml": workbook,
+        "xl/_rels/workbook.xml.rels": workbook_rels,
+        "xl/styles.xml": styles,
+    }
+
+
+def raw_xlsx(path: Path, sheets: dict[str, list[list[Any]]], date_1904: bool = False) -> Path:
+    """An xlsx with these sheets (rows from A1), written by hand."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = list(sheets)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", content_types)
-        archive.writestr("_rels/.rels", rels)
-        archive.writestr("xl/workbook.xml", workbook)
-        archive.writestr("xl/_rels/workbook.xml.rels", workbook_rels)
-        archive.writestr("xl/styles.xml", styles)
+        for member, text in _package_parts(names, date_1904).items():
+            archive.writestr(member, text)
         for i, name in enumerate(names, 1):
             body = "".join(
                 f'<row r="{r}">'

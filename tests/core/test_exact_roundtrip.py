@@ -294,3 +294,20 @@ def test_extract_keeps_every_value(tmp_path: Path) -> None:
     extracted = _read(Path(output))["Extracted"][1][1:]
     expected = [TABLE_ROWS[r][c] for r in range(len(TABLE_ROWS)) for c in range(1, 6)]
     assert _typed({"r": [extracted]}) == _typed({"r": [expected]})
+
+
+@pytest.mark.parametrize("constant_memory", [True, False])
+def test_numbers_are_written_with_every_digit_they_need(tmp_path: Path, constant_memory: bool) -> None:
+    import zipfile
+
+    from core.writing import XlsxTableWriter
+
+    values = [0.1 + 0.2, 5e-324, 1.7976931348623157e308, 1e16, -2.5e-7, 2**53 - 1, 1 / 3]
+    path = tmp_path / "n.xlsx"
+    with XlsxTableWriter(path, constant_memory=constant_memory) as writer:
+        writer.write_row(values)
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    for text in ("0.30000000000000004", "5E-324", "1.7976931348623157E+308", "1E+16", "-2.5E-07", "9007199254740991",
+                 "0.3333333333333333"):  # fmt: skip
+        assert f"<v>{text}</v>" in xml
+    assert _read(path)["Sheet1"] == [values]
