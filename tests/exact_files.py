@@ -254,6 +254,28 @@ def xls_with_codepage(path: Path, rows: list[list[Any]], codepage: int, sheet: s
     return path
 
 
+def with_stray_string(source: Path, target: Path, row: int, column: int, text: str) -> Path:
+    """A copy of a BIFF8 .xls with a STRING record (a formula's text result) after the FORMULA record
+    of (row, column), 0-based, whatever that formula's result is: some writers leave one behind."""
+    import olefile
+
+    with olefile.OleFileIO(str(source)) as ole:
+        data = ole.openstream("Workbook").read()
+    out, pos, done = bytearray(), 0, False
+    while pos + 4 <= len(data):
+        kind, length = struct.unpack_from("<HH", data, pos)
+        out += data[pos : pos + 4 + length]
+        if kind == 0x0006 and not done and struct.unpack_from("<HH", data, pos + 4) == (row, column):
+            raw = text.encode("latin-1")
+            out += _record(0x0207, struct.pack("<HB", len(raw), 0) + raw)
+            done = True
+        pos += 4 + length
+    assert done, f"no formula at row {row}, column {column}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(compound_file("Workbook", bytes(out)))  # the sheets follow, so no offset moves
+    return target
+
+
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 

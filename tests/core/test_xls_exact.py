@@ -17,7 +17,7 @@ import pytest
 from core.runner import run_batch
 from core.workbook import WorkbookReader
 from core.xls_reader import serial_to_python
-from tests.exact_files import biff5_xls, libreoffice_xls, soffice, xls_with_codepage
+from tests.exact_files import biff5_xls, libreoffice_xls, soffice, with_stray_string, xls_with_codepage
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -111,6 +111,19 @@ def test_formula_results_survive_convert(libreoffice_book: Path, tmp_path: Path)
     outcome, after = round_trip(source, tmp_path / "out")
     assert typed(after) == typed({"Data": EXPECTED})
     assert any("Data!B4, Data!C4" in w for w in outcome.warnings), outcome.warnings
+
+
+def test_a_stray_string_record_does_not_replace_a_number(libreoffice_book: Path, tmp_path: Path) -> None:
+    """A STRING record belongs to the formula before it only when that formula's result is text (B2 = A2*2
+    is a number); python-calamine takes it anyway, so the text replaces the number."""
+    import python_calamine
+
+    source = with_stray_string(libreoffice_book, tmp_path / "in" / "stray.xls", 1, 1, "oops")
+    assert read(source)["Data"][1] == [42.5, 85, 14.166666666666666]
+    rows = python_calamine.CalamineWorkbook.from_path(str(source)).get_sheet_by_name("Data").to_python()
+    assert rows[1][1] == "oops"  # why .xls is read with xlrd; if this fails, calamine was fixed
+    _outcome, after = round_trip(source, tmp_path / "out")
+    assert after["Data"][1] == [42.5, 85, 14.166666666666666]
 
 
 # --- xlwt: the 1904 system, serial 60, a CODEPAGE record ------------------------------------------
