@@ -182,6 +182,11 @@ class CsvTableWriter:
         self.close()
 
 
+def _writer(sheet: Any, kind: str) -> Any:
+    """xlsxwriter's undecorated write_<kind> (it skips the A1-notation handling), or the public one."""
+    return getattr(sheet, f"_write_{kind}", None) or getattr(sheet, f"write_{kind}")
+
+
 class ExactWorksheet(xlsxwriter.worksheet.Worksheet):
     """A worksheet that writes every number with the digits that read back as exactly that double.
 
@@ -270,7 +275,7 @@ class XlsxTableWriter:
         # What reads back is recorded as python-calamine gives it, before core.workbook normalises it:
         # numbers as floats, empty cells as "". core.verify then compares whole rows in C.
         sheet, r = self._sheet, self._row
-        write_string, write_number = sheet._write_string, sheet._write_number
+        write_string, write_number = _writer(sheet, "string"), _writer(sheet, "number")
         expected: list[Any] = []
         add = expected.append
         for c, value in enumerate(row[:EXCEL_MAX_COLS]):
@@ -304,17 +309,17 @@ class XlsxTableWriter:
         if cell.loss is not None:
             self._lost(cell.loss, r, c)
         if kind == NUMBER:
-            sheet._write_number(r, c, cell.written, cell_format)
+            _writer(sheet, "number")(r, c, cell.written, cell_format)
             return float(cell.written)
         if kind == TEXT:
-            sheet._write_string(r, c, cell.written, cell_format)
+            _writer(sheet, "string")(r, c, cell.written, cell_format)
         elif kind == BOOL:
-            sheet._write_boolean(r, c, cell.written, cell_format)
+            _writer(sheet, "boolean")(r, c, cell.written, cell_format)
         elif kind == EMPTY:
             return ""
         else:
             formats = self._formats_ms if cell.millis else self._formats
-            sheet._write_number(r, c, cell.written, formats[kind])
+            _writer(sheet, "number")(r, c, cell.written, formats[kind])
         return cell.expected
 
     def _lost(self, kind: str, r: int, c: int) -> None:
