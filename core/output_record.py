@@ -16,6 +16,7 @@ Writers only record for paths an OutputFolder asked for, so with verification of
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
 import threading
 import zlib
@@ -30,11 +31,14 @@ Row = tuple[int, list[Any]]  # (0-based row number, the row's values without tra
 
 
 def digest(rows: list[Row]) -> bytes:
-    """A digest of rows that tells apart values of different types (1, 1.0 as a float, True, '1')."""
-    hasher = hashlib.blake2b(digest_size=16)
-    for number, values in rows:
-        hasher.update(repr((number, [(v.__class__.__name__, v) for v in values])).encode("utf-8", "surrogatepass"))
-    return hasher.digest()
+    """A digest of rows that tells apart values of different types (1.0, True, '1') and every bit of a float.
+
+    The rows are pickled without the memo, so equal values give equal bytes whatever objects hold them."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: a repeated object is written out again, not referenced
+    pickler.dump(rows)
+    return hashlib.blake2b(buffer.getvalue(), digest_size=16).digest()
 
 
 class OutputRecord:
