@@ -24,6 +24,7 @@ from core.errors import TaskFailure
 from core.output_record import CSV, OutputRecord, Row, digest
 
 MESSAGE = "The output did not match what was written; it was removed."
+SHOWN_CHARS = 200  # of each value in the detail: a 32,767-character text is named, not copied
 
 
 def _non_empty(rows: Iterator[list[Any]], empty: Any = None, pad: list[Any] | None = None) -> Iterator[Row]:
@@ -44,7 +45,8 @@ def _show(value: Any) -> str:
         return "(empty)"
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return repr(int(value))
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text):,} characters)"
 
 
 def _where(sheet: str, row: int, column: int) -> str:
