@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--force", action="store_true", help="process every file again, even unchanged ones")
     run.add_argument("--no-cache", action="store_true", help="do not skip unchanged files this time")
+    run.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="do not read each output back to check it holds exactly what was written (faster, less safe)",
+    )
     _config_option(run)
     run.add_argument(
         "--progress",
@@ -287,6 +292,7 @@ def _run_from_args(args: argparse.Namespace) -> int:
             report_path=args.report,
             resume=args.resume,
             force=args.force,
+            verify=False if args.no_verify else None,
         )
     except InvalidParams as exc:
         return _fail(str(exc))

@@ -11,6 +11,7 @@ the Windows Task Scheduler with `xlbatch run --recipe monthly.yaml`.
     workers: null
     timeout: null
     output: ./combined
+    verify: true                   # optional; check every output (null or absent: the settings file decides)
 
 Recipes carry a schema version: older versions are read and upgraded; a newer one gets a clear message.
 """
@@ -27,7 +28,10 @@ from core.settings import SettingsError, load_yaml
 
 VERSION_KEY = "xlbatch_recipe"
 RECIPE_VERSION = 1
-KEYS = {VERSION_KEY, "task", "params", "inputs", "include", "exclude", "backend", "workers", "timeout", "output"}
+KEYS = {
+    VERSION_KEY,
+    *("task", "params", "inputs", "include", "exclude", "backend", "workers", "timeout", "output", "verify"),
+}
 
 
 class RecipeError(SettingsError):
@@ -45,6 +49,7 @@ class Recipe:
     workers: int | None = None
     timeout: float | None = None
     output: str | None = None
+    verify: bool | None = None  # None: the settings file decides (added in version 1; optional)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +63,7 @@ class Recipe:
             "workers": self.workers,
             "timeout": self.timeout,
             "output": self.output,
+            "verify": self.verify,
         }
 
 
@@ -120,6 +126,9 @@ def load_recipe(path: str | os.PathLike[str]) -> Recipe:
     output = data.get("output")
     if output is not None and not isinstance(output, str):
         raise RecipeError(f"In recipe {path.name}, 'output' must be a folder path.")
+    verify = data.get("verify")
+    if verify is not None and not isinstance(verify, bool):
+        raise RecipeError(f"In recipe {path.name}, 'verify' must be true or false (got {verify!r}).")
     base = path.resolve().parent
     return Recipe(
         task=task,
@@ -131,6 +140,7 @@ def load_recipe(path: str | os.PathLike[str]) -> Recipe:
         workers=workers,
         timeout=timeout,
         output=_resolve(base, output) if output else None,
+        verify=verify,
     )
 
 
@@ -165,6 +175,7 @@ def resolve_spec(
     timeout: float | None = None,
     include: list[str] | None = None,
     exclude: list[str] | None = None,
+    verify: bool | None = None,
     **extra: Any,
 ) -> Any:
     """The batch to run, from defaults < settings file < recipe < command line (or the GUI's fields).
@@ -204,6 +215,9 @@ def resolve_spec(
         cache_dir=settings.cache_dir(),
         cache_max_mb=settings.get("cache.max_size_mb"),
         max_workers=settings.max_workers(kind),
+        verify=verify
+        if verify is not None
+        else (recipe.verify if recipe and recipe.verify is not None else settings.get("verify")),
         **extra,
     )
 
@@ -220,4 +234,5 @@ def recipe_from_spec(spec: Any, with_inputs: bool = True) -> Recipe:
         workers=spec.workers,
         timeout=spec.timeout,
         output=str(Path(spec.out_dir).resolve()),
+        verify=spec.verify,
     )

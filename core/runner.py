@@ -43,6 +43,7 @@ from core.params import InvalidParams
 from core.report import Report
 from core.supervisor import Supervisor
 from core.tasks import OutputFolder, Task, get_task, load_plugins
+from core.verify import verify_batch_outputs
 from core.worker import WorkFile
 
 DEFAULT_OUT_DIR = "xlbatch-output"
@@ -74,6 +75,7 @@ class BatchSpec:
     cache_dir: str | None = None  # where journals live; None: in the output folder
     cache_max_mb: float = 1024
     max_workers: int | None = None  # an upper limit for the automatic worker count (from settings)
+    verify: bool = True  # read every output back and compare it with what was written (core.verify)
 
 
 @dataclass
@@ -253,7 +255,7 @@ def run_plan(
                     ),
                 )
     outcomes = [supervisor.results[i] for i in range(len(files))]
-    out = OutputFolder(out_dir, frozenset(str(f.path) for f in files), keep_intermediate=spec.cache)
+    out = OutputFolder(out_dir, frozenset(str(f.path) for f in files), keep_intermediate=spec.cache, verify=spec.verify)
     # Reduce steps include unchanged files from their cached results, as if they had just run.
     reducible = [dataclasses.replace(o, status=OK) if o.reason == UNCHANGED else o for o in outcomes]
     batch_key = reduce_key(plan, supervisor.params_key, reducible) if spec.cache else ""
@@ -263,6 +265,8 @@ def run_plan(
     elif cancel.mode != NOW and any(o.status == OK for o in reducible):
         try:
             plan.task().reduce(reducible, plan.params, out)
+            for problem in verify_batch_outputs(out):
+                supervisor.notice(problem, "warning")
             if spec.cache:
                 remember_reduce(journal, batch_key, out.outputs)
         except errors.CONTROL_EXCEPTIONS:

@@ -8,6 +8,7 @@ strictly, merged over built-in defaults, with the origin of every value kept for
       timeout_seconds: 600
     memory_guard_mb: 400
     cache: {enabled: true, location: default, max_size_mb: 1024}
+    verify: true          # read every output back and compare it with what was written
 
 Unknown keys are errors, not silently ignored: a typo in a setting must not pass unnoticed.
 """
@@ -61,6 +62,7 @@ SCHEMA: dict[str, Any] = {
     },
     "memory_guard_mb": MEGABYTES,
     "cache": {"enabled": BOOL, "location": LOCATION, "max_size_mb": MEGABYTES},
+    "verify": BOOL,
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -72,6 +74,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "memory_guard_mb": 400,
     "cache": {"enabled": True, "location": "default", "max_size_mb": 1024},
+    "verify": True,
 }
 
 

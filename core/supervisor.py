@@ -221,6 +221,7 @@ class Supervisor:
             frozenset(w.path for w in files),
             deadline,
             self.batch_id,
+            verify=self.spec.verify,
         )
 
     def run(self, files: list[WorkFile]) -> None:

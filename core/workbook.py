@@ -122,7 +122,12 @@ class WorkbookReader:
         else:
             import python_calamine
 
-            if _EXTENSION_FORMATS.get(self.path.suffix.lower()) == self.format:
+            if self.format == "xls":  # calamine misreads .xls text and errors: see core.xls_reader
+                from core.xls_reader import open_xls
+
+                with errors.reading():
+                    self._book = open_xls(str(self.path), file_notes.warn)
+            elif _EXTENSION_FORMATS.get(self.path.suffix.lower()) == self.format:
                 with errors.reading():
                     self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
             else:
@@ -172,7 +177,7 @@ class WorkbookReader:
         return self._csv_typing
 
     def _csv_rows(self) -> Iterator[list[CellValue]]:
-        from core.csv_types import typed_rows
+        from core.csv_rows import typed_rows
 
         typing = self.csv_typing  # first: the inference pass's copy of the text is freed before this pass makes one
         yield from typed_rows(self._csv_records(), typing)
@@ -223,6 +228,10 @@ class WorkbookReader:
             self._parsed = None  # free the previous sheet before parsing the next
             with errors.reading(f"sheet '{name}'"):
                 self._parsed = (name, self._book.get_sheet_by_name(name))
+            if self.format in ("xlsx", "xlsm"):  # calamine reads error values as ""
+                from core.xlsx_errors import warn_error_cells
+
+                warn_error_cells(self.path, name, file_notes.warn)
         return self._parsed[1]
 
     def _sparse(self, sheet: str | int) -> tuple[Any, extent.SheetExtent] | None:
@@ -308,6 +317,8 @@ def _split_sheets(book: Any) -> tuple[list[str], dict[str, str]]:
 
     Reading a chart sheet as cells fails in .xlsb ("failed to fill whole buffer") and in .xls yields
     the chart's cached series as if they were data: they are skipped instead."""
+    if not hasattr(book, "sheets_metadata"):  # core.xls_reader's book: xlrd lists worksheets only
+        return list(book.sheet_names), {}
     with errors.reading():
         metadata = list(book.sheets_metadata)
     cells: list[str] = []

@@ -22,10 +22,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from core.errors import CONTROL_EXCEPTIONS, Cancelled, FileError, classify
+from core.errors import CONTROL_EXCEPTIONS, Cancelled, FileError, TaskFailure, classify
 from core.file_notes import warnings_to
 from core.outcome import CANCELLED, FAILED, OK, FileOutcome
 from core.preflight import sniff
+from core.verify import verify_outputs
 from core.workbook_checks import formula_warning, formulas_without_values
 
 Message = tuple[Any, ...]
@@ -49,6 +50,7 @@ class WorkItem:
     inputs: frozenset[str]
     timeout: float | None = None
     batch: str = ""  # tags the item's messages: a warm pool's channel outlives one batch
+    verify: bool = True  # read every output back and compare it with what was written (core.verify)
 
 
 def warm_up() -> int:
@@ -83,6 +85,7 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
             report=lambda fraction, message: send(("progress", item.batch, work.index, fraction, message)),
             deadline=deadline,
             should_stop=should_stop,
+            verify=item.verify,
         )
         if source.format in ("xlsx", "xlsm") and getattr(item.task, "reads_values", True):
             missing = formulas_without_values(source.path)
@@ -90,6 +93,7 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
                 ctx.warn(formula_warning(missing))
         with warnings_to(ctx.warn):  # what readers notice below the task reaches this file's warnings
             result = item.task().process(source, item.params, ctx)
+            verify_outputs(ctx)  # before the file counts as done; raises TaskFailure when an output differs
         outcome = FileOutcome(
             work.index,
             work.path,
@@ -118,7 +122,7 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
         # including what native readers raise outside Exception (pyo3's PanicException)
         _discard_outputs(ctx)
         error = classify(exc)
-        if error.kind == "task_error":  # unexpected: keep the traceback for whoever investigates
+        if error.kind == "task_error" and not isinstance(exc, TaskFailure):  # unexpected: keep the traceback
             error = FileError(error.kind, error.message, traceback.format_exc(limit=8))
         outcome = FileOutcome(
             work.index,

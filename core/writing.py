@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import io
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -19,17 +20,37 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.worksheet
+
+from core import output_record
+from core.excel_values import (
+    BOOL,
+    EMPTY,
+    EXCEL_MAX_CELL_CHARS,
+    FORMATS,
+    FORMATS_MS,
+    LOSS_TEXT,
+    NUMBER,
+    TEXT,
+    Cell,
+    number_text,
+    to_cell,
+)
+from core.workbook import column_letter
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLS = 16_384
-EXCEL_MAX_CELL_CHARS = 32_767
 SHEET_NAME_MAX = 31
+CELLS_NAMED = 10  # cells a warning names before "and N more"
+_MAX_EXACT_INT = 2**53
+_INF = float("inf")
+_SHORT_TEXT = EXCEL_MAX_CELL_CHARS // 2  # ASCII text this short needs no check: one unit per character
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 _BAD_FILENAME_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_ILLEGAL_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_PLAIN_SHEET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 
 def safe_filename(name: str, fallback: str = "blank", max_length: int = 120) -> str:
@@ -76,42 +97,83 @@ def csv_safe(value: Any) -> Any:
 
 
 def csv_text(value: Any) -> str:
-    """Render one typed value as CSV text (ISO dates, plain numbers, TRUE/FALSE)."""
+    """Render one typed value as CSV text (ISO dates, numbers that read back exactly, TRUE/FALSE)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="seconds") if value.time() != dt.time() else value.date().isoformat()
+        if value.time() == dt.time():
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds" if not value.microsecond else "auto")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
         return str(value)
     if isinstance(value, float):
-        return repr(value) if not value.is_integer() else str(int(value))
+        # Whole numbers without ".0", but only where every digit is exact: 1e300 stays 1e+300.
+        return str(int(value)) if value.is_integer() and abs(value) < _MAX_EXACT_INT else repr(value)
     return str(csv_safe(value))
 
 
+def cell_name(sheet: str, row: int, column: int) -> str:
+    """A cell as Excel names it in a formula: Data!B5, 'My sheet'!B5 (row and column 1-based)."""
+    quoted = sheet if _PLAIN_SHEET_NAME.match(sheet) else "'" + sheet.replace("'", "''") + "'"
+    return f"{quoted}!{column_letter(column)}{row}"
+
+
 class CsvTableWriter:
-    """Write rows to a CSV file (UTF-8 with BOM by default), values neutralised against formulas."""
+    """Write rows to a CSV file (UTF-8 with BOM by default), values neutralised against formulas.
+
+    When the output folder asked for it, every row's fields are recorded for core.verify, as the text
+    the file holds once encoded (cp1252 turns what it cannot store into '?')."""
 
     def __init__(self, path: str | os.PathLike[str], delimiter: str = ",", encoding: str = "utf-8-sig") -> None:
         self._handle = open(path, "w", encoding=encoding, newline="", errors="replace")  # noqa: SIM115 - closed by close()
         self._writer = csv.writer(self._handle, delimiter=delimiter, lineterminator=CSV_LINE_END)
+        self._path = path
+        self._delimiter = delimiter
+        self._encoding = encoding
+        self._lossy = encoding.replace("-", "").replace("_", "").lower() not in ("utf8", "utf8sig")
+        self.record = output_record.start(path, output_record.CSV, delimiter, encoding)
+        self._rows = 0
+
+    def _remember(self, fields: Sequence[str]) -> None:
+        record = self.record
+        if record is not None:
+            if self._lossy:
+                fields = [f.encode(self._encoding, "replace").decode(self._encoding) for f in fields]
+            if fields:
+                record.add(self._rows, list(fields))
+        self._rows += 1
 
     def write_row(self, row: list[Any]) -> None:
-        self._writer.writerow([csv_text(v) for v in row])
+        fields = [csv_text(v) for v in row]
+        self._writer.writerow(fields)
+        if self.record is not None:
+            self._remember(fields)
+        else:
+            self._rows += 1
 
     def write_fields(self, rows: Iterable[Sequence[str]]) -> None:
         """Write rows whose values are already CSV text (csv_text applied)."""
-        self._writer.writerows(rows)
+        if self.record is None:
+            self._writer.writerows(rows)
+            return
+        for fields in rows:
+            self._writer.writerow(fields)
+            self._remember(fields)
 
     def write_text(self, text: str) -> None:
         """Append complete lines of CSV text, rendered with this writer's dialect and csv_text."""
         self._handle.write(text)
+        if self.record is not None:
+            for fields in csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter):
+                self._remember(fields)
 
     def close(self) -> None:
         self._handle.close()
+        output_record.finish(self._path, self.record)
 
     def __enter__(self) -> CsvTableWriter:
         return self
@@ -120,11 +182,30 @@ class CsvTableWriter:
         self.close()
 
 
+def _writer(sheet: Any, kind: str) -> Any:
+    """xlsxwriter's undecorated write_<kind> (it skips the A1-notation handling), or the public one."""
+    return getattr(sheet, f"_write_{kind}", None) or getattr(sheet, f"write_{kind}")
+
+
+class ExactWorksheet(xlsxwriter.worksheet.Worksheet):
+    """A worksheet that writes every number with the digits that read back as exactly that double.
+
+    xlsxwriter writes `f"{number:.16G}"`, which is one digit short for some doubles (0.1 + 0.2 comes
+    back as 0.3); Excel itself writes up to 17. Every number cell, in constant_memory mode too, goes
+    through `_xml_number_element`, so this is the one place to change."""
+
+    def _xml_number_element(self, number: Any, attributes: Any = ()) -> None:
+        attr = "".join(f' {key}="{value}"' for key, value in attributes)  # a cell reference and an index
+        self.fh.write(f"<c{attr}><v>{number_text(number)}</v></c>")
+
+
 class XlsxTableWriter:
     """Write typed rows to a new xlsx with xlsxwriter: dates as dates, numbers as numbers, text as text.
 
     `add_sheet(name)` starts a sheet; `write_row(row)` appends to it. When a sheet reaches Excel's row
-    limit, `write_row` continues on a new sheet named "<name> (2)" and records a warning.
+    limit, `write_row` continues on a new sheet named "<name> (cont.)" and records a warning. Values are
+    kept exactly (see core.excel_values); a value that cannot be kept gets a warning naming its cell.
+    When the output folder asked for it, the writer records what it wrote for core.verify.
     """
 
     def __init__(self, path: str | os.PathLike[str], constant_memory: bool = True) -> None:
@@ -139,24 +220,38 @@ class XlsxTableWriter:
                 "remove_timezone": True,
             },
         )
-        self._date = self._book.add_format({"num_format": "yyyy-mm-dd"})
-        self._datetime = self._book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        self._time = self._book.add_format({"num_format": "hh:mm:ss"})
-        self._duration = self._book.add_format({"num_format": "[h]:mm:ss"})
+        self._path = path
+        self.record = output_record.start(path, output_record.XLSX)
+        self._formats = {kind: self._book.add_format({"num_format": code}) for kind, code in FORMATS.items()}
+        self._formats_ms = {kind: self._book.add_format({"num_format": code}) for kind, code in FORMATS_MS.items()}
         self._bold = self._book.add_format({"bold": True})
         self._taken: set[str] = set()
         self._sheet: Any = None
         self._sheet_base = ""
         self._row = 0
         self._header: list[Any] | None = None
-        self.warnings: list[str] = []
+        self._losses: dict[str, list[Any]] = {}  # loss kind -> [count, first cells]
+        self._warnings: list[str] = []
         self.sheet_names: list[str] = []
+
+    @property
+    def warnings(self) -> list[str]:
+        """Sheet overflows, then one line per kind of value that could not be kept, naming its cells."""
+        lines = list(self._warnings)
+        for kind, (count, cells) in self._losses.items():
+            more = f" and {count - len(cells):,} more" if count > len(cells) else ""
+            lines.append(f"{count:,} cell(s) held {LOSS_TEXT[kind]}: {', '.join(cells)}{more}.")
+        return lines
 
     def add_sheet(self, name: str, header: list[Any] | None = None) -> str:
         """Start a new sheet; if `header` is given it is written in bold and repeated on overflow sheets."""
         title = safe_sheet_name(name, self._taken)
-        self._sheet = self._book.add_worksheet(title)
+        if title != name and not name.endswith(" (cont.)"):
+            self._warnings.append(f"Sheet '{name}' is not a legal Excel sheet name and was saved as '{title}'.")
+        self._sheet = self._book.add_worksheet(title, worksheet_class=ExactWorksheet)
         self.sheet_names.append(title)
+        if self.record is not None:
+            self.record.start_sheet(title)
         self._sheet_base = name
         self._row = 0
         self._header = header
@@ -170,39 +265,74 @@ class XlsxTableWriter:
         if self._row >= EXCEL_MAX_ROWS:
             previous = self.sheet_names[-1]
             self.add_sheet(f"{self._sheet_base} (cont.)", self._header)
-            self.warnings.append(
+            self._warnings.append(
                 f"Sheet '{previous}' reached Excel's limit of {EXCEL_MAX_ROWS:,} rows; "
                 f"the rows continue on sheet '{self.sheet_names[-1]}'."
             )
         self._write(row, None)
 
     def _write(self, row: list[Any], cell_format: Any) -> None:
+        # What reads back is recorded as python-calamine gives it, before core.workbook normalises it:
+        # numbers as floats, empty cells as "". core.verify then compares whole rows in C.
         sheet, r = self._sheet, self._row
+        write_string, write_number = _writer(sheet, "string"), _writer(sheet, "number")
+        expected: list[Any] = []
+        add = expected.append
         for c, value in enumerate(row[:EXCEL_MAX_COLS]):
+            cls = value.__class__
+            # The common cases inline (this loop is most of a conversion's time); the rest via to_cell.
             if value is None:
-                continue
-            if isinstance(value, bool):
-                sheet.write_boolean(r, c, value, cell_format)
-            elif isinstance(value, int | float):
-                sheet.write_number(r, c, value, cell_format)
-            elif isinstance(value, dt.datetime):
-                fmt = self._datetime if value.time() != dt.time() else self._date
-                sheet.write_datetime(r, c, value.replace(tzinfo=None), fmt)
-            elif isinstance(value, dt.date):
-                sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), self._date)
-            elif isinstance(value, dt.time):
-                sheet.write_datetime(r, c, value, self._time)
-            elif isinstance(value, dt.timedelta):
-                sheet.write_number(r, c, value.total_seconds() / 86400, self._duration)
+                add("")
+            elif cls is str and value.isascii() and len(value) <= _SHORT_TEXT:
+                if value:
+                    write_string(r, c, value, cell_format)
+                add(value)
+            elif cls is int and -_MAX_EXACT_INT < value < _MAX_EXACT_INT:
+                write_number(r, c, value, cell_format)
+                add(float(value))
+            elif cls is float and -_INF < value < _INF and value != 0.0:  # not NaN, infinite or -0.0
+                write_number(r, c, value, cell_format)
+                add(value)
             else:
-                text = _ILLEGAL_XML_CHARS.sub("", str(value))[:EXCEL_MAX_CELL_CHARS]
-                sheet.write_string(r, c, text, cell_format)
+                add(self._write_cell(r, c, to_cell(value), cell_format))
         self._row += 1
+        record = self.record
+        if record is not None:
+            while expected and expected[-1] == "":
+                expected.pop()
+            if expected:
+                record.add(r, expected)
+
+    def _write_cell(self, r: int, c: int, cell: Cell, cell_format: Any) -> Any:
+        """Write one converted value; return what python-calamine reads back from it."""
+        sheet, kind = self._sheet, cell.kind
+        if cell.loss is not None:
+            self._lost(cell.loss, r, c)
+        if kind == NUMBER:
+            _writer(sheet, "number")(r, c, cell.written, cell_format)
+            return float(cell.written)
+        if kind == TEXT:
+            _writer(sheet, "string")(r, c, cell.written, cell_format)
+        elif kind == BOOL:
+            _writer(sheet, "boolean")(r, c, cell.written, cell_format)
+        elif kind == EMPTY:
+            return ""
+        else:
+            formats = self._formats_ms if cell.millis else self._formats
+            _writer(sheet, "number")(r, c, cell.written, formats[kind])
+        return cell.expected
+
+    def _lost(self, kind: str, r: int, c: int) -> None:
+        entry = self._losses.setdefault(kind, [0, []])
+        entry[0] += 1
+        if len(entry[1]) < CELLS_NAMED:
+            entry[1].append(cell_name(self.sheet_names[-1], r + 1, c + 1))
 
     def close(self) -> None:
         if not self.sheet_names:
             self.add_sheet("Sheet1")
         self._book.close()
+        output_record.finish(self._path, self.record)
 
     def __enter__(self) -> XlsxTableWriter:
         return self

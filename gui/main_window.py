@@ -309,7 +309,7 @@ class MainWindow(QMainWindow):
 
     # == settings =================================================================================
     def _restore_settings(self) -> None:
-        self.run_settings.restore()
+        self.run_settings.restore(lambda key: self.setup.settings_for_display().get(key))
         self.task_panel.restore()
         self.set_filters([], [])
         s = self.settings

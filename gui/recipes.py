@@ -81,6 +81,7 @@ class RecipeActions:
         w.run_settings.select_backend(recipe.backend or "auto")
         w.run_settings.set_workers(recipe.workers)
         w.run_settings.set_timeout(recipe.timeout)
+        w.run_settings.set_toggle("verify", recipe.verify)
         w.set_filters(recipe.include, recipe.exclude)
         if recipe.output:
             w.set_output_folder(recipe.output)

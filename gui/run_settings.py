@@ -8,8 +8,10 @@ runs); `spec_fields()` hands every box to the BatchSpec, `restore()`/`save()` re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -39,6 +41,10 @@ FORCE_TIP = (
     "folder, with the same task and settings, are not processed again: their earlier results are kept."
 )
 NO_CACHE_TIP = "Every file is processed every time: your settings file turns the cache off."
+VERIFY_TIP = (
+    "Before a file counts as done, read each output back and compare every value with what was written; "
+    "a file whose output differs is listed as failed and its output removed."
+)
 
 
 @dataclass(frozen=True)
@@ -51,9 +57,14 @@ class Toggle:
     tip: str
     default: bool = False
     remembered: bool = False  # kept between runs of the app (AppSettings.flag)
+    # The settings-file key whose value is the box's state until the user sets it in the app.
+    settings_key: str | None = None
 
 
-TOGGLES: tuple[Toggle, ...] = (Toggle("force", "Re-run everything", "forceCheck", FORCE_TIP),)
+TOGGLES: tuple[Toggle, ...] = (
+    Toggle("force", "Re-run everything", "forceCheck", FORCE_TIP),
+    Toggle("verify", "Check outputs", "verifyCheck", VERIFY_TIP, default=True, remembered=True, settings_key="verify"),
+)
 
 
 class RunSettingsPanel(QGroupBox):
@@ -172,7 +183,9 @@ class RunSettingsPanel(QGroupBox):
         self._form.addRow(self.filter_row_label, row)
 
     # -- remembered between runs -------------------------------------------------------------------
-    def restore(self) -> None:
+    def restore(self, from_settings_file: Callable[[str], Any] | None = None) -> None:
+        """Show the remembered run settings; a box never set in the app shows `from_settings_file(key)`
+        (the user's settings file), where it names one."""
         s = self.settings
         backend = self.backend_combo.findData(s.backend)
         self.backend_combo.setCurrentIndex(backend if backend >= 0 else 0)
@@ -182,7 +195,11 @@ class RunSettingsPanel(QGroupBox):
             self._set_workers(s.workers)
         for toggle in TOGGLES:
             if toggle.remembered:
-                self.checks[toggle.field].setChecked(s.flag(toggle.field, toggle.default))
+                default = toggle.default
+                if toggle.settings_key and from_settings_file is not None:
+                    value = from_settings_file(toggle.settings_key)
+                    default = value if isinstance(value, bool) else default
+                self.checks[toggle.field].setChecked(s.flag(toggle.field, default))
 
     def save(self) -> None:
         s = self.settings
@@ -230,6 +247,11 @@ class RunSettingsPanel(QGroupBox):
             self._set_workers(count)
         self.workers_user_set = count is not None
         self.changed.emit()
+
+    def set_toggle(self, field: str, on: bool | None) -> None:
+        """Set a run-settings box (None leaves it as it is)."""
+        if on is not None:
+            self.checks[field].setChecked(on)
 
     def set_timeout(self, seconds: float | None) -> None:
         """Set the time limit per file (None: the settings file's, if any), in whole seconds rounded up."""

@@ -43,7 +43,6 @@ PACKAGE_EXCLUDES = (
     "pytest",
     "_pytest",
     "pytestqt",
-    "xlrd",
     "xlwt",
     "odf",
     "msoffcrypto",

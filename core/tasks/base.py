@@ -19,12 +19,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from core import errors
+from core import errors, output_record
 from core.atomic import atomic_path
 from core.cost import DEFAULT_COST, WorkCost
 from core.errors import Cancelled, FileTimeout, TaskFailure
 from core.journal import STATE_DIR
 from core.outcome import FileOutcome
+from core.output_record import OutputRecord
 from core.params import Param, validate_params
 from core.preflight import SourceFile
 from core.writing import is_same_file, safe_filename
@@ -37,7 +38,11 @@ class OutputFolder:
     """Where a batch writes; every output goes through `output()` so it is atomic and never an input."""
 
     def __init__(
-        self, out_dir: str | os.PathLike[str], inputs: frozenset[str] = frozenset(), keep_intermediate: bool = False
+        self,
+        out_dir: str | os.PathLike[str],
+        inputs: frozenset[str] = frozenset(),
+        keep_intermediate: bool = False,
+        verify: bool = False,
     ) -> None:
         self.out_dir = Path(out_dir)
         self.inputs = inputs  # resolved input paths, as strings
@@ -45,6 +50,9 @@ class OutputFolder:
         self.warnings: list[str] = []
         # With caching on, per-file intermediate results (such as combine's parts) are kept for the next run.
         self.keep_intermediate = keep_intermediate
+        # With verify on, table writers record what they write to each output, for core.verify to check.
+        self.verify = verify
+        self.records: dict[str, OutputRecord] = {}
 
     @property
     def state_dir(self) -> Path:
@@ -72,9 +80,18 @@ class OutputFolder:
                 "The output would overwrite an input file; choose a different output folder.",
                 str(target),
             )
-        with atomic_path(target) as tmp:
-            yield tmp
+        temporary: list[Path] = []
+        try:
+            with atomic_path(target) as tmp:
+                temporary.append(tmp)
+                if self.verify:
+                    output_record.want(tmp)
+                yield tmp
+        finally:
+            record = output_record.take(temporary[0]) if temporary and self.verify else None
         self.outputs.append(str(target))
+        if record is not None:
+            self.records[str(target)] = record
 
 
 class FileContext(OutputFolder):
@@ -88,8 +105,9 @@ class FileContext(OutputFolder):
         report: Callable[[float, str], None] | None = None,
         deadline: float | None = None,
         should_stop: Callable[[], bool] | None = None,
+        verify: bool = False,
     ) -> None:
-        super().__init__(out_dir, inputs)
+        super().__init__(out_dir, inputs, verify=verify)
         self.source = source
         self._report = report
         self._deadline = deadline

@@ -193,7 +193,11 @@ class Clean(Task):
     def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
         total = dict.fromkeys(COUNTERS, 0)
         per_sheet: dict[str, dict[str, int]] = {}
-        with open_workbook(source) as book, ctx.file_output(".xlsx") as tmp, XlsxTableWriter(tmp) as writer:
+        with (
+            open_workbook(source) as book,
+            ctx.file_output(".xlsx") as tmp,
+            XlsxTableWriter(tmp) as writer,
+        ):
             names = book.sheet_names
             for position, sheet in enumerate(names):
                 counts = self._clean_sheet(book, sheet, writer, params, ctx, position / len(names), 1 / len(names))

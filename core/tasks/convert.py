@@ -101,9 +101,7 @@ class Convert(Task):
         with ctx.file_output(".xlsx") as tmp, XlsxTableWriter(tmp, constant_memory=True) as writer:
             for position, sheet in enumerate(sheets):
                 ctx.progress(position / len(sheets), f"sheet {sheet}")
-                title = writer.add_sheet(sheet)
-                if title != sheet:
-                    ctx.warn(f"Sheet '{sheet}' is not a legal Excel sheet name and was saved as '{title}'.")
+                writer.add_sheet(sheet)  # a name Excel forbids is changed, with a warning from the writer
                 written = 0
                 too_wide = False
                 for row in self._rows(book, sheet, position, len(sheets), ctx):

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from core import csv_types
-from core.csv_types import CsvTyping, infer_types, typed_rows
+from core.csv_rows import typed_rows
+from core.csv_types import CsvTyping, infer_types
 from core.file_notes import warnings_to
 from core.workbook import open_workbook
 

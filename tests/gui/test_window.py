@@ -497,6 +497,7 @@ def test_the_tab_key_goes_through_the_window_in_reading_order(window):
         "timeoutSpin",
         "qt_spinbox_lineedit",
         "forceCheck",
+        "verifyCheck",
         "startButton",
         "cancelButton",
     ]

@@ -19,6 +19,7 @@ RUNTIME_IMPORTS = (
     "python_calamine",
     "openpyxl",
     "xlsxwriter",
+    "xlrd",  # reads .xls (core/xls_reader.py)
     "defusedxml",
     "olefile",
     "psutil",

@@ -1,0 +1,125 @@
+"""A compact record of what a table writer wrote, so that `core.verify` can read the file back and compare.
+
+    OutputFolder.output()          ── want(tmp) ──►  registry
+        XlsxTableWriter(tmp) / CsvTableWriter(tmp) ── start(tmp) ──► OutputRecord (only if wanted)
+            every row written  ──►  record.add(row number, values python-calamine will read back)
+        writer.close()         ──►  finish(tmp, record)
+    after the atomic rename    ──►  take(tmp)  ──►  OutputFolder.records[final path]
+    core.verify                ──►  record.chunks(sheet) compared with the file read back
+
+Rows are kept in chunks of pickled, zlib-compressed lists (about two bytes per cell, less than the
+output itself); past `MAX_RECORD_BYTES` only a 16-byte digest per chunk is kept, so
+memory stays bounded for the biggest outputs (a difference is then named by its chunk of rows).
+Writers only record for paths an OutputFolder asked for, so with verification off nothing is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import threading
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+CHUNK_ROWS = 2000
+MAX_RECORD_BYTES = 64 * 2**20  # per output; beyond it, digests only
+XLSX, CSV = "xlsx", "csv"
+
+Row = tuple[int, list[Any]]  # (0-based row number, the row's values without trailing empty cells)
+
+
+def digest(rows: list[Row]) -> bytes:
+    """A digest of rows that tells apart values of different types (1.0, True, '1') and every bit of a float.
+
+    The rows are pickled without the memo, so equal values give equal bytes whatever objects hold them."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: a repeated object is written out again, not referenced
+    pickler.dump(rows)
+    return hashlib.blake2b(buffer.getvalue(), digest_size=16).digest()
+
+
+class OutputRecord:
+    """What one output file holds: per sheet (one for a CSV file), its non-empty rows in order."""
+
+    def __init__(self, kind: str, delimiter: str = ",", encoding: str = "utf-8-sig") -> None:
+        self.kind = kind
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self.sheets: list[str] = []
+        self._chunks: list[list[tuple[str, Any]]] = []  # per sheet: ("rows", compressed) or ("digest", ...)
+        self._buffer: list[Row] = []
+        self._size = 0
+
+    def start_sheet(self, title: str) -> None:
+        self._flush()
+        self.sheets.append(title)
+        self._chunks.append([])
+
+    def add(self, number: int, values: list[Any]) -> None:
+        """Record one row (0-based row number); empty rows are not recorded (they read back as nothing)."""
+        self._buffer.append((number, values))
+        if len(self._buffer) >= CHUNK_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        if not self._chunks:  # a CSV file: one sheet without a name
+            self.sheets.append("")
+            self._chunks.append([])
+        rows, self._buffer = self._buffer, []
+        if self._size > MAX_RECORD_BYTES:
+            self._chunks[-1].append(("digest", (rows[0][0], rows[-1][0], len(rows), digest(rows))))
+            return
+        packed = zlib.compress(pickle.dumps(rows, pickle.HIGHEST_PROTOCOL), 1)
+        self._size += len(packed)
+        self._chunks[-1].append(("rows", packed))
+
+    def close(self) -> None:
+        self._flush()
+
+    def chunks(self, sheet: int) -> Iterator[tuple[str, Any]]:
+        """The sheet's chunks: ("rows", [Row, ...]) or ("digest", (first row, last row, count, digest))."""
+        for kind, payload in self._chunks[sheet]:
+            if kind == "rows":
+                yield kind, pickle.loads(zlib.decompress(payload))
+            else:
+                yield kind, payload
+
+
+# --- which temporary paths want a record (see the module docstring) -------------------------------
+_lock = threading.Lock()
+_wanted: set[str] = set()
+_done: dict[str, OutputRecord] = {}
+
+
+def want(path: Any) -> None:
+    with _lock:
+        _wanted.add(str(path))
+
+
+def start(path: Any, kind: str, delimiter: str = ",", encoding: str = "utf-8-sig") -> OutputRecord | None:
+    """A new record if an OutputFolder wants one for `path`, else None (nothing to keep)."""
+    with _lock:
+        if str(path) not in _wanted:
+            return None
+    return OutputRecord(kind, delimiter, encoding)
+
+
+def finish(path: Any, record: OutputRecord | None) -> None:
+    if record is None:
+        return
+    record.close()
+    with _lock:
+        if str(path) in _wanted:
+            _done[str(path)] = record
+
+
+def take(path: Any) -> OutputRecord | None:
+    """The finished record of `path` (None if no writer recorded it), forgetting the path."""
+    with _lock:
+        _wanted.discard(str(path))
+        return _done.pop(str(path), None)
