@@ -338,13 +338,18 @@ def test_rich_text_keeps_its_runs_when_it_can(tmp_path: Path) -> None:
     ]
     out.close()
 
-    # A match across two differently formatted runs: the text is right, the inner formatting goes, with a warning.
+    # A match across two differently formatted runs: the text is right, the replacement takes the format
+    # of the run it starts in, the rest of the next run keeps its own, and a warning names each cell.
     run = run_task(FindReplace, [src], {"find": "g a", "replace": "g-a"}, tmp_path / "b")
     outcome = run.outcome("rich.xlsx")
     assert outcome.result["replacements"] == 2
-    assert any("formatting" in w for w in outcome.warnings)
+    assert sorted(w.split(":")[0] for w in outcome.warnings if "formatting" in w) == ["Cell R!A1", "Cell R!A2"]
     out = openpyxl.load_workbook(tmp_path / "b" / "rich.xlsx")
     assert [out["R"]["A1"].value, out["R"]["A2"].value] == ["Big-apple pie", "Big-apple"]
+    out.close()
+    out = openpyxl.load_workbook(tmp_path / "b" / "rich.xlsx", rich_text=True)
+    runs = [(r.text, bool(r.font.b)) if isinstance(r, TextBlock) else (r, False) for r in out["R"]["A1"].value]
+    assert runs == [("Big-a", False), ("pple", True), (" pie", False)]
     out.close()
 
 
