@@ -50,6 +50,9 @@ SPARSE_RATIO = 8
 MEMORY_SHARE = 0.6
 
 _CHUNK = 1 << 22
+# The exact scan turns each chunk's references into Python objects (~250 bytes each): smaller chunks keep
+# that to a few hundred kilobytes.
+_PRECISE_CHUNK = 1 << 16
 _REF = re.compile(rb' r=["\']([A-Za-z]*)([0-9]*)["\']')
 _DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="([A-Za-z]+)?([0-9]+)?(?::([A-Za-z]+)([0-9]+))?"')
 _ROOT_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet\b")
@@ -101,10 +104,10 @@ def column_number(letters: bytes | str) -> int:
 
 
 # -- xlsx / xlsm -------------------------------------------------------------------------------------
-def _chunks(member: IO[bytes]) -> Iterator[bytes]:
+def _chunks(member: IO[bytes], size: int = _CHUNK) -> Iterator[bytes]:
     """The member's bytes in large pieces, each ending after a '>' so no tag is split between two."""
     tail = b""
-    while chunk := member.read(_CHUNK):
+    while chunk := member.read(size):
         data = tail + chunk
         cut = data.rfind(b">") + 1
         tail, data = data[cut:], data[:cut]
@@ -174,23 +177,28 @@ def _quick_extent(archive: zipfile.ZipFile, name: str, member: str) -> SheetExte
 
 
 def _precise_extent(archive: zipfile.ZipFile, name: str, member: str) -> SheetExtent:
-    """Every reference read: the exact last row and column, cell count, order and merged ranges."""
-    refs: list[tuple[bytes, bytes]] = []
-    cells = merged = 0
+    """Every reference read: the exact last row and column, cell count, order and merged ranges. Each
+    chunk's references are reduced to a few numbers at once, so memory stays flat however many cells."""
+    cells = merged = max_row = max_col = 0
+    last_row, ordered = 0, True
     cell_tags: tuple[bytes, ...] = (b"<c ", b"<c>")
     with archive.open(member) as stream:
-        for index, data in enumerate(_chunks(stream)):
+        for index, data in enumerate(_chunks(stream, _PRECISE_CHUNK)):
             if index == 0:
                 root = _ROOT_PREFIX.search(data)
                 if root and root.group(1):
                     cell_tags = (b"<" + root.group(1) + b"c ", b"<" + root.group(1) + b"c>")
-            refs.extend(_REF.findall(data))
+            refs = _REF.findall(data)
+            letters = {x for x in map(itemgetter(0), refs) if x}
+            max_col = max(max_col, *map(column_number, letters)) if letters else max_col
+            numbers = [int(d) for d in map(itemgetter(1), refs) if d]
+            if numbers:
+                ordered = ordered and last_row <= numbers[0] and all(map(le, numbers, numbers[1:]))
+                last_row = numbers[-1]
+                max_row = max(max_row, max(numbers))
             cells += sum(data.count(tag) for tag in cell_tags)
             merged += data.count(b"mergeCell ")
-    columns = {column_number(x) for x in set(map(itemgetter(0), refs)) if x}
-    numbers = [int(d) for d in map(itemgetter(1), refs) if d]
-    ordered = all(map(le, numbers, numbers[1:]))
-    return SheetExtent(name, cells, max(numbers, default=0), max(columns, default=0), ordered, member, merged)
+    return SheetExtent(name, cells, max_row, max_col, ordered, member, merged)
 
 
 def _xlsx_sheet(archive: zipfile.ZipFile, name: str, member: str) -> SheetExtent:
