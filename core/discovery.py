@@ -41,6 +41,24 @@ class Discovery:
     def runnable(self) -> list[Discovered]:
         return [f for f in self.files if f.skip_reason is None and not f.missing]
 
+    def output_stems(self) -> dict[str, str]:
+        """rel -> the name its per-file outputs take, for inputs whose outputs would clash with another's.
+
+        Outputs are named after their input without its extension, in the mirrored folder, so `sales.xls`
+        and `sales.xlsx` side by side would both write `sales.xlsx` (and one would silently overwrite the
+        other). Those files take their extension into the name instead: `sales (xls)`, `sales (xlsx)`.
+        Windows file names ignore case, so the comparison does too."""
+        groups: dict[tuple[str, str], list[Discovered]] = {}
+        for found in self.runnable:
+            rel = PurePosixPath(found.rel or found.path.name)
+            groups.setdefault((str(rel.parent).casefold(), rel.stem.casefold()), []).append(found)
+        stems: dict[str, str] = {}
+        for clashing in (g for g in groups.values() if len(g) > 1):
+            for found in clashing:
+                rel = PurePosixPath(found.rel or found.path.name)
+                stems[found.rel] = f"{rel.stem} ({rel.suffix.lstrip('.').lower() or 'no extension'})"
+        return stems
+
 
 def _is_hidden(path: Path) -> bool:
     if path.name.startswith("."):

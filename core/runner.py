@@ -188,6 +188,7 @@ def run_plan(
     supervisor.hash_inputs = spec.cache
     resumed = skipped_unchanged = 0
     work: list[WorkFile] = []
+    stems = plan.discovery.output_stems()
     for index, found in enumerate(files):
         emit(FileQueued(index, str(found.path)))
         earlier = previous.get(str(found.path))
@@ -222,7 +223,7 @@ def run_plan(
         elif found.skip_reason is not None:
             supervisor.finish(FileOutcome(index, str(found.path), SKIPPED, reason=found.skip_reason))
         else:
-            work.append(WorkFile(index, str(found.path), found.rel))
+            work.append(WorkFile(index, str(found.path), found.rel, stem=stems.get(found.rel, "")))
     if resumed:
         supervisor.notice(f"Resuming: {resumed} file(s) finished by the interrupted run were kept.")
     if skipped_unchanged:

@@ -21,7 +21,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -191,7 +191,7 @@ class Supervisor:
     def retry(self, state: FileState, error: FileError) -> None:
         attempt = state.work.attempt + 1
         self.notice(f"Retrying {Path(state.work.path).name} (attempt {attempt}) after: {error.message}")
-        state.work = WorkFile(state.work.index, state.work.path, state.work.rel, attempt)
+        state.work = replace(state.work, attempt=attempt)
         state.started_at = state.pid = None
         self.isolate.appendleft(state.work)
 

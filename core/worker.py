@@ -18,7 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class WorkFile:
     path: str
     rel: str
     attempt: int = 1
+    stem: str = ""  # the name its outputs take when another input's would clash (Discovery.output_stems)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,13 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
             deadline=deadline,
             should_stop=should_stop,
             verify=item.verify,
+            output_stem=work.stem or None,
         )
+        if work.stem:
+            ctx.warn(
+                f"Another input in this folder has the same name; this file's outputs are named '{work.stem}' "
+                "so that neither overwrites the other."
+            )
         if source.format in ("xlsx", "xlsm") and getattr(item.task, "reads_values", True):
             missing = formulas_without_values(source.path)
             if missing:
@@ -207,6 +214,3 @@ def run_item_with_channel(item: WorkItem, channel: Any) -> list[FileOutcome]:
     init_process_worker(channel)
     return run_item(item, _send_to_channel)
 
-
-def with_attempt(work: WorkFile, attempt: int) -> WorkFile:
-    return replace(work, attempt=attempt)

@@ -106,9 +106,13 @@ class FileContext(OutputFolder):
         deadline: float | None = None,
         should_stop: Callable[[], bool] | None = None,
         verify: bool = False,
+        output_stem: str | None = None,
     ) -> None:
         super().__init__(out_dir, inputs, verify=verify)
         self.source = source
+        # What per-file outputs are named after: the input's name without its extension, unless that
+        # would clash with another input's outputs (then the runner gives one with the extension in it).
+        self.output_stem = output_stem or source.stem
         self._report = report
         self._deadline = deadline
         self._should_stop = should_stop
@@ -122,7 +126,7 @@ class FileContext(OutputFolder):
 
     def file_output(self, suffix: str, stem: str | None = None) -> contextlib.AbstractContextManager[Path]:
         """`output()` for a per-file output named after the input: `<stem><suffix>` in its subfolder."""
-        return self.output(f"{stem if stem is not None else self.source.stem}{suffix}", self.subfolder)
+        return self.output(f"{stem if stem is not None else self.output_stem}{suffix}", self.subfolder)
 
     def check(self) -> None:
         """Raise if the user stopped the batch or the per-file time limit passed (cooperative backends)."""

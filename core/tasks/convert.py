@@ -124,7 +124,7 @@ class Convert(Task):
     def _to_csv(self, book: Any, sheets: list[str], params: dict[str, Any], ctx: FileContext) -> tuple[int, int]:
         delimiter = DELIMITERS[params["delimiter"]]
         encoding = params["encoding"]
-        stem = ctx.source.stem
+        stem = ctx.output_stem
         taken: set[str] = set()
         total = 0
         for position, sheet in enumerate(sheets):

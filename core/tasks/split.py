@@ -224,7 +224,7 @@ class Split(Task):
                 ctx.warn(warning)
             return written
 
-        folder = f"{ctx.subfolder}/{ctx.source.stem}" if ctx.subfolder else ctx.source.stem
+        folder = f"{ctx.subfolder}/{ctx.output_stem}" if ctx.subfolder else ctx.output_stem
         fmt = params["output_format"]
         names: set[str] = set()
         for number, (label, rows) in enumerate(zip(labels, groups, strict=True)):
