@@ -34,6 +34,7 @@ from typing import IO
 
 from core import errors
 from core.errors import TaskFailure
+from core.sheet_findings import FindingsScan, SheetFindings
 from core.xlsx_parts import local, member_name, sheet_parts
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -69,6 +70,7 @@ class SheetExtent:
     part: str = ""  # the zip member of an xlsx/xlsm sheet
     merged: int = 0  # merged ranges (xlsx/xlsm)
     sparse: bool = False  # read through core.sparse_reader instead of calamine's dense rectangle
+    findings: SheetFindings = SheetFindings()  # what the scan saw that readers keep quiet about (xlsx/xlsm)
 
     @property
     def rectangle(self) -> int:
@@ -133,16 +135,22 @@ def _claimed(head: bytes) -> tuple[int, int] | None:
     return int(digits), column_number(letters)
 
 
-def _refs_within(archive: zipfile.ZipFile, member: str, letters: int, digits: int) -> bool:
-    """True when no reference (`r="..."` of a row or cell) has more letters or digits than given.
+def _refs_within(archive: zipfile.ZipFile, member: str, letters: int, digits: int) -> SheetFindings | None:
+    """The sheet's findings when no reference (`r="..."` of a row or cell) has more letters or digits than
+    given; None as soon as one has.
 
     One regular-expression search over the XML as it streams: a reference past the bound is all it looks
-    for, so it costs about as much as inflating the XML.
+    for, so it costs about as much as inflating the XML, which the findings share.
     """
     # Possessive repeats: a reference within the bound fails at its closing quote without backtracking.
     beyond = re.compile(rb""" r=["'][A-Za-z]{0,%d}+[0-9]{0,%d}+[^"']""" % (letters, digits))  # noqa: UP031
+    findings = FindingsScan()
     with archive.open(member) as stream:
-        return not any(beyond.search(data) for data in _chunks(stream))
+        for data in _chunks(stream):
+            if beyond.search(data):
+                return None
+            findings.feed(data)
+    return findings.result()
 
 
 def _max_column_for(letters: int) -> int:
@@ -171,9 +179,8 @@ def _quick_extent(archive: zipfile.ZipFile, name: str, member: str) -> SheetExte
     bound = SheetExtent(name, cells, 10 ** len(str(rows)) - 1, _max_column_for(letters), True, member)
     if claimed.mostly_empty or bound.dense_bytes > available_memory() * MEMORY_SHARE:
         return None
-    if not _refs_within(archive, member, letters, len(str(rows))):
-        return None
-    return claimed
+    findings = _refs_within(archive, member, letters, len(str(rows)))
+    return None if findings is None else replace(claimed, findings=findings)
 
 
 def _precise_extent(archive: zipfile.ZipFile, name: str, member: str) -> SheetExtent:
@@ -182,8 +189,10 @@ def _precise_extent(archive: zipfile.ZipFile, name: str, member: str) -> SheetEx
     cells = merged = max_row = max_col = 0
     last_row, ordered = 0, True
     cell_tags: tuple[bytes, ...] = (b"<c ", b"<c>")
+    findings = FindingsScan()
     with archive.open(member) as stream:
         for index, data in enumerate(_chunks(stream, _PRECISE_CHUNK)):
+            findings.feed(data)
             if index == 0:
                 root = _ROOT_PREFIX.search(data)
                 if root and root.group(1):
@@ -198,7 +207,7 @@ def _precise_extent(archive: zipfile.ZipFile, name: str, member: str) -> SheetEx
                 max_row = max(max_row, max(numbers))
             cells += sum(data.count(tag) for tag in cell_tags)
             merged += data.count(b"mergeCell ")
-    return SheetExtent(name, cells, max_row, max_col, ordered, member, merged)
+    return SheetExtent(name, cells, max_row, max_col, ordered, member, merged, findings=findings.result())
 
 
 def _xlsx_sheet(archive: zipfile.ZipFile, name: str, member: str) -> SheetExtent:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from core import errors, extent, file_notes
 from core.errors import TaskFailure
 from core.preflight import SourceFile
+from core.sheet_findings import error_warning
 
 if TYPE_CHECKING:
     from core.csv_types import CsvTyping
@@ -113,6 +114,7 @@ class WorkbookReader:
         # Each sheet's extent (measured by preflight, or here on first use): mostly-empty sheets are streamed.
         self._extents = source.extents if isinstance(source, SourceFile) else None
         self._sparse_book: Any = None
+        self._errors_noted: set[str] = set()
         self._csv_text: str | None = None
         self._csv_typing: CsvTyping | None = None
         self.csv_dialect: str = ","
@@ -228,20 +230,30 @@ class WorkbookReader:
             self._parsed = None  # free the previous sheet before parsing the next
             with errors.reading(f"sheet '{name}'"):
                 self._parsed = (name, self._book.get_sheet_by_name(name))
-            if self.format in ("xlsx", "xlsm"):  # calamine reads error values as ""
-                from core.xlsx_errors import warn_error_cells
-
-                warn_error_cells(self.path, name, file_notes.warn)
+            self._note_errors(name)
         return self._parsed[1]
+
+    def _note_errors(self, name: str) -> None:
+        """Tell the file about the sheet's error values, which every reader here reads as empty (once)."""
+        if name in self._errors_noted:
+            return
+        self._errors_noted.add(name)
+        found = next((e for e in self._measured() if e.name == name), None)
+        if found is not None and found.findings.errors:
+            file_notes.warn(error_warning(name, found.findings))
+
+    def _measured(self) -> tuple[extent.SheetExtent, ...]:
+        if self._extents is None:
+            self._extents = extent.check(str(self.path), self.format)
+        return self._extents
 
     def _sparse(self, sheet: str | int) -> tuple[Any, extent.SheetExtent] | None:
         """The streaming reader and the sheet's extent when the sheet is too empty for a dense rectangle."""
-        if self._extents is None:
-            self._extents = extent.check(str(self.path), self.format)
         name = self.resolve_sheet(sheet)
-        found = next((e for e in self._extents if e.name == name and e.sparse), None)
+        found = next((e for e in self._measured() if e.name == name and e.sparse), None)
         if found is None:
             return None
+        self._note_errors(name)
         if self._sparse_book is None:
             from core.sparse_reader import SparseWorkbook
 

@@ -26,8 +26,8 @@ from core.errors import CONTROL_EXCEPTIONS, Cancelled, FileError, TaskFailure, c
 from core.file_notes import warnings_to
 from core.outcome import CANCELLED, FAILED, OK, FileOutcome
 from core.preflight import sniff
+from core.sheet_findings import formula_warning
 from core.verify import verify_outputs
-from core.workbook_checks import formula_warning, formulas_without_values
 
 Message = tuple[Any, ...]
 Send = Callable[[Message], None]
@@ -95,7 +95,7 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
                 "so that neither overwrites the other."
             )
         if source.format in ("xlsx", "xlsm") and getattr(item.task, "reads_values", True):
-            missing = formulas_without_values(source.path)
+            missing = sum(sheet.findings.formulas_without_values for sheet in source.extents)
             if missing:
                 ctx.warn(formula_warning(missing))
         with warnings_to(ctx.warn):  # what readers notice below the task reaches this file's warnings

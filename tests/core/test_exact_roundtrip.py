@@ -235,15 +235,17 @@ def test_error_values_in_xlsx_are_named(tmp_path: Path) -> None:
 
 
 def test_error_cells_are_found_across_chunks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from core import xlsx_errors
+    from core import extent, sheet_findings
     from tests.exact_files import XlsxError
 
-    monkeypatch.setattr(xlsx_errors, "_CHUNK", 64)  # every cell straddles a chunk boundary somewhere
-    monkeypatch.setattr(xlsx_errors, "_OVERLAP", 200)
+    monkeypatch.setattr(extent, "_CHUNK", 64)  # every cell straddles a chunk boundary somewhere
+    monkeypatch.setattr(extent, "_PRECISE_CHUNK", 64)
+    monkeypatch.setattr(sheet_findings, "OVERLAP", 200)
     rows = [[f"text {i}", XlsxError("#REF!") if i % 3 == 0 else i] for i in range(30)]
     source = raw_xlsx(tmp_path / "errors.xlsx", {"S": rows})
-    found = list(xlsx_errors.error_cells(source, "S"))
-    assert found == [((i + 1, 2), "#REF!") for i in range(30) if i % 3 == 0]
+    (found,) = extent.measure(str(source), "xlsx")
+    assert found.findings.errors == 10 and found.findings.error_kinds == ("#REF!",)
+    assert found.findings.error_cells == tuple((i + 1, 2) for i in range(30) if i % 3 == 0)
 
 
 # --- the other tasks that write values carry them just as exactly --------------------------------
