@@ -66,6 +66,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from core.cell_refs import column_letters
 from core.csv_values import (
     ALL_NOTATIONS,
     BLANKS,
@@ -90,7 +91,6 @@ from core.csv_values import (
     number_pattern,
     read_value,
 )
-from core.workbook import column_letter
 
 BLOCK_ROWS = 2048  # rows read and typed together: enough to pay a column's checks once for many values
 TEXT = "text"
@@ -480,7 +480,7 @@ def _cut(text: str, length: int = _EXAMPLE_CHARS) -> str:
 def _label(index: int, name: str) -> str:
     """How a warning names a column: its letter, and its header text when the file has a header."""
     name = _cut(name, _LABEL_CHARS)
-    return f"Column {column_letter(index + 1)} '{name}'" if name else f"Column {column_letter(index + 1)}"
+    return f"Column {column_letters(index + 1)} '{name}'" if name else f"Column {column_letters(index + 1)}"
 
 
 def row_blocks(rows: Iterator[list[str]]) -> Iterator[list[list[str]]]:

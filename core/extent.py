@@ -33,6 +33,7 @@ from operator import itemgetter, le
 from typing import IO
 
 from core import errors
+from core.cell_refs import column_letters, column_number
 from core.errors import TaskFailure
 from core.sheet_findings import FindingsScan, SheetFindings
 from core.xlsx_parts import local, member_name, sheet_parts
@@ -83,26 +84,11 @@ class SheetExtent:
 
     @property
     def span(self) -> str:
-        return f"A1:{column_name(self.max_col)}{self.max_row}" if self.cells else ""
+        return f"A1:{column_letters(self.max_col)}{self.max_row}" if self.cells else ""
 
     @property
     def mostly_empty(self) -> bool:
         return self.rectangle >= SPARSE_MIN_CELLS and self.rectangle > SPARSE_RATIO * self.cells
-
-
-def column_name(number: int) -> str:
-    letters = ""
-    while number > 0:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
-def column_number(letters: bytes | str) -> int:
-    number = 0
-    for char in letters.upper() if isinstance(letters, str) else letters.decode("ascii").upper():
-        number = number * 26 + ord(char) - 64
-    return number
 
 
 # -- xlsx / xlsm -------------------------------------------------------------------------------------
@@ -171,7 +157,7 @@ def _quick_extent(archive: zipfile.ZipFile, name: str, member: str) -> SheetExte
     if claim is None:
         return None
     rows, columns = claim
-    letters = len(column_name(columns))
+    letters = len(column_letters(columns))
     if letters > 2:
         return None
     cells = archive.getinfo(member).file_size // 11

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.cell_refs import column_number
+
 # A formula (<f>...</f> or a shared-formula <f .../>) followed by an empty or missing cached value.
 _FORMULA_WITHOUT_VALUE = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*(?:<v\s*/>|<v>\s*</v>|</c>)")
 # An error cell: its start tag, an optional formula (whose text holds no '<': XML escapes it), its value.
@@ -67,17 +69,10 @@ class FindingsScan:
         self._kinds.add(match.group(2).decode("utf-8", "replace"))
         ref = _REF.search(match.group(1))
         if ref is not None and len(self._cells) < CELLS_NAMED:
-            self._cells.append((int(ref.group(2)), _column_number(ref.group(1))))
+            self._cells.append((int(ref.group(2)), column_number(ref.group(1))))
 
     def result(self) -> SheetFindings:
         return SheetFindings(self._formulas, self._errors, tuple(self._cells), tuple(sorted(self._kinds)))
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for char in letters:
-        number = number * 26 + char - 64
-    return number
 
 
 def formula_warning(count: int) -> str:

@@ -51,10 +51,10 @@ def _show(value: Any) -> str:
 
 def _where(sheet: str, row: int, column: int) -> str:
     """Sheet!B5 for a workbook's cell, B5 for a CSV file's (row and column 0-based)."""
-    from core.workbook import column_letter
+    from core.cell_refs import column_letters
     from core.writing import cell_name
 
-    return cell_name(sheet, row + 1, column + 1) if sheet else f"{column_letter(column + 1)}{row + 1}"
+    return cell_name(sheet, row + 1, column + 1) if sheet else f"{column_letters(column + 1)}{row + 1}"
 
 
 def _row_difference(sheet: str, number: int, written: list[Any], found: list[Any]) -> str:

@@ -52,15 +52,6 @@ def normalise(value: Any) -> CellValue:
     return value
 
 
-def column_letter(index: int) -> str:
-    """An Excel column's letters from its 1-based number: 1 -> A, 27 -> AA."""
-    letters = ""
-    while index > 0:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
 def is_number(value: Any) -> bool:
     """True for int and float cells; booleans and dates are not numbers."""
     return isinstance(value, int | float) and not isinstance(value, bool)

@@ -23,6 +23,7 @@ import xlsxwriter
 import xlsxwriter.worksheet
 
 from core import output_record
+from core.cell_refs import column_letters
 from core.excel_values import (
     BOOL,
     EMPTY,
@@ -36,7 +37,6 @@ from core.excel_values import (
     number_text,
     to_cell,
 )
-from core.workbook import column_letter
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLS = 16_384
@@ -119,7 +119,7 @@ def csv_text(value: Any) -> str:
 def cell_name(sheet: str, row: int, column: int) -> str:
     """A cell as Excel names it in a formula: Data!B5, 'My sheet'!B5 (row and column 1-based)."""
     quoted = sheet if _PLAIN_SHEET_NAME.match(sheet) else "'" + sheet.replace("'", "''") + "'"
-    return f"{quoted}!{column_letter(column)}{row}"
+    return f"{quoted}!{column_letters(column)}{row}"
 
 
 class CsvTableWriter:

@@ -34,13 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from core.atomic import TEMP_MARKER, atomic_path
+from core.cell_refs import column_letters
 from core.cost import WorkCost
 from core.outcome import OK, FileOutcome
 from core.params import InvalidParams, Param
 from core.preflight import SourceFile
 from core.tasks.base import FileContext, OutputFolder, Task
 from core.tasks.registry import register
-from core.workbook import column_letter, open_workbook, trim_row
+from core.workbook import open_workbook, trim_row
 from core.writing import CSV_LINE_END, CsvTableWriter, XlsxTableWriter, csv_text
 
 PARTS_FOLDER = "combine-parts"  # inside the output folder's private state folder
@@ -79,7 +80,7 @@ def sheet_columns(header: list[Any], width: int, used: set[int]) -> list[str | N
             if position not in used:
                 names.append(None)
                 continue
-            text = f"Column {column_letter(position + 1)}"
+            text = f"Column {column_letters(position + 1)}"
         candidate, counter = text, 2
         while name_key(candidate) in seen:
             candidate = f"{text} ({counter})"
@@ -373,7 +374,7 @@ class Combine(Task):
         header: list[str] = []
         taken: set[str] = set()
         for position, name in enumerate(names):
-            text = name or f"Column {column_letter(position + 1)}"
+            text = name or f"Column {column_letters(position + 1)}"
             candidate, counter = text, 2
             while name_key(candidate) in taken:  # two positions may carry the same name
                 candidate = f"{text} ({counter})"

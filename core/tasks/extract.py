@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.cell_refs import column_number
 from core.cost import WorkCost
 from core.outcome import OK, FileOutcome
 from core.params import InvalidParams, Param
@@ -37,14 +38,6 @@ PROGRESS_EVERY = 2000
 
 _CELL = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 _NAME = re.compile(r"^[A-Za-z_\\][A-Za-z0-9_.\\?]*$")
-
-
-def column_number(letters: str) -> int:
-    """A -> 1, Z -> 26, AA -> 27."""
-    number = 0
-    for char in letters.upper():
-        number = number * 26 + ord(char) - 64
-    return number
 
 
 def parse_cell(text: str) -> tuple[int, int] | None:

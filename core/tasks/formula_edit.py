@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.tasks.cell_refs import position
+from core.cell_refs import position
 from core.tasks.text_match import Matcher
 
 # Excel refuses formulas longer than this many characters.

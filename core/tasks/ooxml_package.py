@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeTree
 
-from core.tasks.cell_refs import position
+from core.cell_refs import position
 from core.tasks.xml_stream import (
     XmlStream,
     attribute_names,

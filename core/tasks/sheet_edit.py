@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
-from core.tasks.cell_refs import column_letters, position
+from core.cell_refs import column_letters, position
 from core.tasks.formula_edit import FormulaPlanner
 from core.tasks.ooxml_package import PivotArea, TableRows
 from core.tasks.ooxml_text import decode_text, encode_text

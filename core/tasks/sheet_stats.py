@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from core.workbook import column_letter
+from core.cell_refs import column_letters
 
 # Rows per block: large enough that the per-block Python work is negligible, small enough that a block of
 # a million-row sheet costs a few MB and progress/stop requests are seen every few milliseconds.
@@ -176,7 +176,7 @@ class ColumnStats:
             low = high = None
         return {
             "sheet": sheet,
-            "column": column_letter(position),
+            "column": column_letters(position),
             "header": None if self.header is None else str(self.header),
             "type": col_type,
             "count": self.count,

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from core.cell_refs import column_letters
 from core.tasks import sheet_stats
 from core.tasks.sheet_stats import summarize_sheet
-from core.workbook import column_letter, normalise
+from core.workbook import normalise
 
 
 def _kind(value: Any) -> str:
@@ -82,7 +83,7 @@ def reference(rows: list[list[Any]], sheet: str, first_column: int) -> tuple[dic
         columns.append(
             {
                 "sheet": sheet,
-                "column": column_letter(c),
+                "column": column_letters(c),
                 "header": None if c not in headers else str(headers[c]),
                 "type": col_type,
                 "count": len(values),

@@ -1,4 +1,5 @@
-"""A1 cell references: the row and column numbers behind `B12`, and back."""
+"""A1 cell references: the row and column numbers behind `B12`, and back. The one place that spells
+columns as letters (1 -> A, 27 -> AA, 16384 -> XFD) and letters as numbers."""
 
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ def position(ref: str) -> tuple[int, int]:
     return int(found.group(2)), column_number(found.group(1))
 
 
-def column_number(letters: str) -> int:
+def column_number(letters: str | bytes) -> int:
+    """A column's 1-based number from its letters (either case; text or the bytes of an XML attribute)."""
+    text = letters.decode("ascii") if isinstance(letters, bytes) else letters
     number = 0
-    for letter in letters.upper():
+    for letter in text.upper():
         number = number * 26 + ord(letter) - 64
     return number
 
 
 def column_letters(number: int) -> str:
+    """A column's letters from its 1-based number."""
     letters = ""
     while number > 0:
         number, rest = divmod(number - 1, 26)
