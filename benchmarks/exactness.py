@@ -6,7 +6,7 @@
   check on and off, runs interleaved (on, off, on, off, ...), medians compared. The check's own share
   is also timed inside the run (reading each output back and comparing it), from a profile of one run.
 - xls: one ledger of about 1 MB written as .xls (xlwt, deterministic), read row by row with xlrd (the
-  project's .xls reader, core.xls_reader) and with python-calamine, interleaved, medians compared.
+  project's .xls reader, xlbatch.xls_reader) and with python-calamine, interleaved, medians compared.
 
 The corpus is built by benchmarks/make_corpus.py when missing. Prints a small table; --json FILE also
 saves the figures. Timings are of this machine at this moment: the ratios are what to compare.
@@ -27,7 +27,7 @@ from benchmarks.make_corpus import LEDGER_HEADER, CorpusSpec, default_dir, ensur
 
 
 def convert_seconds(paths: list[str], verify: bool, backend: str) -> float:
-    from core.runner import run_batch
+    from xlbatch.runner import run_batch
 
     with tempfile.TemporaryDirectory(prefix="xlbatch-exactness-") as out:
         start = time.perf_counter()
@@ -41,15 +41,15 @@ def convert_seconds(paths: list[str], verify: bool, backend: str) -> float:
 
 def verify_share(paths: list[str]) -> dict[str, float]:
     """One sequential run with verify on: its seconds, the seconds of the check itself (the worker's call
-    of core.verify.verify_outputs, timed from inside), and what python-calamine alone takes to parse
+    of xlbatch.verify.verify_outputs, timed from inside), and what python-calamine alone takes to parse
     the outputs again (the part of the check that any read-back pays)."""
     import python_calamine
 
-    import core.worker
-    from core.runner import run_batch
+    import xlbatch.worker
+    from xlbatch.runner import run_batch
 
     spent = {"check_seconds": 0.0}
-    check = core.worker.verify_outputs
+    check = xlbatch.worker.verify_outputs
 
     def timed_check(ctx: Any) -> None:
         start = time.perf_counter()
@@ -58,13 +58,13 @@ def verify_share(paths: list[str]) -> dict[str, float]:
         finally:
             spent["check_seconds"] += time.perf_counter() - start
 
-    core.worker.verify_outputs = timed_check  # type: ignore[assignment]
+    xlbatch.worker.verify_outputs = timed_check  # type: ignore[assignment]
     with tempfile.TemporaryDirectory(prefix="xlbatch-exactness-") as out:
         start = time.perf_counter()
         try:
             report = run_batch(task="convert", paths=paths, out_dir=out, backend="sequential", verify=True)
         finally:
-            core.worker.verify_outputs = check  # type: ignore[assignment]
+            xlbatch.worker.verify_outputs = check  # type: ignore[assignment]
         spent["run_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
         for output in report.outputs or [o for f in report.files for o in f.outputs]:
@@ -96,7 +96,7 @@ def write_xls(path: Path, target_bytes: int = 1_000_000) -> int:
 
 
 def read_xlrd(path: str) -> int:
-    from core.workbook import WorkbookReader
+    from xlbatch.workbook import WorkbookReader
 
     with WorkbookReader(path, "xls") as book:
         return sum(len(row) for name in book.sheet_names for row in book.rows(name))
@@ -105,7 +105,7 @@ def read_xlrd(path: str) -> int:
 def read_calamine(path: str) -> int:
     import python_calamine
 
-    from core.workbook import normalise
+    from xlbatch.workbook import normalise
 
     book = python_calamine.CalamineWorkbook.from_path(path)
     try:

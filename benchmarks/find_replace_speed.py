@@ -40,8 +40,8 @@ def openpyxl_replace(src: Path, out: Path, find: str, replace: str) -> int:
 
 
 def package_replace(src: Path, out: Path, find: str, replace: str) -> int:
-    from core.tasks.find_replace import FindReplace
     from tests.core.task_testkit import run_task
+    from xlbatch.tasks.find_replace import FindReplace
 
     outcome = run_task(FindReplace, [src], {"find": find, "replace": replace}, out).outcome(src.name)
     assert outcome.status == "ok", outcome.error

@@ -54,8 +54,8 @@ def main() -> int:
         inputs.mkdir()
         make_files(inputs, args.files)
 
-        from gui.app import make_app
-        from gui.main_window import MainWindow
+        from xlbatch.gui.app import make_app
+        from xlbatch.gui.main_window import MainWindow
 
         app = make_app()
         window = MainWindow()

@@ -21,10 +21,10 @@ Sections (all by default, in this order):
     sizes      the same tasks on the other corpus sizes (a 5-file batch, the tiny files, the large
                files) with sequential, each backend at 2 workers, and `auto`
     overhead   the tiny files on every backend at 1 worker: engine time per file minus the task's time
-    first      time to the first result with a cold pool and with a warm one (core.executors.pools)
+    first      time to the first result with a cold pool and with a warm one (xlbatch.executors.pools)
     gui        the GUI-thread stall, from benchmarks/gui_stall.py when it exists (run as a subprocess)
 
-Every engine run calls core.runner in this process (`run_batch`, or `run_plan` with a PoolCache for warm
+Every engine run calls xlbatch.runner in this process (`run_batch`, or `run_plan` with a PoolCache for warm
 pools), so the timings are the engine's, without a Python start-up; each run writes into a temporary
 folder deleted right after. Runs are repeated (--repeat, default 3) and interleaved (A B C A B C ...),
 so a load change on a shared machine hits every configuration alike; the medians are reported, and
@@ -179,7 +179,7 @@ class EngineRun:
 
 def shutdown_warm_workers() -> None:
     """loky keeps its workers between joblib calls: end them so the next run starts cold like the others."""
-    from core.executors import shutdown_pools
+    from xlbatch.executors import shutdown_pools
 
     shutdown_pools()
 
@@ -193,9 +193,9 @@ def run_engine(
     params: dict[str, Any] | None = None,
     pools: Any = None,
 ) -> EngineRun:
-    """One batch through core.runner in this process, timed from the call to the return."""
-    from core.events import FileFinished
-    from core.runner import BatchSpec, plan_batch, run_plan
+    """One batch through xlbatch.runner in this process, timed from the call to the return."""
+    from xlbatch.events import FileFinished
+    from xlbatch.runner import BatchSpec, plan_batch, run_plan
 
     out = Path(tempfile.mkdtemp(prefix="xlbatch-bench-run-"))
     finishes: list[float] = []
@@ -368,8 +368,8 @@ def reader_functions() -> dict[str, Callable[[str], int]]:
         return fastexcel.read_excel(path).load_sheet(0).to_arrow().num_rows
 
     def xlbatch_reader(path: str) -> int:
-        from core.preflight import sniff
-        from core.workbook import open_workbook
+        from xlbatch.preflight import sniff
+        from xlbatch.workbook import open_workbook
 
         with open_workbook(sniff(path)) as book:
             return sum(1 for _ in book.rows(book.sheet_names[0]))
@@ -450,7 +450,7 @@ def section_writers(repeat: int, rows: int = 20_000) -> dict[str, Any]:
                         sheet.write(r, c, value)
 
     def xlbatch_writer(path: str) -> None:
-        from core.writing import XlsxTableWriter
+        from xlbatch.writing import XlsxTableWriter
 
         with XlsxTableWriter(path, constant_memory=True) as writer:
             writer.add_sheet("Sales")
@@ -515,12 +515,12 @@ def section_baseline(corpora: Corpora, repeat: int, baseline_repeat: int) -> dic
         "auto_runs": [r.seconds for r in autos],
         "auto_choice": f"{autos[-1].chosen} x{autos[-1].chosen_workers}",
         "ratio": loop / auto,
-        "how": "in-process: core.runner.run_batch(task='summarize', backend='auto'), timed call to return",
+        "how": "in-process: xlbatch.runner.run_batch(task='summarize', backend='auto'), timed call to return",
     }
 
 
 def backend_configs(workers_list: tuple[int, ...]) -> list[tuple[str, int | None]]:
-    from core.executors import available_backends
+    from xlbatch.executors import available_backends
 
     offered = available_backends()
     configs: list[tuple[str, int | None]] = [("sequential", 1)]
@@ -589,7 +589,7 @@ def summarise_matrix(runs: list[EngineRun], cores: int) -> list[dict[str, Any]]:
 
 
 def section_overhead(corpora: Corpora, repeat: int) -> dict[str, Any]:
-    from core.executors import available_backends
+    from xlbatch.executors import available_backends
 
     offered = available_backends()
     configs = [("sequential", 1)] + [(b, 1) for b in PARALLEL if b in offered]
@@ -615,10 +615,10 @@ def first_result_cold(corpora: Corpora, backend: str, workers: int) -> float:
 
 
 def first_result_warm(corpora: Corpora, backend: str, workers: int) -> float | None:
-    """Time to the first result when the pool was started beforehand (core.executors.pools.PoolCache,
+    """Time to the first result when the pool was started beforehand (xlbatch.executors.pools.PoolCache,
     what the desktop app keeps between batches). None where this version of the engine has no warm pools."""
     try:
-        from core.executors.pools import PoolCache
+        from xlbatch.executors.pools import PoolCache
     except ImportError:
         return None
     cache = PoolCache()
@@ -633,7 +633,7 @@ def first_result_warm(corpora: Corpora, backend: str, workers: int) -> float | N
 
 
 def section_first(corpora: Corpora, repeat: int) -> dict[str, Any]:
-    from core.executors import available_backends
+    from xlbatch.executors import available_backends
 
     offered = available_backends()
     configs = [("sequential", 1)] + [(b, 2) for b in PARALLEL if b in offered]
@@ -861,7 +861,7 @@ def print_report(results: dict[str, Any]) -> None:
     if results.get("cost_model"):
         log("")
         log("Single-core cost per task, fitted from the sequential runs, next to the WorkCost auto uses (core/cost.py)")
-        from core.tasks import get_task
+        from xlbatch.tasks import get_task
 
         for task, model in results["cost_model"].items():
             assumed = get_task(task).work_cost(TASKS.get(task, {}))
@@ -880,7 +880,7 @@ def print_report(results: dict[str, Any]) -> None:
 def machine_info() -> dict[str, Any]:
     import psutil
 
-    from core.executors import cpu_count
+    from xlbatch.executors import cpu_count
 
     cpu = platform.processor() or ""
     with contextlib.suppress(OSError):

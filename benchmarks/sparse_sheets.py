@@ -21,9 +21,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 _SUMMARIZE = """
 import json, resource, sys, time
-from core import workbook
-from core.preflight import sniff
-from core.tasks.sheet_stats import summarize_sheet
+from xlbatch import workbook
+from xlbatch.preflight import sniff
+from xlbatch.tasks.sheet_stats import summarize_sheet
 if sys.argv[2] == "dense":
     workbook.WorkbookReader._sparse = lambda self, sheet: None
 start = time.perf_counter()
@@ -47,8 +47,8 @@ def _run(path: Path, mode: str) -> dict[str, float]:
 
 
 def _scan_seconds(path: Path) -> float:
-    from core.extent import check
-    from core.preflight import sniff
+    from xlbatch.extent import check
+    from xlbatch.preflight import sniff
 
     fmt = sniff(path).format
     best = float("inf")

@@ -1,9 +1,9 @@
-"""`python -m core ...`: the command line without the desktop app."""
+"""`python -m xlbatch ...`: the command line without the desktop app."""
 
 import multiprocessing
 import sys
 
-from core.cli import main
+from xlbatch.cli import main
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()

@@ -37,14 +37,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.cancel import NOW, CancelToken
-from core.discovery import discover
-from core.events import Event
-from core.executors import available_backends, cpu_count
-from core.executors.choice import decide
-from core.params import InvalidParams, ParamSet
-from core.runner import BatchSpec, run_batch
-from core.tasks import get_task, load_plugins
+from xlbatch.cancel import NOW, CancelToken
+from xlbatch.discovery import discover
+from xlbatch.events import Event
+from xlbatch.executors import available_backends, cpu_count
+from xlbatch.executors.choice import decide
+from xlbatch.params import InvalidParams, ParamSet
+from xlbatch.runner import BatchSpec, run_batch
+from xlbatch.tasks import get_task, load_plugins
 
 DEFAULT_SAMPLE = 20
 # The parallel backends a comparison tries, in the order the table lists them.
@@ -380,7 +380,7 @@ def recommend(result: BenchResult) -> Recommendation | None:
 
 def choices_path() -> Path:
     """Where `--save` writes by default: the user's settings file (see `xlbatch config path`)."""
-    from core.settings import default_path
+    from xlbatch.settings import default_path
 
     return default_path()
 
@@ -389,7 +389,7 @@ def save_choice(task: str, backend: str, workers: int, path: str | os.PathLike[s
     """Make `backend` the default for `task` in the settings file (`parallelization.backends.<task>`),
     where every later run of the task reads it; return the file's path. The settings hold no per-task
     worker count (only upper limits per kind of task), so `workers` is reported, not stored."""
-    from core.settings import save_setting
+    from xlbatch.settings import save_setting
 
     return save_setting(f"parallelization.backends.{task}", backend, path)
 

@@ -10,12 +10,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.atomic import atomic_path
-from core.journal import Entry, Journal, file_hash
-from core.outcome import OK, FileOutcome
+from xlbatch.atomic import atomic_path
+from xlbatch.journal import Entry, Journal, file_hash
+from xlbatch.outcome import OK, FileOutcome
 
 if TYPE_CHECKING:
-    from core.runner import Plan
+    from xlbatch.runner import Plan
 
 
 def still_done(entry: Entry, plan: Plan, key: str) -> bool:

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from core import __version__
-from core.cancel import FINISH, NOW, CancelToken
-from core.events import BatchFinished, BatchStarted, Event, FileFinished, FileStarted, Notice
-from core.executors import BACKENDS
-from core.params import InvalidParams, ParamSet
-from core.runner import DEFAULT_OUT_DIR, REPORT_NAME, BatchSpec, plan_batch, run_plan
+from xlbatch import __version__
+from xlbatch.cancel import FINISH, NOW, CancelToken
+from xlbatch.events import BatchFinished, BatchStarted, Event, FileFinished, FileStarted, Notice
+from xlbatch.executors import BACKENDS
+from xlbatch.params import InvalidParams, ParamSet
+from xlbatch.runner import DEFAULT_OUT_DIR, REPORT_NAME, BatchSpec, plan_batch, run_plan
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--out", default=DEFAULT_OUT_DIR, metavar="DIR", help="the output folder whose cache to use")
     _config_option(cache)
 
-    from core.bench import add_bench_parser
+    from xlbatch.bench import add_bench_parser
 
     add_bench_parser(commands)
 
@@ -232,7 +232,7 @@ def run_command(
 
 
 def _tasks_command(as_json: bool, stdout: TextIO) -> int:
-    from core.tasks import TASKS, load_plugins
+    from xlbatch.tasks import TASKS, load_plugins
 
     load_plugins()
     described = [cls.describe() for cls in TASKS.values()]
@@ -257,8 +257,8 @@ def _fail(message: str) -> int:
 
 
 def _run_from_args(args: argparse.Namespace) -> int:
-    from core.recipe import load_recipe, resolve_spec
-    from core.settings import SettingsError, load_settings
+    from xlbatch.recipe import load_recipe, resolve_spec
+    from xlbatch.settings import SettingsError, load_settings
 
     try:
         settings = load_settings(args.config)
@@ -302,7 +302,7 @@ def _run_from_args(args: argparse.Namespace) -> int:
 
 
 def _config_command(args: argparse.Namespace, stdout: TextIO) -> int:
-    from core.settings import SettingsError, default_path, load_settings
+    from xlbatch.settings import SettingsError, default_path, load_settings
 
     if args.action == "path":
         stdout.write(f"{args.config or default_path()}\n")
@@ -319,8 +319,8 @@ def _config_command(args: argparse.Namespace, stdout: TextIO) -> int:
 
 
 def _cache_command(args: argparse.Namespace, stdout: TextIO) -> int:
-    from core.journal import Journal
-    from core.settings import SettingsError, load_settings
+    from xlbatch.journal import Journal
+    from xlbatch.settings import SettingsError, load_settings
 
     try:
         settings = load_settings(args.config)
@@ -360,7 +360,7 @@ def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = N
     if args.command == "tasks":
         return _tasks_command(args.json, sys.stdout)
     if args.command == "demo":
-        from core.resources import samples_dir
+        from xlbatch.bundle import samples_dir
 
         spec = BatchSpec(task="summarize", paths=[str(samples_dir())], out_dir=args.out)
         return run_command(spec)
@@ -369,7 +369,7 @@ def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = N
     if args.command == "config":
         return _config_command(args, sys.stdout)
     if args.command == "bench":
-        from core.bench import bench_command
+        from xlbatch.bench import bench_command
 
         return bench_command(args)
     if args.command == "cache":

@@ -1,4 +1,4 @@
-"""Typing a CSV file's rows once `core.csv_types` has decided each column's type: values converted a
+"""Typing a CSV file's rows once `xlbatch.csv_types` has decided each column's type: values converted a
 block of rows at a time, column by column, with one converter per column chosen from its decision.
 
 A cell whose text does not read as its column's type (a word such as "n/a" in a number column) stays the
@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache, partial
 from typing import Any
 
-from core.csv_types import TEXT, TEXT_COLUMN, ColumnType, CsvTyping, notation_of, row_blocks
-from core.csv_values import (
+from xlbatch.csv_types import TEXT, TEXT_COLUMN, ColumnType, CsvTyping, notation_of, row_blocks
+from xlbatch.csv_values import (
     BLANKS,
     DATE,
     MAX_EXACT_INT,

@@ -3,9 +3,9 @@
 A CSV cell is only text. Excel guesses each cell on its own when it opens a CSV, which is how 1.234,50 stays
 text while 99,95 in the same column becomes a number. Here each column's notation (decimal and thousands
 separators) or date order is decided once, from every value in it, and applied to the whole column. The
-reader (core.workbook) types every task's CSV rows this way, and reports why a column stayed text.
+reader (xlbatch.workbook) types every task's CSV rows this way, and reports why a column stayed text.
 
-What a value can be (blanks around it ignored; core.csv_values reads one value):
+What a value can be (blanks around it ignored; xlbatch.csv_values reads one value):
 - number: optional sign, digits, optional decimal part, in one notation: 1,234.5 (US, UK), 1 234.5,
   1'234.5 (Swiss), 1.234,5 (German), 1 234,5 (French, Nordic). Thousands separators are optional, group
   three digits, and may be a no-break or narrow no-break space, or a typographic apostrophe. An exponent
@@ -66,8 +66,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from core.cell_refs import column_letters
-from core.csv_values import (
+from xlbatch.cell_refs import column_letters
+from xlbatch.csv_values import (
     ALL_NOTATIONS,
     BLANKS,
     BOOL,

@@ -2,8 +2,8 @@
 
 `read_value` says what a text is (a number and the notations it fits, a date and the orders it fits, a
 time, TRUE/FALSE, an identifier with leading zeros, other numeric-looking text, or a word). The
-`*_value` functions give the typed value under a notation or order that core.csv_types chose for the whole
-column. The grammar, and why, is in core.csv_types's docstring.
+`*_value` functions give the typed value under a notation or order that xlbatch.csv_types chose for the whole
+column. The grammar, and why, is in xlbatch.csv_types's docstring.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def _plain_number(text: str, notation: Notation) -> str:
 def number_reader(notation: Notation) -> Callable[[str], int | float]:
     """A function from a number's text in `notation` (already known to fit it) to its value.
 
-    Whole numbers are int, as every reader's values are (core.workbook.normalise): 12.0 and 1e3 too."""
+    Whole numbers are int, as every reader's values are (xlbatch.workbook.normalise): 12.0 and 1e3 too."""
     thousands, comma = tuple(notation.thousands), notation.decimal == ","
 
     def read(text: str) -> int | float:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from core.atomic import is_temp_file
+from xlbatch.atomic import is_temp_file
 
 DEFAULT_PATTERNS: tuple[str, ...] = ("*.xlsx", "*.xlsm", "*.xltx", "*.xltm", "*.xls", "*.xlsb", "*.ods", "*.csv")
 

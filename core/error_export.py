@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.atomic import atomic_path
-from core.writing import CsvTableWriter, XlsxTableWriter
+from xlbatch.atomic import atomic_path
+from xlbatch.writing import CsvTableWriter, XlsxTableWriter
 
 SHEET_NAME = "Errors"
 

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.outcome import FileOutcome
-    from core.report import Report
+    from xlbatch.outcome import FileOutcome
+    from xlbatch.report import Report
 
 
 @dataclass(frozen=True)

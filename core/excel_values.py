@@ -2,8 +2,8 @@
 
 Excel stores a number as an IEEE double, a date or time as a serial number of days (with a number format
 saying how to show it), and text of at most 32,767 UTF-16 units. `to_cell()` turns one of the values
-the tasks use (see `core.workbook`) into the `Cell` to write: its kind, the number or text written, and
-`expected`, the value `core.workbook` reads back from it (what `core.verify` compares). Where a value
+the tasks use (see `xlbatch.workbook`) into the `Cell` to write: its kind, the number or text written, and
+`expected`, the value `xlbatch.workbook` reads back from it (what `xlbatch.verify` compares). Where a value
 cannot be kept as it is, the cell carries a `loss` saying why, for a warning that names the cell.
 
 Dates and times are converted here rather than by xlsxwriter, whose `write_datetime` has two faults:
@@ -74,7 +74,7 @@ class Cell:
 
     kind: str
     written: Any  # the float/int serial or number, the str, or the bool written
-    expected: Any  # the value core.workbook reads back from this cell
+    expected: Any  # the value xlbatch.workbook reads back from this cell
     loss: str | None = None  # a LOSS_TEXT key when the value could not be kept as it was
     millis: bool = False  # a date/time value with milliseconds: shown with a format that has them
 
@@ -90,7 +90,7 @@ def number_text(number: int | float) -> str:
 
 
 def read_number(number: int | float) -> int | float:
-    """What the reader gives for a number cell: whole doubles below 2**53 as int (see core.workbook)."""
+    """What the reader gives for a number cell: whole doubles below 2**53 as int (see xlbatch.workbook)."""
     if isinstance(number, float) and number.is_integer() and abs(number) < _MAX_EXACT_INT:
         return int(number)
     return number
@@ -216,7 +216,7 @@ def utf16_cut(text: str, limit: int) -> str:
 
 
 def to_cell(value: Any) -> Cell:
-    """The cell that keeps `value` (one of the types core.workbook gives, or anything printable)."""
+    """The cell that keeps `value` (one of the types xlbatch.workbook gives, or anything printable)."""
     if value is None:
         return Cell(EMPTY, None, None)
     cls = value.__class__

@@ -6,7 +6,7 @@ bytes a cell): one value typed by accident at XFD1048576 asks for 17 billion cel
 scan that never builds the rectangle, and decides:
 
     reference past row 1,048,576 or column XFD  ─► `corrupt` (no Excel sheet is that big)
-    rectangle far larger than the cells in it     ─► read through `core.sparse_reader` (xlsx/xlsm)
+    rectangle far larger than the cells in it     ─► read through `xlbatch.sparse_reader` (xlsx/xlsm)
     dense rectangle would not fit in free memory  ─► `too_large` (xlsb, ods: no sparse reader for them)
 
 What is scanned, per format:
@@ -32,11 +32,11 @@ from dataclasses import dataclass, replace
 from operator import itemgetter, le
 from typing import IO
 
-from core import errors
-from core.cell_refs import column_letters, column_number
-from core.errors import TaskFailure
-from core.sheet_findings import FindingsScan, SheetFindings
-from core.xlsx_parts import local, member_name, sheet_parts
+from xlbatch import errors
+from xlbatch.cell_refs import column_letters, column_number
+from xlbatch.errors import TaskFailure
+from xlbatch.sheet_findings import FindingsScan, SheetFindings
+from xlbatch.xlsx_parts import local, member_name, sheet_parts
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLS = 16_384
@@ -70,7 +70,7 @@ class SheetExtent:
     ordered: bool = True
     part: str = ""  # the zip member of an xlsx/xlsm sheet
     merged: int = 0  # merged ranges (xlsx/xlsm)
-    sparse: bool = False  # read through core.sparse_reader instead of calamine's dense rectangle
+    sparse: bool = False  # read through xlbatch.sparse_reader instead of calamine's dense rectangle
     findings: SheetFindings = SheetFindings()  # what the scan saw that readers keep quiet about (xlsx/xlsm)
 
     @property
@@ -261,7 +261,7 @@ def _xlsb_sheet(name: str, data: bytes) -> SheetExtent:
 
 
 def scan_xlsb(path: str) -> list[SheetExtent]:
-    from core.xlsx_parts import SafeTree
+    from xlbatch.xlsx_parts import SafeTree
 
     with zipfile.ZipFile(path) as archive:
         rels_name = member_name(archive, "xl/_rels/workbook.bin.rels")

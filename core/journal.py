@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import FileError
-from core.outcome import FileOutcome
+from xlbatch.errors import FileError
+from xlbatch.outcome import FileOutcome
 
 STATE_DIR = ".xlbatch"
 JOURNAL_NAME = "journal.jsonl"
@@ -223,7 +223,7 @@ class Journal:
         return evicted
 
     def _compact(self, max_bytes: float) -> list[Entry]:
-        from core.atomic import atomic_path
+        from xlbatch.atomic import atomic_path
 
         newest_first = sorted(self.entries().values(), key=lambda e: e.finished, reverse=True)
         kept: list[str] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import FileError
+from xlbatch.errors import FileError
 
 OK = "ok"
 FAILED = "failed"

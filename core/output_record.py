@@ -1,11 +1,11 @@
-"""A compact record of what a table writer wrote, so that `core.verify` can read the file back and compare.
+"""A compact record of what a table writer wrote, so that `xlbatch.verify` can read the file back and compare.
 
     OutputFolder.output()          ── want(tmp) ──►  registry
         XlsxTableWriter(tmp) / CsvTableWriter(tmp) ── start(tmp) ──► OutputRecord (only if wanted)
             every row written  ──►  record.add(row number, values python-calamine will read back)
         writer.close()         ──►  finish(tmp, record)
     after the atomic rename    ──►  take(tmp)  ──►  OutputFolder.records[final path]
-    core.verify                ──►  record.chunks(sheet) compared with the file read back
+    xlbatch.verify                ──►  record.chunks(sheet) compared with the file read back
 
 Rows are kept in chunks of pickled, zlib-compressed lists (about two bytes per cell, less than the
 output itself); past `MAX_RECORD_BYTES` only a 16-byte digest per chunk is kept, so

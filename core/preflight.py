@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import errors
-from core.errors import TaskFailure
+from xlbatch import errors
+from xlbatch.errors import TaskFailure
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -39,7 +39,7 @@ class SourceFile:
     format: str  # one of WORKBOOK_FORMATS
     size: int
     rel: str  # path relative to the common root of the inputs, with forward slashes
-    # Each sheet's extent (core.extent.SheetExtent), measured by sniff(); None when not measured.
+    # Each sheet's extent (xlbatch.extent.SheetExtent), measured by sniff(); None when not measured.
     extents: tuple[Any, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -81,7 +81,7 @@ def sniff(path: str | os.PathLike[str], rel: str | None = None) -> SourceFile:
         )
     else:
         fmt = _sniff_text(head, ext)
-    from core.extent import check  # a cell past XFD is `corrupt`; a rectangle too big to read is `too_large`
+    from xlbatch.extent import check  # a cell past XFD is `corrupt`; a rectangle too big to read is `too_large`
 
     return SourceFile(str(path), fmt, size, rel or path.name, check(str(path), fmt))
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.executors import BACKENDS
-from core.settings import SettingsError, load_yaml
+from xlbatch.executors import BACKENDS
+from xlbatch.settings import SettingsError, load_yaml
 
 VERSION_KEY = "xlbatch_recipe"
 RECIPE_VERSION = 1
@@ -148,7 +148,7 @@ def save_recipe(recipe: Recipe, path: str | os.PathLike[str]) -> Path:
     """Write a recipe atomically; paths are stored as given (absolute from the GUI)."""
     import yaml
 
-    from core.atomic import atomic_path
+    from xlbatch.atomic import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -182,9 +182,9 @@ def resolve_spec(
 
     Raises InvalidParams when no task is known or the task does not exist.
     """
-    from core.params import InvalidParams
-    from core.runner import DEFAULT_OUT_DIR, BatchSpec
-    from core.tasks import get_task, load_plugins
+    from xlbatch.params import InvalidParams
+    from xlbatch.runner import DEFAULT_OUT_DIR, BatchSpec
+    from xlbatch.tasks import get_task, load_plugins
 
     load_plugins()
     name = task or (recipe.task if recipe else None)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.outcome import CANCELLED, FAILED, OK, SKIPPED, FileOutcome
+from xlbatch.outcome import CANCELLED, FAILED, OK, SKIPPED, FileOutcome
 
 SCHEMA = 1
 
@@ -79,7 +79,7 @@ class Report:
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write report.json atomically (a reader never sees half a report)."""
-        from core.atomic import atomic_path
+        from xlbatch.atomic import atomic_path
 
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)

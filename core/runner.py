@@ -12,8 +12,8 @@
 
 Every file the user gave ends with exactly one outcome, whatever happens to the pool. Events are
 delivered on the calling thread through `on_event`; `iter_events()` runs the batch on a background
-thread and yields them instead. The loop itself is in `core.supervisor`; what a run may skip
-(--resume, the cache) is decided in `core.cache`.
+thread and yields them instead. The loop itself is in `xlbatch.supervisor`; what a run may skip
+(--resume, the cache) is decided in `xlbatch.cache`.
 """
 
 from __future__ import annotations
@@ -27,24 +27,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core import errors
-from core.atomic import remove_stale_temp_files
-from core.cache import kept_reduce_outputs, reduce_key, remember_reduce, still_done, still_unchanged
-from core.cancel import NOW, CancelToken
-from core.discovery import Discovery, discover
-from core.errors import FileError
-from core.events import BatchFinished, BatchStarted, Event, FileQueued
-from core.executors import BACKENDS, Choice, available_backends
-from core.executors.choice import decide
-from core.executors.pools import PoolCache
-from core.journal import Journal
-from core.outcome import FAILED, OK, SKIPPED, FileOutcome
-from core.params import InvalidParams
-from core.report import Report
-from core.supervisor import Supervisor
-from core.tasks import OutputFolder, Task, get_task, load_plugins
-from core.verify import verify_batch_outputs
-from core.worker import WorkFile
+from xlbatch import errors
+from xlbatch.atomic import remove_stale_temp_files
+from xlbatch.cache import kept_reduce_outputs, reduce_key, remember_reduce, still_done, still_unchanged
+from xlbatch.cancel import NOW, CancelToken
+from xlbatch.discovery import Discovery, discover
+from xlbatch.errors import FileError
+from xlbatch.events import BatchFinished, BatchStarted, Event, FileQueued
+from xlbatch.executors import BACKENDS, Choice, available_backends
+from xlbatch.executors.choice import decide
+from xlbatch.executors.pools import PoolCache
+from xlbatch.journal import Journal
+from xlbatch.outcome import FAILED, OK, SKIPPED, FileOutcome
+from xlbatch.params import InvalidParams
+from xlbatch.report import Report
+from xlbatch.supervisor import Supervisor
+from xlbatch.tasks import OutputFolder, Task, get_task, load_plugins
+from xlbatch.verify import verify_batch_outputs
+from xlbatch.worker import WorkFile
 
 DEFAULT_OUT_DIR = "xlbatch-output"
 UNCHANGED = "unchanged"  # the reason a cached file is skipped
@@ -75,7 +75,7 @@ class BatchSpec:
     cache_dir: str | None = None  # where journals live; None: in the output folder
     cache_max_mb: float = 1024
     max_workers: int | None = None  # an upper limit for the automatic worker count (from settings)
-    verify: bool = True  # read every output back and compare it with what was written (core.verify)
+    verify: bool = True  # read every output back and compare it with what was written (xlbatch.verify)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.executors import BACKENDS
+from xlbatch.executors import BACKENDS
 
 ENV_CONFIG = "XLBATCH_CONFIG"
 FILE_NAME = "settings.yaml"
@@ -205,7 +205,7 @@ def save_setting(dotted: str, value: Any, path: str | os.PathLike[str] | None = 
     """Set one value in the settings file (creating it), validated, written atomically."""
     import yaml
 
-    from core.atomic import atomic_path
+    from xlbatch.atomic import atomic_path
 
     file = Path(path) if path is not None else default_path()
     data = load_yaml(file) if file.is_file() else {}

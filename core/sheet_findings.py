@@ -6,7 +6,7 @@ Two things read wrong without a word, so the user must be told:
 - a cell holding an error value (#N/A, #DIV/0!) reads as an empty string in python-calamine, and an
   error is no value an output can keep.
 
-`core.extent` streams each sheet's XML once to measure it; a `FindingsScan` is fed the same chunks, so
+`xlbatch.extent` streams each sheet's XML once to measure it; a `FindingsScan` is fed the same chunks, so
 every check costs one inflation of the XML between them. The patterns span several tags (a formula, then
 its empty value), so the scan keeps the end of each chunk and counts only matches that end in the new
 part. The regular expressions run only on chunks that hold their marker (`<f`, `t="e"`): most sheets
@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from core.cell_refs import column_number
+from xlbatch.cell_refs import column_number
 
 # A formula (<f>...</f> or a shared-formula <f .../>) followed by an empty or missing cached value.
 _FORMULA_WITHOUT_VALUE = re.compile(rb"(?:</f>|<f\b[^>]*/>)\s*(?:<v\s*/>|<v>\s*</v>|</c>)")
@@ -83,7 +83,7 @@ def formula_warning(count: int) -> str:
 
 
 def error_warning(sheet: str, findings: SheetFindings) -> str:
-    from core.writing import cell_name
+    from xlbatch.writing import cell_name
 
     named = [cell_name(sheet, row, column) for row, column in findings.error_cells]
     more = f" and {findings.errors - len(named):,} more" if findings.errors > len(named) else ""

@@ -2,14 +2,14 @@
 
 python-calamine builds a sheet as one dense rectangle; a value typed by accident at XFD1048576 makes that
 17 billion cells. This reader streams the sheet XML instead (defusedxml's iterparse: no DOCTYPE, no
-entities) and yields the rows `core.workbook.WorkbookReader.rows` yields, with the same values and types,
+entities) and yields the rows `xlbatch.workbook.WorkbookReader.rows` yields, with the same values and types,
 because it follows calamine's rules (its xlsx cell reader, `formats.rs` and python-calamine's conversions):
 
 - a cell's value is its last `<v>`, `<is>` or `<f>` child (a formula alone, or a `<v>` after `<is>` in
   an inline-string cell, leaves it empty); `t="s"` indexes the shared strings, `b` is true unless "0",
   `e` is an error (read as empty, but it still counts as used), `str` is text, `d` an ISO date;
 - a number is a date, a date-time, a time of day or a duration when its style's number format says so
-  (`core.xlsx_parts.cell_formats`); dates count from 1899-12-30 (with Excel's phantom 29 February 1900)
+  (`xlbatch.xlsx_parts.cell_formats`); dates count from 1899-12-30 (with Excel's phantom 29 February 1900)
   or from 1904-01-01, rounded to the millisecond; values under 1 are times of day, whole ones dates;
   a date out of Python's range stays a number;
 - rows run from row 1 to the last row with a used cell; an empty row is `[]` and a row stops at its last
@@ -27,10 +27,10 @@ from typing import Any
 
 from defusedxml import ElementTree as SafeTree
 
-from core import errors
-from core.errors import TaskFailure
-from core.extent import SheetExtent
-from core.xlsx_parts import DATETIME, DURATION, cell_formats, is_1904, local, shared_strings, string_item, unescape
+from xlbatch import errors
+from xlbatch.errors import TaskFailure
+from xlbatch.extent import SheetExtent
+from xlbatch.xlsx_parts import DATETIME, DURATION, cell_formats, is_1904, local, shared_strings, string_item, unescape
 
 CellValue = Any
 

@@ -25,19 +25,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core import errors
-from core.cancel import FINISH, NOW, CancelToken
-from core.errors import FileError
-from core.events import Event, FileFinished, FileProgress, FileStarted, Notice
-from core.executors import Backend, make_backend
-from core.executors.pools import PoolCache
-from core.executors.processes import TERMINATED_BY_POOL
-from core.journal import Journal, file_hash, params_key
-from core.outcome import CANCELLED, FAILED, OK, FileOutcome
-from core.worker import WorkFile, WorkItem
+from xlbatch import errors
+from xlbatch.cancel import FINISH, NOW, CancelToken
+from xlbatch.errors import FileError
+from xlbatch.events import Event, FileFinished, FileProgress, FileStarted, Notice
+from xlbatch.executors import Backend, make_backend
+from xlbatch.executors.pools import PoolCache
+from xlbatch.executors.processes import TERMINATED_BY_POOL
+from xlbatch.journal import Journal, file_hash, params_key
+from xlbatch.outcome import CANCELLED, FAILED, OK, FileOutcome
+from xlbatch.worker import WorkFile, WorkItem
 
 if TYPE_CHECKING:
-    from core.runner import Plan
+    from xlbatch.runner import Plan
 
 # How often the loop wakes up with nothing finished: bounds the latency of progress, cancel and timeouts.
 TICK_SECONDS = 0.05

@@ -1,7 +1,7 @@
 """The output check: read every xlsx/csv output back and compare it with what its writer meant to write.
 
-Before a file counts as done, each of its outputs that a table writer recorded (see core.output_record)
-is read back the way any later step would read it (python-calamine through core.workbook for xlsx, the
+Before a file counts as done, each of its outputs that a table writer recorded (see xlbatch.output_record)
+is read back the way any later step would read it (python-calamine through xlbatch.workbook for xlsx, the
 csv module for CSV) and compared cell by cell, type included: the number 1 is not the text "1" and
 0.30000000000000004 is not 0.3. The first difference fails the file with one plain sentence, names the
 cell and both values in the detail, and the worker removes every output of that file, so nothing
@@ -19,9 +19,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from core import errors
-from core.errors import TaskFailure
-from core.output_record import CSV, OutputRecord, Row, digest
+from xlbatch import errors
+from xlbatch.errors import TaskFailure
+from xlbatch.output_record import CSV, OutputRecord, Row, digest
 
 MESSAGE = "The output did not match what was written; it was removed."
 SHOWN_CHARS = 200  # of each value in the detail: a 32,767-character text is named, not copied
@@ -51,8 +51,8 @@ def _show(value: Any) -> str:
 
 def _where(sheet: str, row: int, column: int) -> str:
     """Sheet!B5 for a workbook's cell, B5 for a CSV file's (row and column 0-based)."""
-    from core.cell_refs import column_letters
-    from core.writing import cell_name
+    from xlbatch.cell_refs import column_letters
+    from xlbatch.writing import cell_name
 
     return cell_name(sheet, row + 1, column + 1) if sheet else f"{column_letters(column + 1)}{row + 1}"
 

@@ -1,7 +1,7 @@
 """Reading workbooks of every supported format through one small interface, for the tasks.
 
 Values come from python-calamine (xlsx, xlsm, xlsb, xls, ods), which is 10-30x faster than openpyxl,
-and from the csv module for text files, typed column by column (core.csv_types). Cell values are normalised
+and from the csv module for text files, typed column by column (xlbatch.csv_types). Cell values are normalised
 so every task sees the same types whatever the format: None for an empty cell, str, int (whole numbers), float,
 bool, datetime/date/time, timedelta. Files are closed as soon as the reader is left: on Windows an open handle
 locks the file.
@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core import errors, extent, file_notes
-from core.errors import TaskFailure
-from core.preflight import SourceFile
-from core.sheet_findings import error_warning
+from xlbatch import errors, extent, file_notes
+from xlbatch.errors import TaskFailure
+from xlbatch.preflight import SourceFile
+from xlbatch.sheet_findings import error_warning
 
 if TYPE_CHECKING:
-    from core.csv_types import CsvTyping
+    from xlbatch.csv_types import CsvTyping
 
 CellValue = Any  # None | str | int | float | bool | datetime | date | time | timedelta
 
@@ -63,7 +63,7 @@ def is_date(value: Any) -> bool:
 
 def parse_text_number(text: str) -> int | float | None:
     """A number written plainly as text ("1234", "-2.5", "1e3"), or None. CSV files are typed by whole columns
-    instead (core.csv_types)."""
+    instead (xlbatch.csv_types)."""
     text = text.strip()
     if _NUMBER.match(text):
         number = float(text)
@@ -115,8 +115,8 @@ class WorkbookReader:
         else:
             import python_calamine
 
-            if self.format == "xls":  # calamine misreads .xls text and errors: see core.xls_reader
-                from core.xls_reader import open_xls
+            if self.format == "xls":  # calamine misreads .xls text and errors: see xlbatch.xls_reader
+                from xlbatch.xls_reader import open_xls
 
                 with errors.reading():
                     self._book = open_xls(str(self.path), file_notes.warn)
@@ -160,9 +160,9 @@ class WorkbookReader:
     @property
     def csv_typing(self) -> CsvTyping:
         """How the CSV's columns are typed, decided from all their values on first use; the warnings about columns
-        kept as text go to the task reading the file (core.file_notes)."""
+        kept as text go to the task reading the file (xlbatch.file_notes)."""
         if self._csv_typing is None:
-            from core.csv_types import infer_types  # imported here: only CSV files need it
+            from xlbatch.csv_types import infer_types  # imported here: only CSV files need it
 
             self._csv_typing = infer_types(self._csv_records(), self.csv_dialect)
             for warning in self._csv_typing.warnings:
@@ -170,7 +170,7 @@ class WorkbookReader:
         return self._csv_typing
 
     def _csv_rows(self) -> Iterator[list[CellValue]]:
-        from core.csv_rows import typed_rows
+        from xlbatch.csv_rows import typed_rows
 
         typing = self.csv_typing  # first: the inference pass's copy of the text is freed before this pass makes one
         yield from typed_rows(self._csv_records(), typing)
@@ -246,7 +246,7 @@ class WorkbookReader:
             return None
         self._note_errors(name)
         if self._sparse_book is None:
-            from core.sparse_reader import SparseWorkbook
+            from xlbatch.sparse_reader import SparseWorkbook
 
             self._sparse_book = SparseWorkbook(str(self.path))
         return self._sparse_book, found
@@ -320,7 +320,7 @@ def _split_sheets(book: Any) -> tuple[list[str], dict[str, str]]:
 
     Reading a chart sheet as cells fails in .xlsb ("failed to fill whole buffer") and in .xls yields
     the chart's cached series as if they were data: they are skipped instead."""
-    if not hasattr(book, "sheets_metadata"):  # core.xls_reader's book: xlrd lists worksheets only
+    if not hasattr(book, "sheets_metadata"):  # xlbatch.xls_reader's book: xlrd lists worksheets only
         return list(book.sheet_names), {}
     with errors.reading():
         metadata = list(book.sheets_metadata)

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import CONTROL_EXCEPTIONS, Cancelled, FileError, TaskFailure, classify
-from core.file_notes import warnings_to
-from core.outcome import CANCELLED, FAILED, OK, FileOutcome
-from core.preflight import sniff
-from core.sheet_findings import formula_warning
-from core.verify import verify_outputs
+from xlbatch.errors import CONTROL_EXCEPTIONS, Cancelled, FileError, TaskFailure, classify
+from xlbatch.file_notes import warnings_to
+from xlbatch.outcome import CANCELLED, FAILED, OK, FileOutcome
+from xlbatch.preflight import sniff
+from xlbatch.sheet_findings import formula_warning
+from xlbatch.verify import verify_outputs
 
 Message = tuple[Any, ...]
 Send = Callable[[Message], None]
@@ -44,20 +44,20 @@ class WorkFile:
 
 @dataclass(frozen=True)
 class WorkItem:
-    task: type  # a core.tasks.base.Task subclass, pickled by reference
+    task: type  # a xlbatch.tasks.base.Task subclass, pickled by reference
     params: dict[str, Any]
     files: tuple[WorkFile, ...]
     out_dir: str
     inputs: frozenset[str]
     timeout: float | None = None
     batch: str = ""  # tags the item's messages: a warm pool's channel outlives one batch
-    verify: bool = True  # read every output back and compare it with what was written (core.verify)
+    verify: bool = True  # read every output back and compare it with what was written (xlbatch.verify)
 
 
 def warm_up() -> int:
     """Run in each worker of a pool kept warm: pay the imports now, not at the first file."""
-    import core.tasks  # noqa: F401 - every built-in task and the readers they use
-    import core.workbook  # noqa: F401
+    import xlbatch.tasks  # noqa: F401 - every built-in task and the readers they use
+    import xlbatch.workbook  # noqa: F401
 
     return os.getpid()
 
@@ -71,7 +71,7 @@ def worker_name() -> str:
 
 def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callable[[], bool] | None) -> FileOutcome:
     """Run the task on one file; never raises (every failure becomes an outcome)."""
-    from core.tasks.base import FileContext
+    from xlbatch.tasks.base import FileContext
 
     start = time.perf_counter()
     send(("started", item.batch, work.index, os.getpid(), worker_name()))

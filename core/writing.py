@@ -22,9 +22,9 @@ from typing import Any
 import xlsxwriter
 import xlsxwriter.worksheet
 
-from core import output_record
-from core.cell_refs import column_letters
-from core.excel_values import (
+from xlbatch import output_record
+from xlbatch.cell_refs import column_letters
+from xlbatch.excel_values import (
     BOOL,
     EMPTY,
     EXCEL_MAX_CELL_CHARS,
@@ -125,7 +125,7 @@ def cell_name(sheet: str, row: int, column: int) -> str:
 class CsvTableWriter:
     """Write rows to a CSV file (UTF-8 with BOM by default), values neutralised against formulas.
 
-    When the output folder asked for it, every row's fields are recorded for core.verify, as the text
+    When the output folder asked for it, every row's fields are recorded for xlbatch.verify, as the text
     the file holds once encoded (cp1252 turns what it cannot store into '?')."""
 
     def __init__(self, path: str | os.PathLike[str], delimiter: str = ",", encoding: str = "utf-8-sig") -> None:
@@ -204,8 +204,8 @@ class XlsxTableWriter:
 
     `add_sheet(name)` starts a sheet; `write_row(row)` appends to it. When a sheet reaches Excel's row
     limit, `write_row` continues on a new sheet named "<name> (cont.)" and records a warning. Values are
-    kept exactly (see core.excel_values); a value that cannot be kept gets a warning naming its cell.
-    When the output folder asked for it, the writer records what it wrote for core.verify.
+    kept exactly (see xlbatch.excel_values); a value that cannot be kept gets a warning naming its cell.
+    When the output folder asked for it, the writer records what it wrote for xlbatch.verify.
     """
 
     def __init__(self, path: str | os.PathLike[str], constant_memory: bool = True) -> None:
@@ -272,8 +272,8 @@ class XlsxTableWriter:
         self._write(row, None)
 
     def _write(self, row: list[Any], cell_format: Any) -> None:
-        # What reads back is recorded as python-calamine gives it, before core.workbook normalises it:
-        # numbers as floats, empty cells as "". core.verify then compares whole rows in C.
+        # What reads back is recorded as python-calamine gives it, before xlbatch.workbook normalises it:
+        # numbers as floats, empty cells as "". xlbatch.verify then compares whole rows in C.
         sheet, r = self._sheet, self._row
         write_string, write_number = _writer(sheet, "string"), _writer(sheet, "number")
         expected: list[Any] = []

@@ -113,7 +113,7 @@ class _Losses:
         self.phantom_count = 0
 
     def cell(self, row: int, col: int) -> str:
-        from core.writing import cell_name
+        from xlbatch.writing import cell_name
 
         return cell_name(self.sheet, row + 1, col + 1)
 
@@ -146,7 +146,7 @@ class _Losses:
 
 
 class XlsSheet:
-    """One parsed sheet, shaped like python-calamine's CalamineSheet (what core.workbook uses of it)."""
+    """One parsed sheet, shaped like python-calamine's CalamineSheet (what xlbatch.workbook uses of it)."""
 
     def __init__(
         self,
@@ -267,8 +267,8 @@ class XlsBook:
 
 def open_xls(path: str, warn: Warn | None = None) -> Any:
     """An XlsBook; for a file xlrd refuses, python-calamine's workbook, with a warning saying so."""
-    from core import errors
-    from core.errors import TaskFailure
+    from xlbatch import errors
+    from xlbatch.errors import TaskFailure
 
     try:
         return XlsBook(path, warn)

@@ -2,7 +2,7 @@
 
 The actions know nothing of what they do: the main window binds each one to the part that carries it
 out (`WindowActions.bind`) and enables them as the state changes; buttons follow their action
-(`gui.widgets.action_button`). Ctrl+O opens a recipe, since a set-up is what File > Open means here;
+(`xlbatch.gui.widgets.action_button`). Ctrl+O opens a recipe, since a set-up is what File > Open means here;
 adding files has its own keys.
 """
 

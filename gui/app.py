@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
-from core.resources import resource_path
+from xlbatch.bundle import resource_path
 
 APP_ID = "xlbatch.desktop"  # Windows taskbar grouping: our icon, not python.exe's
 SCREENSHOT_SETTLE_MS = 700  # long enough for layout, first paint and a second gauge sample
@@ -98,7 +98,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName("xlbatch")
     QCoreApplication.setApplicationName("xlbatch")
     app.setApplicationDisplayName("xlbatch")
-    from gui.dialogs import app_version
+    from xlbatch.gui.dialogs import app_version
 
     app.setApplicationVersion(app_version())
     app.setWindowIcon(app_icon())
@@ -109,7 +109,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 def run_gui(paths: list[str], screenshot: str | None = None) -> int:
     """Show the main window with `paths` loaded; with `screenshot`, save a PNG of it and return 0."""
     app = make_app()
-    from gui.main_window import MainWindow
+    from xlbatch.gui.main_window import MainWindow
 
     window = MainWindow()
     if screenshot:

@@ -1,7 +1,7 @@
 """Running a batch from the window: start it, apply the runner's events to the tables, the progress and
 the log, cancel it, retry its failures, and show how it ended.
 
-The batch itself runs on the controller thread (`gui.controller.BatchRun`). Its events are queued there
+The batch itself runs on the controller thread (`xlbatch.gui.controller.BatchRun`). Its events are queued there
 and applied here every PUMP_MS in one pass, which keeps the window responsive with 10,000 files: the
 file rows, the error rows, the progress bar and the log get one update each per tick. The plan's verdict
 comes first: `Planned` ties the files to their rows, `Refused` is shown at the setting it names.
@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
-from core.cancel import FINISH, NOW
-from core.events import BatchStarted, Event, FileFinished
-from core.report import Report
-from core.runner import REPORT_NAME, BatchSpec, Plan
-from core.tasks import TASKS
-from gui import desktop, dialogs, eventlog
-from gui.controller import BatchRun, Planned, Refused
-from gui.formatting import plural
-from gui.models import RUNNING
+from xlbatch.cancel import FINISH, NOW
+from xlbatch.events import BatchStarted, Event, FileFinished
+from xlbatch.gui import desktop, dialogs, eventlog
+from xlbatch.gui.controller import BatchRun, Planned, Refused
+from xlbatch.gui.formatting import plural
+from xlbatch.gui.models import RUNNING
+from xlbatch.report import Report
+from xlbatch.runner import REPORT_NAME, BatchSpec, Plan
+from xlbatch.tasks import TASKS
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+    from xlbatch.gui.main_window import MainWindow
 
 PUMP_MS = 100  # how often the runner's events are applied to the window
 

@@ -1,6 +1,6 @@
 """What Start would run, read from the window's parts: the BatchSpec (the window's values over the
-user's settings file, exactly as the command line builds it with `core.recipe.resolve_spec`) and the
-engine's choice of backend and workers for it (`gui.run_choice`, over `core.executors.choice.decide`).
+user's settings file, exactly as the command line builds it with `xlbatch.recipe.resolve_spec`) and the
+engine's choice of backend and workers for it (`xlbatch.gui.run_choice`, over `xlbatch.executors.choice.decide`).
 
 The settings file decides what the window leaves open: the cache, the memory guard, the worker limit,
 the backend set for a task while the window says Auto, the time limit while the window says No limit.
@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.executors import Choice
-from core.params import InvalidParams
-from core.recipe import resolve_spec
-from core.runner import BatchSpec
-from core.settings import Settings, SettingsError
-from gui import dialogs
-from gui.run_choice import PROCESSES, ChoiceInputs, SettingsFile, prestart_count, preview
+from xlbatch.executors import Choice
+from xlbatch.gui import dialogs
+from xlbatch.gui.run_choice import PROCESSES, ChoiceInputs, SettingsFile, prestart_count, preview
+from xlbatch.params import InvalidParams
+from xlbatch.recipe import resolve_spec
+from xlbatch.runner import BatchSpec
+from xlbatch.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+    from xlbatch.gui.main_window import MainWindow
 
 
 class BatchSetup:

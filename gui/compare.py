@@ -1,7 +1,7 @@
 """Batch > Compare backends…: time the task on a few of the listed files with each way of running them,
 draw files per second as a bar chart, and offer the fastest to the main window.
 
-The measuring is `core.bench.compare_backends`, run on a `QThread` (each candidate is a whole batch,
+The measuring is `xlbatch.bench.compare_backends`, run on a `QThread` (each candidate is a whole batch,
 seconds each, which would freeze the window); its progress comes back as a queued signal, and Cancel
 sets an event the comparison checks between runs and while one runs (a run in progress is stopped and
 not counted). Each run writes into a temporary folder that is deleted right after: the user's files and
@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.bench import (
+from xlbatch.bench import (
     DEFAULT_SAMPLE,
     PARALLEL_BACKENDS,
     BenchResult,
@@ -46,8 +46,8 @@ from core.bench import (
     compare_backends,
     recommend,
 )
-from core.executors import BACKEND_TITLES, available_backends, cpu_count
-from core.params import InvalidParams
+from xlbatch.executors import BACKEND_TITLES, available_backends, cpu_count
+from xlbatch.params import InvalidParams
 
 ACCENT = "#1f7a4d"
 BAR = "#a9b8c6"

@@ -23,7 +23,7 @@ result with spawn). A pool the window began prestarting when files were added is
 the GUI thread, when the batch may run on processes: finishing that start costs less than a new one.
 
 Events are not turned into one Qt signal each: a batch of 10,000 files sends tens of thousands of
-them, and the window applies them in one pass on a timer instead (see `gui.models`). Widgets are never
+them, and the window applies them in one pass on a timer instead (see `xlbatch.gui.models`). Widgets are never
 touched from the controller thread. Wiring follows superqt's thread workers: started -> work,
 finished -> quit, finished -> deleteLater.
 """
@@ -41,11 +41,11 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from core.cancel import NOW, CancelToken
-from core.executors.pools import PoolCache
-from core.params import InvalidParams
-from core.report import Report
-from core.runner import BatchSpec, Plan, plan_batch, run_plan
+from xlbatch.cancel import NOW, CancelToken
+from xlbatch.executors.pools import PoolCache
+from xlbatch.params import InvalidParams
+from xlbatch.report import Report
+from xlbatch.runner import BatchSpec, Plan, plan_batch, run_plan
 
 # How long a batch waits for a pool still starting in the background before planning without it.
 PRESTART_WAIT_SECONDS = 30.0

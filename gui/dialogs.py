@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.cancel import FINISH, NOW
-from core.runner import UNCHANGED
-from gui import (
+from xlbatch.cancel import FINISH, NOW
+from xlbatch.gui import (
     desktop,
 )
-from gui.formatting import format_duration
+from xlbatch.gui.formatting import format_duration
+from xlbatch.runner import UNCHANGED
 
 APP_NAME = "xlbatch"
 
@@ -41,7 +41,7 @@ def app_version() -> str:
     try:
         return metadata.version("xlbatch")
     except metadata.PackageNotFoundError:
-        from core import __version__
+        from xlbatch import __version__
 
         return __version__
 
@@ -140,7 +140,7 @@ class ReportDialog(QDialog):
 
 
 def about_text() -> str:
-    from core.tasks import TASKS
+    from xlbatch.tasks import TASKS
 
     titles = ", ".join(html.escape(task.title or name) for name, task in TASKS.items())
     return (

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 
 
 def launch_gui(paths: list[str], screenshot: str | None = None) -> int:
-    from gui.app import run_gui
+    from xlbatch.gui.app import run_gui
 
     return run_gui(paths, screenshot)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     multiprocessing.freeze_support()
-    from core.cli import main as cli_main
+    from xlbatch.cli import main as cli_main
 
     return cli_main(argv, gui_launcher=launch_gui)
 

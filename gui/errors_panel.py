@@ -2,7 +2,7 @@
 and Copy / Export… of the rows.
 
 Copy puts tab-separated text on the clipboard (it pastes into Excel as columns). Export writes an
-.xlsx or a .csv through `core.error_export`, which owns the file format; this panel only asks where.
+.xlsx or a .csv through `xlbatch.error_export`, which owns the file format; this panel only asks where.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.error_export import write_error_table
-from core.errors import FileError
-from gui import desktop, dialogs
-from gui.actions import WindowActions
-from gui.formatting import plural
-from gui.models import COL_ADVICE, COL_FILE, COL_KIND, COL_MESSAGE, ErrorsModel, PathRole
-from gui.settings import AppSettings
-from gui.widgets import action_button
+from xlbatch.error_export import write_error_table
+from xlbatch.errors import FileError
+from xlbatch.gui import desktop, dialogs
+from xlbatch.gui.actions import WindowActions
+from xlbatch.gui.formatting import plural
+from xlbatch.gui.models import COL_ADVICE, COL_FILE, COL_KIND, COL_MESSAGE, ErrorsModel, PathRole
+from xlbatch.gui.settings import AppSettings
+from xlbatch.gui.widgets import action_button
 
 NO_SELECTION = "Select a row to read its whole message."
 

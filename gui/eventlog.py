@@ -11,9 +11,9 @@ import os
 import time
 from datetime import datetime
 
-from core.events import BatchFinished, BatchStarted, Event, FileFinished, Notice
-from core.executors import BACKEND_TITLES
-from gui.formatting import format_duration, plural
+from xlbatch.events import BatchFinished, BatchStarted, Event, FileFinished, Notice
+from xlbatch.executors import BACKEND_TITLES
+from xlbatch.gui.formatting import format_duration, plural
 
 
 def stamp(when: float | None = None) -> str:

@@ -1,7 +1,7 @@
 """The Files tab: the list of workbooks to run, and every way to fill it (Add files…, Add folder…, the
 sample files, dropping files anywhere on the window) or empty it (Remove, Clear).
 
-Folders are searched as the engine searches them (`core.discovery.discover`), with the recipe's file
+Folders are searched as the engine searches them (`xlbatch.discovery.discover`), with the recipe's file
 filters, leaving out the output folder and earlier outputs of this app. The panel remembers which
 folders the files came from (for the default output folder) and what the user added, as given (a
 recipe stores folders, not their files). It reports to the window through signals only.
@@ -29,15 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.discovery import DEFAULT_PATTERNS, discover
-from core.runner import DEFAULT_OUT_DIR
-from gui import desktop, dialogs
-from gui.actions import WindowActions
-from gui.files_view import FilesView
-from gui.formatting import format_size, plural
-from gui.models import COL_FOLDER, COL_NAME, COL_SIZE, COL_STATUS, COL_TIME, COL_TYPE, FilesModel, PathRole
-from gui.settings import AppSettings
-from gui.widgets import action_button
+from xlbatch.discovery import DEFAULT_PATTERNS, discover
+from xlbatch.gui import desktop, dialogs
+from xlbatch.gui.actions import WindowActions
+from xlbatch.gui.files_view import FilesView
+from xlbatch.gui.formatting import format_size, plural
+from xlbatch.gui.models import COL_FOLDER, COL_NAME, COL_SIZE, COL_STATUS, COL_TIME, COL_TYPE, FilesModel, PathRole
+from xlbatch.gui.settings import AppSettings
+from xlbatch.gui.widgets import action_button
+from xlbatch.runner import DEFAULT_OUT_DIR
 
 # Folders a folder walk does not enter: earlier outputs of this app, wherever they were put.
 OUTPUT_EXCLUDES = (f"{DEFAULT_OUT_DIR}/*", f"*/{DEFAULT_OUT_DIR}/*")

@@ -18,7 +18,7 @@ from PySide6.QtCore import QModelIndex, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QTableView, QWidget
 
-from gui.models import (
+from xlbatch.gui.models import (
     CANCELLED,
     COL_FOLDER,
     COL_SIZE,

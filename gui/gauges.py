@@ -29,7 +29,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from gui.formatting import format_size
+from xlbatch.gui.formatting import format_size
 
 INTERVAL_MS = 500
 DELIVER_MS = 100  # how often the GUI thread looks for a new sample (each is shown within 100 ms)

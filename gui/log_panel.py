@@ -12,11 +12,11 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QPlainTextEdit, QVBoxLayout, QWidget
 
-from core.atomic import atomic_path
-from gui import dialogs, eventlog
-from gui.actions import WindowActions
-from gui.settings import AppSettings
-from gui.widgets import action_button
+from xlbatch.atomic import atomic_path
+from xlbatch.gui import dialogs, eventlog
+from xlbatch.gui.actions import WindowActions
+from xlbatch.gui.settings import AppSettings
+from xlbatch.gui.widgets import action_button
 
 LOG_LIMIT = 50_000  # lines kept in the Log tab
 

@@ -6,29 +6,29 @@ live CPU and memory gauges in the status bar.
 
 The window is made of parts, one module each, and only composes and wires them here:
 
-    WindowActions    gui.actions         every command as a QAction, and the menus
-    FilesPanel       gui.files_panel     Files tab: the list, Add files/folder, samples, Remove, drops
-    ErrorsPanel      gui.errors_panel    Errors tab: the rows, the selected one in full, Copy, Export
-    LogPanel         gui.log_panel       Log tab
-    ProgressPanel    gui.progress_panel  the overall progress; SummaryPanel: how the last batch ended
-    TaskPanel        gui.task_panel      the task and its settings form
-    RunSettingsPanel gui.run_settings    workers, backend, output folder, time limit, checkboxes, filters
-    BatchSetup       gui.batch_setup     what Start would run: the BatchSpec and the engine's choice
-    BatchSession     gui.batch_session   running a batch: events to the tables, cancel, retry, the end
-    RecipeActions    gui.recipes         File > Open recipe… / Save recipe…
-    WarmPool         gui.warm_pool       prestarting the next batch's worker processes
+    WindowActions    xlbatch.gui.actions         every command as a QAction, and the menus
+    FilesPanel       xlbatch.gui.files_panel     Files tab: the list, Add files/folder, samples, Remove, drops
+    ErrorsPanel      xlbatch.gui.errors_panel    Errors tab: the rows, the selected one in full, Copy, Export
+    LogPanel         xlbatch.gui.log_panel       Log tab
+    ProgressPanel    xlbatch.gui.progress_panel  the overall progress; SummaryPanel: how the last batch ended
+    TaskPanel        xlbatch.gui.task_panel      the task and its settings form
+    RunSettingsPanel xlbatch.gui.run_settings    workers, backend, output folder, time limit, checkboxes, filters
+    BatchSetup       xlbatch.gui.batch_setup     what Start would run: the BatchSpec and the engine's choice
+    BatchSession     xlbatch.gui.batch_session   running a batch: events to the tables, cancel, retry, the end
+    RecipeActions    xlbatch.gui.recipes         File > Open recipe… / Save recipe…
+    WarmPool         xlbatch.gui.warm_pool       prestarting the next batch's worker processes
 
 How they are wired: no part touches another's widgets. Each action is bound to the part that carries it
 out (`_bind_actions`); a button follows its action's enabled state, so `sync_state()`, run after every
 change, enables the commands and every part follows. Parts report through signals (`_connect_parts`):
 the files panel's `changed`, the task panel's `taskChanged` and the run settings' `changed` make the
-window ask again what the engine will run (`auto_choice()`: `core.executors.choice.decide`, the plan's
+window ask again what the engine will run (`auto_choice()`: `xlbatch.executors.choice.decide`, the plan's
 own decision) and schedule the warm pool; tab titles, status messages and log lines arrive as signals,
 and the session's `stateChanged`, `started` and `finished` become the window's state and signals.
 BatchSetup, BatchSession and RecipeActions act on the parts through the parts' own methods.
 
 A batch's settings are what the window shows layered over the user's settings file, exactly as the
-command line does it (`core.recipe.resolve_spec`). The batch is planned and run by a `BatchRun` on its
+command line does it (`xlbatch.recipe.resolve_spec`). The batch is planned and run by a `BatchRun` on its
 own thread; its events are applied to the models every 100 ms in one pass, which keeps the window
 responsive with 10,000 files. The window owns one warm process pool (`PoolCache`) for its lifetime:
 every batch borrows it.
@@ -57,32 +57,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.cancel import FINISH, NOW
-from core.executors import BACKEND_TITLES, Choice
-from core.executors.pools import PoolCache
-from core.recipe import Recipe
-from core.resources import samples_dir
-from core.runner import BatchSpec
-from core.settings import Settings
-from core.tasks import load_plugins
-from gui import dialogs
-from gui.actions import WindowActions, build_menus
-from gui.batch_session import BatchSession
-from gui.batch_setup import BatchSetup
-from gui.controller import BatchRun
-from gui.errors_panel import ErrorsPanel
-from gui.files_panel import FilesPanel
-from gui.formatting import plural
-from gui.gauges import CpuGauge, RamGauge, Sample, SystemMonitor
-from gui.log_panel import LogPanel
-from gui.models import ErrorsModel, FilesModel
-from gui.progress_panel import ProgressPanel, SummaryPanel
-from gui.recipes import RecipeActions
-from gui.run_settings import RunSettingsPanel
-from gui.settings import AppSettings
-from gui.task_panel import TaskPanel
-from gui.warm_pool import WarmPool
-from gui.widgets import action_button
+from xlbatch.bundle import samples_dir
+from xlbatch.cancel import FINISH, NOW
+from xlbatch.executors import BACKEND_TITLES, Choice
+from xlbatch.executors.pools import PoolCache
+from xlbatch.gui import dialogs
+from xlbatch.gui.actions import WindowActions, build_menus
+from xlbatch.gui.batch_session import BatchSession
+from xlbatch.gui.batch_setup import BatchSetup
+from xlbatch.gui.controller import BatchRun
+from xlbatch.gui.errors_panel import ErrorsPanel
+from xlbatch.gui.files_panel import FilesPanel
+from xlbatch.gui.formatting import plural
+from xlbatch.gui.gauges import CpuGauge, RamGauge, Sample, SystemMonitor
+from xlbatch.gui.log_panel import LogPanel
+from xlbatch.gui.models import ErrorsModel, FilesModel
+from xlbatch.gui.progress_panel import ProgressPanel, SummaryPanel
+from xlbatch.gui.recipes import RecipeActions
+from xlbatch.gui.run_settings import RunSettingsPanel
+from xlbatch.gui.settings import AppSettings
+from xlbatch.gui.task_panel import TaskPanel
+from xlbatch.gui.warm_pool import WarmPool
+from xlbatch.gui.widgets import action_button
+from xlbatch.recipe import Recipe
+from xlbatch.runner import BatchSpec
+from xlbatch.settings import Settings
+from xlbatch.tasks import load_plugins
 
 TAB_FILES, TAB_ERRORS, TAB_LOG = range(3)
 
@@ -394,7 +394,7 @@ class MainWindow(QMainWindow):
     def save_log(self, path: str | os.PathLike[str]) -> Path:
         return self.log_panel.save_log(path)
 
-    # == how the batch will run (gui.batch_setup) ================================================
+    # == how the batch will run (xlbatch.gui.batch_setup) ================================================
     def engine_settings(self) -> Settings:
         """The user's settings file (re-read when it changed); raises SettingsError if it is not valid."""
         return self.setup.engine_settings()
@@ -423,7 +423,7 @@ class MainWindow(QMainWindow):
 
     def compare_backends(self) -> Any:
         """Open Batch > Compare backends… on the listed files (returns the dialog, already shown)."""
-        from gui.compare import CompareDialog
+        from xlbatch.gui.compare import CompareDialog
 
         task = self.task_panel.current_task()
         paths = self.files_panel.runnable_paths()
@@ -455,7 +455,7 @@ class MainWindow(QMainWindow):
             8000,
         )
 
-    # == the warm pool (gui.warm_pool) ============================================================
+    # == the warm pool (xlbatch.gui.warm_pool) ============================================================
     @property
     def prestart_enabled(self) -> bool:
         return self.warm_pool.enabled
@@ -477,7 +477,7 @@ class MainWindow(QMainWindow):
         """End the warm pool and joblib's idle workers (on close); see WarmPool.release."""
         self.warm_pool.release(wait_seconds)
 
-    # == running (gui.batch_session) ==============================================================
+    # == running (xlbatch.gui.batch_session) ==============================================================
     @property
     def run(self) -> BatchRun | None:
         """The running (or last) batch's thread handle."""

@@ -17,10 +17,10 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from core.errors import ADVICE, FileError
-from core.events import Event, FileFinished, FileProgress, FileStarted
-from core.runner import UNCHANGED as UNCHANGED_REASON
-from gui.formatting import file_type, format_duration, format_size
+from xlbatch.errors import ADVICE, FileError
+from xlbatch.events import Event, FileFinished, FileProgress, FileStarted
+from xlbatch.gui.formatting import file_type, format_duration, format_size
+from xlbatch.runner import UNCHANGED as UNCHANGED_REASON
 
 # -- the files table --------------------------------------------------------------------------------
 COL_NAME, COL_FOLDER, COL_SIZE, COL_TYPE, COL_STATUS, COL_TIME = range(6)

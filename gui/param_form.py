@@ -1,4 +1,4 @@
-"""The task's settings form, built from the task's parameter specs (`core.params.Param`).
+"""The task's settings form, built from the task's parameter specs (`xlbatch.params.Param`).
 
 One editor per parameter: a checkbox for bool, a drop-down for choice, spin boxes for int and float
 (honouring minimum and maximum), a line edit for str and, for list, a line edit taking comma-separated
@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.params import InvalidParams, Param
-from core.tasks.base import Task
+from xlbatch.params import InvalidParams, Param
+from xlbatch.tasks.base import Task
 
 INT_LIMIT = 2_147_483_647  # QSpinBox holds a C int
 FLOAT_LIMIT = 1e15

@@ -12,10 +12,10 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QStyle, QVBoxLayout, QWidget
 
-from core.runner import UNCHANGED
-from gui.actions import WindowActions
-from gui.formatting import RateMeter, format_duration, plural, progress_text
-from gui.widgets import action_button, repolish
+from xlbatch.gui.actions import WindowActions
+from xlbatch.gui.formatting import RateMeter, format_duration, plural, progress_text
+from xlbatch.gui.widgets import action_button, repolish
+from xlbatch.runner import UNCHANGED
 
 
 def unchanged_count(report: dict[str, Any]) -> int:

@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog
 
-from core.discovery import discover
-from core.executors import available_backends
-from core.recipe import Recipe, load_recipe, recipe_from_spec, save_recipe
-from core.settings import SettingsError
-from core.tasks import TASKS
-from gui import dialogs
-from gui.formatting import plural
+from xlbatch.discovery import discover
+from xlbatch.executors import available_backends
+from xlbatch.gui import dialogs
+from xlbatch.gui.formatting import plural
+from xlbatch.recipe import Recipe, load_recipe, recipe_from_spec, save_recipe
+from xlbatch.settings import SettingsError
+from xlbatch.tasks import TASKS
 
 if TYPE_CHECKING:
-    from gui.main_window import MainWindow
+    from xlbatch.gui.main_window import MainWindow
 
 RECIPE_FILTER = "xlbatch recipe (*.yaml *.yml);;All files (*)"
 CANNOT_OPEN = "The recipe cannot be opened"

@@ -1,5 +1,5 @@
 """How the next batch will run, as the window shows it before Start: the settings file as the engine
-reads it, the backend it names for a task, and the engine's own decision (`core.executors.choice.decide`)
+reads it, the backend it names for a task, and the engine's own decision (`xlbatch.executors.choice.decide`)
 for the listed files. No widgets here: the window gathers what is on screen into `ChoiceInputs`.
 
 The preview is the plan's decision with the same inputs, by construction. Two things only the window
@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.executors import Choice, available_backends
-from core.executors.choice import USER_CHOICE, decide, default_workers
-from core.settings import Settings, default_path, load_settings
-from core.tasks import Task
+from xlbatch.executors import Choice, available_backends
+from xlbatch.executors.choice import USER_CHOICE, decide, default_workers
+from xlbatch.settings import Settings, default_path, load_settings
+from xlbatch.tasks import Task
 
 PROCESSES = "processes"  # the backend a warm pool serves
 

@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.executors import BACKEND_TITLES, Choice, available_backends
-from core.runner import DEFAULT_OUT_DIR
-from core.settings import Settings
-from gui.formatting import plural
-from gui.settings import AppSettings
-from gui.widgets import repolish
+from xlbatch.executors import BACKEND_TITLES, Choice, available_backends
+from xlbatch.gui.formatting import plural
+from xlbatch.gui.settings import AppSettings
+from xlbatch.gui.widgets import repolish
+from xlbatch.runner import DEFAULT_OUT_DIR
+from xlbatch.settings import Settings
 
 FORCE_TIP = (
     "Process every file again. Without this, files unchanged since the last run into the same output "

@@ -1,4 +1,4 @@
-"""The Task box: which task to run, what it does, and its settings form (`gui.param_form.ParamForm`).
+"""The Task box: which task to run, what it does, and its settings form (`xlbatch.gui.param_form.ParamForm`).
 
 Each task's settings are remembered separately (`AppSettings.params`): switching tasks stores the
 values of the one left and brings back the ones last used for the one picked.
@@ -11,11 +11,11 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFrame, QGroupBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from core.tasks import TASKS, Task
-from gui.delegates import TaskItemDelegate
-from gui.param_form import ParamForm
-from gui.settings import AppSettings
-from gui.widgets import FitScrollArea
+from xlbatch.gui.delegates import TaskItemDelegate
+from xlbatch.gui.param_form import ParamForm
+from xlbatch.gui.settings import AppSettings
+from xlbatch.gui.widgets import FitScrollArea
+from xlbatch.tasks import TASKS, Task
 
 
 class TaskPanel(QGroupBox):

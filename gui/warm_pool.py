@@ -4,7 +4,7 @@ The window owns one `PoolCache` for its lifetime and every batch borrows it. Whe
 or the run settings change, and settle for PRESTART_DELAY_MS, the pool the next batch would use (the
 window's `prestart_target()`, from the engine's own decision) is started in the background, so the
 batch's first result does not wait for worker processes to start. One start runs at a time; a batch
-that starts meanwhile waits for it off the GUI thread (`gui.controller`).
+that starts meanwhile waits for it off the GUI thread (`xlbatch.gui.controller`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from concurrent.futures import wait as wait_for
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from core.executors import shutdown_pools
-from core.executors.pools import PoolCache
-from gui.formatting import plural
+from xlbatch.executors import shutdown_pools
+from xlbatch.executors.pools import PoolCache
+from xlbatch.gui.formatting import plural
 
 PRESTART_DELAY_MS = 400  # settle time after the files, task or run settings change before warming a pool
 PROCESSES = "processes"

@@ -13,7 +13,7 @@ multiprocessing.freeze_support()
 
 import sys  # noqa: E402
 
-from gui.entry import main  # noqa: E402
+from xlbatch.gui.entry import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,15 +2,17 @@
 
 build.spec loads this file by path (the folder is named `packaging`, like the PyPI library PyInstaller
 itself imports, so it is never imported as a package) and tests/packaging checks it without building:
-the version comes from pyproject.toml, every module of `core` is listed (tasks are imported by name at
-run time, which PyInstaller cannot see), `resources/` is bundled without its generator script, and the
-heavy or unused packages and Qt modules are left out.
+the version comes from pyproject.toml, the sources are staged as the one package `xlbatch`, every module
+of the engine is listed (tasks are imported by name at run time, which PyInstaller cannot see),
+`resources/` is bundled without its generator script, and the heavy or unused packages and Qt modules
+are left out.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -137,10 +139,15 @@ def project_version(root: Path = ROOT) -> str:
         return str(tomllib.load(handle)["project"]["version"])
 
 
-def core_modules(root: Path = ROOT) -> list[str]:
-    """Every module of the `core` package, found from the files: hidden imports for the analysis.
+# The import package `xlbatch` is spread over three folders of the source tree (pyproject.toml's
+# package-dir): the engine in core/, the app in gui/, the bundled files in resources/.
+PACKAGE_FOLDERS = {"xlbatch": "core", "xlbatch/gui": "gui", "xlbatch/resources": "resources"}
 
-    `core.tasks` imports its task modules by name (importlib) and the executors import their backends
+
+def core_modules(root: Path = ROOT) -> list[str]:
+    """Every module of the engine (`xlbatch`, the core/ folder), found from the files: hidden imports.
+
+    `xlbatch.tasks` imports its task modules by name (importlib) and the executors import their backends
     inside functions; listing all of them keeps a task or backend from going missing in the executable.
     """
     modules = []
@@ -148,16 +155,37 @@ def core_modules(root: Path = ROOT) -> list[str]:
     for path in sorted(base.rglob("*.py")):
         if "__pycache__" in path.parts:
             continue
-        parts = list(path.relative_to(root).with_suffix("").parts)
+        parts = ["xlbatch", *path.relative_to(base).with_suffix("").parts]
         if parts[-1] == "__init__":
             parts.pop()
         modules.append(".".join(parts))
     return modules
 
 
+def stage_package(root: Path, build_dir: Path) -> Path:
+    """Copy the sources into `build_dir/src/xlbatch/...` as the one package they install as, and return
+    the folder to analyse from. PyInstaller cannot follow an editable install (setuptools maps the
+    package with an import hook, pyinstaller/pyinstaller#7524), and staging from this tree means the
+    executable holds exactly these sources whether or not (and however) the project is installed."""
+    staged = build_dir / "src"
+    shutil.rmtree(staged, ignore_errors=True)
+    for target, folder in PACKAGE_FOLDERS.items():
+        destination = staged / target
+        shutil.copytree(
+            root / folder,
+            destination,
+            dirs_exist_ok=True,
+            # Sub-packages mapped from other folders are copied on their own; data stays in resources/.
+            ignore=lambda here, names, top=root / folder: [
+                n for n in names if n == "__pycache__" or n.endswith(".pyc") or (Path(here) == top and n == "samples")
+            ],
+        )
+    return staged
+
+
 def resource_datas(root: Path = ROOT) -> list[tuple[str, str]]:
     """(source file, folder in the bundle) for every bundled resource: `resources/...` inside the bundle,
-    where core.resources looks for them below sys._MEIPASS."""
+    where xlbatch.bundle looks for them below sys._MEIPASS."""
     base = root / "resources"
     datas = []
     for path in sorted(base.rglob("*")):

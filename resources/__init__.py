@@ -1,1 +1,1 @@
-"""Files bundled with xlbatch (sample workbooks, icons, the style sheet), found via `core.resources`."""
+"""Files bundled with xlbatch (sample workbooks, icons, the style sheet), found via `xlbatch.bundle`."""

@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core.params import Param
-from core.tasks.base import FileContext, Task
-from core.tasks.registry import register
-from core.workbook import open_workbook
+from xlbatch.params import Param
+from xlbatch.tasks.base import FileContext, Task
+from xlbatch.tasks.registry import register
+from xlbatch.workbook import open_workbook
 
 
 class PanicException(BaseException):

@@ -8,8 +8,8 @@ from typing import Any
 
 import openpyxl
 
-from core.atomic import TEMP_MARKER
-from core.report import Report
+from xlbatch.atomic import TEMP_MARKER
+from xlbatch.report import Report
 
 
 def write_book(path: Path, rows: list[list[Any]], sheet: str = "Data") -> Path:

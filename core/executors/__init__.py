@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.executors.base import Backend, PoolBroken
-from core.executors.choice import Choice, choose, cpu_count, default_workers
-from core.resources import is_frozen
+from xlbatch.bundle import is_frozen
+from xlbatch.executors.base import Backend, PoolBroken
+from xlbatch.executors.choice import Choice, choose, cpu_count, default_workers
 
 BACKENDS: tuple[str, ...] = ("auto", "sequential", "threads", "asyncio", "processes", "multiprocessing", "joblib")
 
@@ -27,15 +27,15 @@ def available_backends(frozen: bool | None = None) -> tuple[str, ...]:
 
 def make_backend(name: str, workers: int) -> Backend:
     if name in ("sequential", "threads", "asyncio"):
-        from core.executors.threads import AsyncioBackend, SequentialBackend, ThreadsBackend
+        from xlbatch.executors.threads import AsyncioBackend, SequentialBackend, ThreadsBackend
 
         return {"sequential": SequentialBackend, "threads": ThreadsBackend, "asyncio": AsyncioBackend}[name](workers)
     if name in ("processes", "multiprocessing"):
-        from core.executors.processes import MultiprocessingBackend, ProcessesBackend
+        from xlbatch.executors.processes import MultiprocessingBackend, ProcessesBackend
 
         return {"processes": ProcessesBackend, "multiprocessing": MultiprocessingBackend}[name](workers)
     if name == "joblib":
-        from core.executors.joblib_backend import JoblibBackend
+        from xlbatch.executors.joblib_backend import JoblibBackend
 
         return JoblibBackend(workers)
     raise ValueError(f"unknown backend {name!r}")
@@ -46,7 +46,7 @@ def shutdown_pools() -> None:
     import sys
 
     if "joblib" in sys.modules:
-        from core.executors.joblib_backend import shutdown_loky
+        from xlbatch.executors.joblib_backend import shutdown_loky
 
         shutdown_loky()
 

@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from concurrent.futures import Future
 from typing import Any
 
-from core.worker import Message, WorkItem
+from xlbatch.worker import Message, WorkItem
 
 
 class PoolBroken(Exception):

@@ -26,7 +26,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from core.cost import DEFAULT_COST, WorkCost
+from xlbatch.cost import DEFAULT_COST, WorkCost
 
 # Cost of starting a spawn pool, to its first result; and of a warm pool (the GUI keeps one).
 POOL_STARTUP_SECONDS = 0.6

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any
 
-from core.executors.base import Backend, PoolBroken
-from core.executors.processes import kill_pid
-from core.worker import Message, WorkItem, run_item_with_channel
+from xlbatch.executors.base import Backend, PoolBroken
+from xlbatch.executors.processes import kill_pid
+from xlbatch.worker import Message, WorkItem, run_item_with_channel
 
 
 class NotStarted(Exception):

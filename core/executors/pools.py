@@ -12,8 +12,8 @@ import logging
 import threading
 from concurrent.futures import Future, wait
 
-from core.executors import make_backend
-from core.executors.base import Backend
+from xlbatch.executors import make_backend
+from xlbatch.executors.base import Backend
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,6 @@ class PoolCache:
 
 
 def _warm_up() -> int:
-    from core.worker import warm_up
+    from xlbatch.worker import warm_up
 
     return warm_up()

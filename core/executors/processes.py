@@ -27,8 +27,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from core.executors.base import Backend, PoolBroken
-from core.worker import Message, WorkItem, init_process_worker, run_item_in_process
+from xlbatch.executors.base import Backend, PoolBroken
+from xlbatch.worker import Message, WorkItem, init_process_worker, run_item_in_process
 
 # Exit code a worker shows when the pool itself terminated it (collateral, not the culprit).
 TERMINATED_BY_POOL = {-signal.SIGTERM} if sys.platform != "win32" else {0x10000, 1}

@@ -13,8 +13,8 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from core.executors.base import Backend, ThreadChannel
-from core.worker import Message, WorkItem, run_item
+from xlbatch.executors.base import Backend, ThreadChannel
+from xlbatch.worker import Message, WorkItem, run_item
 
 
 class ThreadsBackend(Backend):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import importlib
 
-from core.tasks.base import FileContext, OutputFolder, Task
-from core.tasks.registry import TASKS, UnknownTask, get_task, load_plugins, register
+from xlbatch.tasks.base import FileContext, OutputFolder, Task
+from xlbatch.tasks.registry import TASKS, UnknownTask, get_task, load_plugins, register
 
 # Built-in task modules, in the order the GUI and `xlbatch tasks` list them.
 BUILTIN_MODULES: tuple[str, ...] = (
@@ -23,6 +23,6 @@ BUILTIN_MODULES: tuple[str, ...] = (
 )
 
 for _module in BUILTIN_MODULES:
-    importlib.import_module(f"core.tasks.{_module}")
+    importlib.import_module(f"xlbatch.tasks.{_module}")
 
 __all__ = ["TASKS", "FileContext", "OutputFolder", "Task", "UnknownTask", "get_task", "load_plugins", "register"]

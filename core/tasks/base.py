@@ -19,16 +19,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from core import errors, output_record
-from core.atomic import atomic_path
-from core.cost import DEFAULT_COST, WorkCost
-from core.errors import Cancelled, FileTimeout, TaskFailure
-from core.journal import STATE_DIR
-from core.outcome import FileOutcome
-from core.output_record import OutputRecord
-from core.params import Param, validate_params
-from core.preflight import SourceFile
-from core.writing import is_same_file, safe_filename
+from xlbatch import errors, output_record
+from xlbatch.atomic import atomic_path
+from xlbatch.cost import DEFAULT_COST, WorkCost
+from xlbatch.errors import Cancelled, FileTimeout, TaskFailure
+from xlbatch.journal import STATE_DIR
+from xlbatch.outcome import FileOutcome
+from xlbatch.output_record import OutputRecord
+from xlbatch.params import Param, validate_params
+from xlbatch.preflight import SourceFile
+from xlbatch.writing import is_same_file, safe_filename
 
 # Within-file progress is sent at most this often per file: enough for a live bar, cheap over a pipe.
 PROGRESS_INTERVAL = 0.1
@@ -50,7 +50,7 @@ class OutputFolder:
         self.warnings: list[str] = []
         # With caching on, per-file intermediate results (such as combine's parts) are kept for the next run.
         self.keep_intermediate = keep_intermediate
-        # With verify on, table writers record what they write to each output, for core.verify to check.
+        # With verify on, table writers record what they write to each output, for xlbatch.verify to check.
         self.verify = verify
         self.records: dict[str, OutputRecord] = {}
 

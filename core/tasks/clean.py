@@ -27,13 +27,13 @@ import hashlib
 import re
 from typing import Any
 
-from core.cost import WorkCost
-from core.params import Param
-from core.preflight import SourceFile
-from core.tasks.base import FileContext, Task
-from core.tasks.registry import register
-from core.workbook import CellValue, WorkbookReader, is_number, open_workbook, parse_text_number
-from core.writing import XlsxTableWriter
+from xlbatch.cost import WorkCost
+from xlbatch.params import Param
+from xlbatch.preflight import SourceFile
+from xlbatch.tasks.base import FileContext, Task
+from xlbatch.tasks.registry import register
+from xlbatch.workbook import CellValue, WorkbookReader, is_number, open_workbook, parse_text_number
+from xlbatch.writing import XlsxTableWriter
 
 PROGRESS_EVERY = 2000
 

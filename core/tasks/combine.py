@@ -33,16 +33,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from core.atomic import TEMP_MARKER, atomic_path
-from core.cell_refs import column_letters
-from core.cost import WorkCost
-from core.outcome import OK, FileOutcome
-from core.params import InvalidParams, Param
-from core.preflight import SourceFile
-from core.tasks.base import FileContext, OutputFolder, Task
-from core.tasks.registry import register
-from core.workbook import open_workbook, trim_row
-from core.writing import CSV_LINE_END, CsvTableWriter, XlsxTableWriter, csv_text
+from xlbatch.atomic import TEMP_MARKER, atomic_path
+from xlbatch.cell_refs import column_letters
+from xlbatch.cost import WorkCost
+from xlbatch.outcome import OK, FileOutcome
+from xlbatch.params import InvalidParams, Param
+from xlbatch.preflight import SourceFile
+from xlbatch.tasks.base import FileContext, OutputFolder, Task
+from xlbatch.tasks.registry import register
+from xlbatch.workbook import open_workbook, trim_row
+from xlbatch.writing import CSV_LINE_END, CsvTableWriter, XlsxTableWriter, csv_text
 
 PARTS_FOLDER = "combine-parts"  # inside the output folder's private state folder
 PART_SUFFIX = ".part"

@@ -6,7 +6,7 @@ already .xlsx still gets a values-only copy. To CSV: one file per chosen sheet, 
 sheet is written and `<stem> - <sheet>.csv` otherwise, in the chosen delimiter and encoding, values
 that a spreadsheet would run as a formula neutralised.
 
-CSV inputs hold only text; the reader types them column by column (core.csv_types), so numbers and
+CSV inputs hold only text; the reader types them column by column (xlbatch.csv_types), so numbers and
 dates of a consistent column are numbers and dates in the xlsx, and a mixed column stays text with a warning.
 """
 
@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.cost import WorkCost
-from core.params import Param
-from core.preflight import SourceFile
-from core.tasks.base import FileContext, Task
-from core.tasks.registry import register
-from core.workbook import open_workbook
-from core.writing import EXCEL_MAX_COLS, CsvTableWriter, XlsxTableWriter, safe_filename
+from xlbatch.cost import WorkCost
+from xlbatch.params import Param
+from xlbatch.preflight import SourceFile
+from xlbatch.tasks.base import FileContext, Task
+from xlbatch.tasks.registry import register
+from xlbatch.workbook import open_workbook
+from xlbatch.writing import EXCEL_MAX_COLS, CsvTableWriter, XlsxTableWriter, safe_filename
 
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t"}
 PROGRESS_EVERY = 2000  # rows between progress reports: a live bar without flooding the pipe

@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.cell_refs import column_number
-from core.cost import WorkCost
-from core.outcome import OK, FileOutcome
-from core.params import InvalidParams, Param
-from core.preflight import SourceFile
-from core.tasks.base import FileContext, OutputFolder, Task
-from core.tasks.registry import register
-from core.workbook import CellValue, WorkbookReader, open_workbook
-from core.writing import EXCEL_MAX_COLS, EXCEL_MAX_ROWS, CsvTableWriter, XlsxTableWriter
+from xlbatch.cell_refs import column_number
+from xlbatch.cost import WorkCost
+from xlbatch.outcome import OK, FileOutcome
+from xlbatch.params import InvalidParams, Param
+from xlbatch.preflight import SourceFile
+from xlbatch.tasks.base import FileContext, OutputFolder, Task
+from xlbatch.tasks.registry import register
+from xlbatch.workbook import CellValue, WorkbookReader, open_workbook
+from xlbatch.writing import EXCEL_MAX_COLS, EXCEL_MAX_ROWS, CsvTableWriter, XlsxTableWriter
 
 OUTPUT_STEM = "extracted"
 SOURCE_COLUMN = "Source file"

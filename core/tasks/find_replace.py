@@ -45,24 +45,24 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from core import errors
-from core.cost import WorkCost
-from core.errors import TaskFailure
-from core.params import InvalidParams, Param
-from core.preflight import SourceFile
-from core.tasks.base import FileContext, Task
-from core.tasks.ooxml_package import CHARTSHEET, PackageError, SheetPart, Workbook, full_calc_edit, read_workbook
-from core.tasks.registry import register
-from core.tasks.shared_strings_edit import (
+from xlbatch import errors
+from xlbatch.cost import WorkCost
+from xlbatch.errors import TaskFailure
+from xlbatch.params import InvalidParams, Param
+from xlbatch.preflight import SourceFile
+from xlbatch.tasks.base import FileContext, Task
+from xlbatch.tasks.ooxml_package import CHARTSHEET, PackageError, SheetPart, Workbook, full_calc_edit, read_workbook
+from xlbatch.tasks.registry import register
+from xlbatch.tasks.shared_strings_edit import (
     SharedStrings,
     analyse_shared_strings,
     copy_with_edits,
     write_shared_strings,
 )
-from core.tasks.sheet_edit import SheetResult, edit_sheet, scan_sheet
-from core.tasks.text_match import Matcher
-from core.tasks.xml_stream import XmlDamaged, XmlUnsupported
-from core.tasks.zip_rewrite import NewMember, write_package
+from xlbatch.tasks.sheet_edit import SheetResult, edit_sheet, scan_sheet
+from xlbatch.tasks.text_match import Matcher
+from xlbatch.tasks.xml_stream import XmlDamaged, XmlUnsupported
+from xlbatch.tasks.zip_rewrite import NewMember, write_package
 
 EDITABLE_FORMATS = ("xlsx", "xlsm")
 _OOXML_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")

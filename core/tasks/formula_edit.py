@@ -25,8 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.cell_refs import position
-from core.tasks.text_match import Matcher
+from xlbatch.cell_refs import position
+from xlbatch.tasks.text_match import Matcher
 
 # Excel refuses formulas longer than this many characters.
 MAX_FORMULA_CHARS = 8192

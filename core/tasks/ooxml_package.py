@@ -22,8 +22,8 @@ from urllib.parse import unquote
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeTree
 
-from core.cell_refs import position
-from core.tasks.xml_stream import (
+from xlbatch.cell_refs import position
+from xlbatch.tasks.xml_stream import (
     XmlStream,
     attribute_names,
     get_attribute,

@@ -11,8 +11,8 @@ from importlib import metadata
 from types import MappingProxyType
 from typing import TypeVar
 
-from core.params import InvalidParams
-from core.tasks.base import Task
+from xlbatch.params import InvalidParams
+from xlbatch.tasks.base import Task
 
 ENTRY_POINT_GROUP = "xlbatch.tasks"
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from core.tasks.ooxml_text import decode_text, encode_text, needs_preserve
-from core.tasks.text_match import Match, Matcher, apply_matches
-from core.tasks.xml_stream import (
+from xlbatch.tasks.ooxml_text import decode_text, encode_text, needs_preserve
+from xlbatch.tasks.text_match import Match, Matcher, apply_matches
+from xlbatch.tasks.xml_stream import (
     XML_SPACE,
     XmlStream,
     close_tag,
@@ -33,7 +33,7 @@ from core.tasks.xml_stream import (
     qname,
     set_attribute,
 )
-from core.writing import EXCEL_MAX_CELL_CHARS
+from xlbatch.writing import EXCEL_MAX_CELL_CHARS
 
 _XML_WHITESPACE = " \t\n\r"
 _R = names("r")

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
-from core.tasks.rich_string import ItemEdit, StringItem, StringItemReader, plan_item_edit, resolve
-from core.tasks.text_match import Matcher
-from core.tasks.xml_stream import XmlStream, apply_edits, get_attribute, names, set_attribute
-from core.tasks.zip_rewrite import NewMember
+from xlbatch.tasks.rich_string import ItemEdit, StringItem, StringItemReader, plan_item_edit, resolve
+from xlbatch.tasks.text_match import Matcher
+from xlbatch.tasks.xml_stream import XmlStream, apply_edits, get_attribute, names, set_attribute
+from xlbatch.tasks.zip_rewrite import NewMember
 
 _SI = names("si")
 

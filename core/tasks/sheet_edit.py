@@ -22,16 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
-from core.cell_refs import column_letters, position
-from core.tasks.formula_edit import FormulaPlanner
-from core.tasks.ooxml_package import PivotArea, TableRows
-from core.tasks.ooxml_text import decode_text, encode_text
-from core.tasks.rich_string import ItemEdit, StringItem, StringItemReader, plan_item_edit
-from core.tasks.shared_strings_edit import SharedStrings
-from core.tasks.text_match import Matcher
-from core.tasks.xml_stream import XmlStream, close_tag, is_self_closing, names, open_form, set_attribute
-from core.tasks.zip_rewrite import NewMember
-from core.writing import EXCEL_MAX_CELL_CHARS
+from xlbatch.cell_refs import column_letters, position
+from xlbatch.tasks.formula_edit import FormulaPlanner
+from xlbatch.tasks.ooxml_package import PivotArea, TableRows
+from xlbatch.tasks.ooxml_text import decode_text, encode_text
+from xlbatch.tasks.rich_string import ItemEdit, StringItem, StringItemReader, plan_item_edit
+from xlbatch.tasks.shared_strings_edit import SharedStrings
+from xlbatch.tasks.text_match import Matcher
+from xlbatch.tasks.xml_stream import XmlStream, close_tag, is_self_closing, names, open_form, set_attribute
+from xlbatch.tasks.zip_rewrite import NewMember
+from xlbatch.writing import EXCEL_MAX_CELL_CHARS
 
 _SHEET_DATA, _ROW, _C = names("sheetData"), names("row"), names("c")
 _V, _F, _IS = names("v"), names("f"), names("is")

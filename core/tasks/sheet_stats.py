@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from core.cell_refs import column_letters
+from xlbatch.cell_refs import column_letters
 
 # Rows per block: large enough that the per-block Python work is negligible, small enough that a block of
 # a million-row sheet costs a few MB and progress/stop requests are seen every few milliseconds.

@@ -16,17 +16,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core import errors
-from core.cost import WorkCost
-from core.errors import TaskFailure
-from core.params import InvalidParams, Param
-from core.preflight import SourceFile
-from core.tasks.base import FileContext, Task
-from core.tasks.combine import header_text, name_key
-from core.tasks.convert import unique_file_name
-from core.tasks.registry import register
-from core.workbook import open_workbook, trim_row
-from core.writing import EXCEL_MAX_COLS, CsvTableWriter, XlsxTableWriter
+from xlbatch import errors
+from xlbatch.cost import WorkCost
+from xlbatch.errors import TaskFailure
+from xlbatch.params import InvalidParams, Param
+from xlbatch.preflight import SourceFile
+from xlbatch.tasks.base import FileContext, Task
+from xlbatch.tasks.combine import header_text, name_key
+from xlbatch.tasks.convert import unique_file_name
+from xlbatch.tasks.registry import register
+from xlbatch.workbook import open_workbook, trim_row
+from xlbatch.writing import EXCEL_MAX_COLS, CsvTableWriter, XlsxTableWriter
 
 BLANK = "(blank)"
 VALUES_LISTED = 50  # values named in the result; the report stays small whatever the column holds

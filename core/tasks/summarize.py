@@ -12,14 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.cost import WorkCost
-from core.outcome import FileOutcome
-from core.preflight import SourceFile
-from core.tasks.base import FileContext, OutputFolder, Task
-from core.tasks.registry import register
-from core.tasks.sheet_stats import summarize_sheet
-from core.workbook import open_workbook
-from core.writing import XlsxTableWriter
+from xlbatch.cost import WorkCost
+from xlbatch.outcome import FileOutcome
+from xlbatch.preflight import SourceFile
+from xlbatch.tasks.base import FileContext, OutputFolder, Task
+from xlbatch.tasks.registry import register
+from xlbatch.tasks.sheet_stats import summarize_sheet
+from xlbatch.workbook import open_workbook
+from xlbatch.writing import XlsxTableWriter
 
 SUMMARY_NAME = "summary.xlsx"
 

@@ -29,14 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.cost import WorkCost
-from core.outcome import OK, FileOutcome
-from core.params import InvalidParams, Param
-from core.preflight import SourceFile
-from core.tasks.base import FileContext, OutputFolder, Task
-from core.tasks.registry import register
-from core.workbook import CellValue, is_number, open_workbook
-from core.writing import XlsxTableWriter
+from xlbatch.cost import WorkCost
+from xlbatch.outcome import OK, FileOutcome
+from xlbatch.params import InvalidParams, Param
+from xlbatch.preflight import SourceFile
+from xlbatch.tasks.base import FileContext, OutputFolder, Task
+from xlbatch.tasks.registry import register
+from xlbatch.workbook import CellValue, is_number, open_workbook
+from xlbatch.writing import XlsxTableWriter
 
 EXCEPTIONS_NAME = "exceptions.xlsx"
 ISSUE_COLUMNS = ["File", "Sheet", "Row", "Column", "Value", "Problem"]

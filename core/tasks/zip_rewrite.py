@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from core import errors
-from core.errors import TaskFailure
+from xlbatch import errors
+from xlbatch.errors import TaskFailure
 
 _LOCAL = struct.Struct("<4s5H3L2H")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")

@@ -20,11 +20,11 @@ from odf.opendocument import OpenDocumentSpreadsheet
 from odf.table import Table, TableCell, TableRow
 from odf.text import P
 
-from core.errors import TaskFailure
-from core.file_notes import warnings_to
-from core.outcome import FAILED, OK, FileOutcome
-from core.preflight import sniff
-from core.tasks.base import FileContext, OutputFolder, Task
+from xlbatch.errors import TaskFailure
+from xlbatch.file_notes import warnings_to
+from xlbatch.outcome import FAILED, OK, FileOutcome
+from xlbatch.preflight import sniff
+from xlbatch.tasks.base import FileContext, OutputFolder, Task
 
 Sheets = dict[str, Sequence[Sequence[Any]]]
 
@@ -155,7 +155,7 @@ def run_task(
         try:
             source = sniff(path, rel)
             ctx = FileContext(source, out_dir, inputs, report=report)
-            with warnings_to(ctx.warn):  # as core.worker runs a task: the reader's warnings are the file's
+            with warnings_to(ctx.warn):  # as xlbatch.worker runs a task: the reader's warnings are the file's
                 result = task.process(source, params, ctx)
         except TaskFailure as failure:
             outcomes.append(FileOutcome(index, str(path), FAILED, error=failure.error))

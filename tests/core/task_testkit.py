@@ -15,11 +15,11 @@ from typing import Any
 import openpyxl
 import xlsxwriter
 
-from core.errors import TaskFailure
-from core.file_notes import warnings_to
-from core.outcome import FAILED, OK, FileOutcome
-from core.preflight import sniff
-from core.tasks.base import FileContext, OutputFolder, Task
+from xlbatch.errors import TaskFailure
+from xlbatch.file_notes import warnings_to
+from xlbatch.outcome import FAILED, OK, FileOutcome
+from xlbatch.preflight import sniff
+from xlbatch.tasks.base import FileContext, OutputFolder, Task
 
 
 class Run:
@@ -56,7 +56,7 @@ def run_task(
             sniff(path, rel), out_dir, inputs, report=lambda fraction, message: progress.append((fraction, message))
         )
         try:
-            with warnings_to(ctx.warn):  # as core.worker runs a task: the reader's warnings are the file's
+            with warnings_to(ctx.warn):  # as xlbatch.worker runs a task: the reader's warnings are the file's
                 result = task.process(ctx.source, params, ctx)
         except TaskFailure as exc:
             outcomes.append(FileOutcome(index, str(path), FAILED, warnings=list(ctx.warnings), error=exc.error))

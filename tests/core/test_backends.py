@@ -9,10 +9,10 @@ import psutil
 import pytest
 
 import tests.faulty_tasks  # noqa: F401 - registers the test-only tasks
-from core.cancel import CancelToken
-from core.events import FileStarted
-from core.runner import run_batch
 from tests.helpers import assert_invariants, numbers_book
+from xlbatch.cancel import CancelToken
+from xlbatch.events import FileStarted
+from xlbatch.runner import run_batch
 
 ALL_BACKENDS = ["sequential", "threads", "asyncio", "processes", "multiprocessing", "joblib"]
 PROCESS_BACKENDS = ["processes", "multiprocessing", "joblib"]
@@ -211,7 +211,7 @@ def _new_live_children(before: set[int]) -> list[psutil.Process]:
 
 
 def test_memory_guard_waits_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.supervisor as supervisor
+    import xlbatch.supervisor as supervisor
 
     folder = tmp_path / "in"
     for i in range(3):

@@ -1,4 +1,4 @@
-"""`core.bench`: deterministic spread sampling, every candidate measured, the fastest recommended, temporary
+"""`xlbatch.bench`: deterministic spread sampling, every candidate measured, the fastest recommended, temporary
 outputs removed, choices saved, and the `bench` command line. No timing is asserted."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from core import bench
-from core.bench import BenchResult, BenchRow, Candidate, candidates, compare_backends, recommend, sample_files
-from core.executors import available_backends
-from core.params import InvalidParams
 from tests.corpus import make_ledger
+from xlbatch import bench
+from xlbatch.bench import BenchResult, BenchRow, Candidate, candidates, compare_backends, recommend, sample_files
+from xlbatch.executors import available_backends
+from xlbatch.params import InvalidParams
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ def test_recommend_may_say_sequential() -> None:
 
 
 def test_save_choice_sets_the_tasks_backend_in_the_settings_file(tmp_path: Path) -> None:
-    from core.settings import load_settings
+    from xlbatch.settings import load_settings
 
     path = tmp_path / "settings" / "settings.yaml"
     path.parent.mkdir()
@@ -256,7 +256,7 @@ def test_bench_command_prints_the_table_and_saves_the_fastest(
     # The marked row is the fastest unrounded time; printed times of a few milliseconds can tie.
     (marked,) = [cells[0] for cells in lines if "<-" in cells]
     assert measured[(marked, 1 if marked == "sequential" else 2)] == min(measured.values())
-    from core.settings import load_settings
+    from xlbatch.settings import load_settings
 
     assert load_settings(settings).backend_for("summarize")[0] == marked
 

@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-import core
-from core.params import InvalidParams, Param, ParamSet, validate_params
-from core.tasks import TASKS, Task, get_task
-from core.tasks.registry import UnknownTask, register, unregister
+import xlbatch
+from xlbatch.params import InvalidParams, Param, ParamSet, validate_params
+from xlbatch.tasks import TASKS, Task, get_task
+from xlbatch.tasks.registry import UnknownTask, register, unregister
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_core_module_imports_without_qt() -> None:
-    modules = [m.name for m in pkgutil.walk_packages(core.__path__, "core.") if not m.name.endswith("__main__")]
+    modules = [m.name for m in pkgutil.walk_packages(xlbatch.__path__, "xlbatch.") if not m.name.endswith("__main__")]
     code = (
-        "import sys, importlib; sys.modules['PySide6'] = None; sys.modules['gui'] = None\n"
+        "import sys, importlib; sys.modules['PySide6'] = None; sys.modules['xlbatch.gui'] = None\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
         "assert not any(m.startswith(('PySide6.', 'shiboken')) for m in sys.modules)"
     )
@@ -63,7 +63,7 @@ def test_register_refuses_a_clash_unless_asked() -> None:
 
 
 def test_plugins_register_through_the_entry_point_group(monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.tasks.registry as registry
+    import xlbatch.tasks.registry as registry
 
     class Plugin(Task):
         name = "plugin-task"

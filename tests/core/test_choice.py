@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.cost import FIXED_BYTES, WorkCost
-from core.executors.choice import choose
-from core.tasks import get_task
+from xlbatch.cost import FIXED_BYTES, WorkCost
+from xlbatch.executors.choice import choose
+from xlbatch.tasks import get_task
 
 SUMMARIZE = get_task("summarize").work_cost({})
 CONVERT = get_task("convert").work_cost({})

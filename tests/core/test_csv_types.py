@@ -1,4 +1,4 @@
-"""Tests of CSV typing by whole columns (core.csv_types): notations, identifiers, dates, times, booleans, the
+"""Tests of CSV typing by whole columns (xlbatch.csv_types): notations, identifiers, dates, times, booleans, the
 header, and the warnings that name a column kept as text. Expected values are written out by hand."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from core import csv_types
-from core.csv_rows import typed_rows
-from core.csv_types import CsvTyping, infer_types
-from core.file_notes import warnings_to
-from core.workbook import open_workbook
+from xlbatch import csv_types
+from xlbatch.csv_rows import typed_rows
+from xlbatch.csv_types import CsvTyping, infer_types
+from xlbatch.file_notes import warnings_to
+from xlbatch.workbook import open_workbook
 
 
 def typed(rows: list[list[str]], delimiter: str = ",") -> tuple[list[list[Any]], CsvTyping]:

@@ -1,7 +1,7 @@
 """Property test of CSV typing: typed columns rendered as a CSV export of one convention (US, German, ISO,
 Swiss, day-first with no-break spaces) read back through the reader as exactly the same values and types.
 
-The rendering here is written independently of core.csv_types: Python's repr() for floats (the shortest text
+The rendering here is written independently of xlbatch.csv_types: Python's repr() for floats (the shortest text
 that reads back as the same float), thousands grouped by hand, dates by strftime-like formatting, csv.writer.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.workbook import normalise, open_workbook
+from xlbatch.workbook import normalise, open_workbook
 
 
 @dataclass(frozen=True)

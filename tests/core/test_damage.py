@@ -17,11 +17,11 @@ import pytest
 
 import tests.corpus as corpus
 import tests.faulty_tasks  # noqa: F401 - registers the test-only tasks
-from core import errors
-from core.errors import Cancelled, FileError, TaskFailure, classify, reading
-from core.runner import run_batch
 from tests.faulty_tasks import PanicException
 from tests.helpers import assert_invariants, numbers_book
+from xlbatch import errors
+from xlbatch.errors import Cancelled, FileError, TaskFailure, classify, reading
+from xlbatch.runner import run_batch
 
 ALL_BACKENDS = ["sequential", "threads", "asyncio", "processes", "multiprocessing", "joblib"]
 
@@ -105,7 +105,7 @@ def test_reading_turns_any_reader_failure_into_the_files_error() -> None:
 def test_an_internal_error_still_accounts_for_every_file_and_writes_the_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.supervisor import Supervisor
+    from xlbatch.supervisor import Supervisor
 
     def broken(self: Supervisor, files: list) -> None:
         raise RuntimeError("supervisor fault")

@@ -4,7 +4,7 @@ around it: a named backend, the user's worker count, the settings' limit, the wa
 
 from __future__ import annotations
 
-from core.executors.choice import USER_CHOICE, Choice, choose, decide
+from xlbatch.executors.choice import USER_CHOICE, Choice, choose, decide
 
 KB = 1_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.discovery import HIDDEN_REASON, LOCK_FILE_REASON, discover
+from xlbatch.discovery import HIDDEN_REASON, LOCK_FILE_REASON, discover
 
 
 def touch(path: Path, data: bytes = b"x") -> Path:

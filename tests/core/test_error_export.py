@@ -1,4 +1,4 @@
-"""core.error_export: the Errors tab saved as .xlsx or .csv, values kept as text, never half-written."""
+"""xlbatch.error_export: the Errors tab saved as .xlsx or .csv, values kept as text, never half-written."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from core.error_export import SHEET_NAME, write_error_table
+from xlbatch.error_export import SHEET_NAME, write_error_table
 
 HEADER = ["File", "Folder", "Problem", "Kind", "What happened", "What to do"]
 ROWS = [

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.runner import run_batch
-from core.workbook import WorkbookReader
 from tests.exact_files import raw_xlsx
+from xlbatch.runner import run_batch
+from xlbatch.workbook import WorkbookReader
 
 MS = dt.timedelta(milliseconds=1)
 
@@ -191,8 +191,8 @@ def test_csv_values_that_cannot_be_kept_are_named(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", [math.nan, math.inf])
 def test_non_numbers_are_left_empty_with_a_warning(tmp_path: Path, value: float) -> None:
-    from core import output_record
-    from core.writing import XlsxTableWriter
+    from xlbatch import output_record
+    from xlbatch.writing import XlsxTableWriter
 
     path = tmp_path / "t.xlsx"
     output_record.want(path)
@@ -207,8 +207,8 @@ def test_non_numbers_are_left_empty_with_a_warning(tmp_path: Path, value: float)
 
 
 def test_whole_numbers_beyond_a_double_are_named(tmp_path: Path) -> None:
-    from core import output_record
-    from core.writing import XlsxTableWriter
+    from xlbatch import output_record
+    from xlbatch.writing import XlsxTableWriter
 
     path = tmp_path / "t.xlsx"
     output_record.want(path)
@@ -235,8 +235,8 @@ def test_error_values_in_xlsx_are_named(tmp_path: Path) -> None:
 
 
 def test_error_cells_are_found_across_chunks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from core import extent, sheet_findings
     from tests.exact_files import XlsxError
+    from xlbatch import extent, sheet_findings
 
     monkeypatch.setattr(extent, "_CHUNK", 64)  # every cell straddles a chunk boundary somewhere
     monkeypatch.setattr(extent, "_PRECISE_CHUNK", 64)
@@ -302,7 +302,7 @@ def test_extract_keeps_every_value(tmp_path: Path) -> None:
 def test_numbers_are_written_with_every_digit_they_need(tmp_path: Path, constant_memory: bool) -> None:
     import zipfile
 
-    from core.writing import XlsxTableWriter
+    from xlbatch.writing import XlsxTableWriter
 
     values = [0.1 + 0.2, 5e-324, 1.7976931348623157e308, 1e16, -2.5e-7, 2**53 - 1, 1 / 3]
     path = tmp_path / "n.xlsx"

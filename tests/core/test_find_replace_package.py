@@ -22,8 +22,6 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from core.preflight import sniff
-from core.tasks.find_replace import FindReplace
 from tests.core.find_replace_kit import (
     add_text_row,
     calamine_values,
@@ -36,6 +34,8 @@ from tests.core.find_replace_kit import (
     sheet_extent,
 )
 from tests.core.task_testkit import run_task, sha256
+from xlbatch.preflight import sniff
+from xlbatch.tasks.find_replace import FindReplace
 
 
 def png_bytes(width: int = 4, height: int = 3) -> bytes:

@@ -20,9 +20,6 @@ import xlsxwriter
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
-from core import errors
-from core.tasks.find_replace import FindReplace
-from core.tasks.xml_stream import XmlDamaged, XmlStream
 from tests.core.find_replace_kit import (
     calamine_values,
     changed_members,
@@ -32,6 +29,9 @@ from tests.core.find_replace_kit import (
     write_package,
 )
 from tests.core.task_testkit import run_task, write_xlsx
+from xlbatch import errors
+from xlbatch.tasks.find_replace import FindReplace
+from xlbatch.tasks.xml_stream import XmlDamaged, XmlStream
 
 
 def run(src: Path, out: Path, **params: Any) -> Any:
@@ -448,11 +448,11 @@ def test_damaged_xml_and_utf16_parts_fail_with_one_plain_error(tmp_path: Path) -
 
 def test_a_large_sheet_is_streamed_with_little_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With small read and spool buffers, the editor's memory stays a fraction of the sheet's size."""
-    import core.tasks.xml_stream
-    import core.tasks.zip_rewrite
+    import xlbatch.tasks.xml_stream
+    import xlbatch.tasks.zip_rewrite
 
-    monkeypatch.setattr(core.tasks.xml_stream, "CHUNK", 64 << 10)
-    monkeypatch.setattr(core.tasks.zip_rewrite, "SPOOL_BYTES", 64 << 10)
+    monkeypatch.setattr(xlbatch.tasks.xml_stream, "CHUNK", 64 << 10)
+    monkeypatch.setattr(xlbatch.tasks.zip_rewrite, "SPOOL_BYTES", 64 << 10)
     rows = 40_000
     data = "".join(
         f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>Order {r} for ACME</t></is></c><c r="B{r}"><v>{r}</v></c></row>'

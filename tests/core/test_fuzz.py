@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 import tests.corpus as corpus
-from core.runner import run_batch
 from tests.fuzz_corpus import write_mutants
 from tests.helpers import assert_invariants, realworld_folder
+from xlbatch.runner import run_batch
 
 # Real workbooks of every format with the features readers trip over: shared strings, rich text,
 # inline strings, dates in both systems, merged cells, formulas, pictures, macros, CONTINUE records.

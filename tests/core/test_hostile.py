@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 import tests.corpus as corpus
-from core import errors
-from core.events import FileProgress
-from core.preflight import sniff
-from core.runner import run_batch
 from tests.helpers import assert_invariants
+from xlbatch import errors
+from xlbatch.events import FileProgress
+from xlbatch.preflight import sniff
+from xlbatch.runner import run_batch
 
 # generator -> (status, error kind or None, a phrase of the message a user sees)
 EXPECTED = {
@@ -157,7 +157,7 @@ def test_a_sheet_of_1048576_rows_is_processed_with_progress(tmp_path: Path) -> N
 
 
 def test_a_file_open_in_another_program_is_permission_denied(tmp_path: Path, monkeypatch) -> None:
-    import core.preflight as preflight
+    import xlbatch.preflight as preflight
 
     locked = corpus.make_ledger(tmp_path / "in" / "open-in-excel.xlsx")
     fine = corpus.make_ledger(tmp_path / "in" / "fine.xlsx")

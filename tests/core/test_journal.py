@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core import journal as journal_module
-from core.journal import Journal
-from core.outcome import OK, FileOutcome
+from xlbatch import journal as journal_module
+from xlbatch.journal import Journal
+from xlbatch.outcome import OK, FileOutcome
 
 
 def test_lines_are_readable_at_once_and_fsynced_in_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

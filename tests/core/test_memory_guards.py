@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 import tests.faulty_tasks  # noqa: F401 - registers the test-only tasks
-from core import supervisor
-from core.runner import run_batch
 from tests.core.sparse_books import REPO, past_xfd_book, stray_book
 from tests.helpers import numbers_book
+from xlbatch import supervisor
+from xlbatch.runner import run_batch
 
 BACKENDS = ("sequential", "threads", "asyncio", "processes", "multiprocessing", "joblib")
 # Enough for Python, the readers and two spawned workers; far too little for calamine's rectangle of the
@@ -26,7 +26,7 @@ ADDRESS_SPACE_LIMIT = 3 * 1024**3
 _RUN_ALL_BACKENDS = textwrap.dedent(
     """
     import json, resource, sys
-    from core.runner import run_batch
+    from xlbatch.runner import run_batch
 
     def main():
         limit = int(sys.argv[3])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core.runner import run_batch
-from core.workbook import open_workbook
 from tests.core.task_helpers import write_csv, write_xls, write_xlsx
+from xlbatch.runner import run_batch
+from xlbatch.workbook import open_workbook
 
 
 @pytest.mark.parametrize("backend", ["threads", "processes"])

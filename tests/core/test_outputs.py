@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from core.atomic import TEMP_MARKER, atomic_path, remove_stale_temp_files
-from core.errors import TaskFailure
-from core.params import InvalidParams
-from core.preflight import sniff
-from core.runner import run_batch
-from core.tasks.base import FileContext
 from tests.helpers import numbers_book
+from xlbatch.atomic import TEMP_MARKER, atomic_path, remove_stale_temp_files
+from xlbatch.errors import TaskFailure
+from xlbatch.params import InvalidParams
+from xlbatch.preflight import sniff
+from xlbatch.runner import run_batch
+from xlbatch.tasks.base import FileContext
 
 
 def test_atomic_path_replaces_only_on_success(tmp_path: Path) -> None:
@@ -66,8 +66,8 @@ def test_outputs_mirror_the_input_folders(tmp_path: Path) -> None:
 
 
 def test_a_file_that_fails_half_way_leaves_no_outputs(tmp_path: Path) -> None:
-    from core.tasks.base import Task
-    from core.worker import WorkFile, WorkItem, process_file
+    from xlbatch.tasks.base import Task
+    from xlbatch.worker import WorkFile, WorkItem, process_file
 
     class TwoOutputs(Task):
         name = "two-outputs"

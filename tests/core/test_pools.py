@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 import tests.faulty_tasks  # noqa: F401
-from core.cancel import CancelToken
-from core.events import FileFinished, FileStarted
-from core.executors.pools import PoolCache
-from core.runner import BatchSpec, plan_batch, run_plan
 from tests.helpers import numbers_book
+from xlbatch.cancel import CancelToken
+from xlbatch.events import FileFinished, FileStarted
+from xlbatch.executors.pools import PoolCache
+from xlbatch.runner import BatchSpec, plan_batch, run_plan
 
 
 @pytest.fixture

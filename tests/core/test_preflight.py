@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import tests.corpus as corpus
-from core import errors
-from core.errors import TaskFailure
-from core.preflight import sniff
+from xlbatch import errors
+from xlbatch.errors import TaskFailure
+from xlbatch.preflight import sniff
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods", "csv"])

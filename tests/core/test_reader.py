@@ -10,8 +10,8 @@ import pytest
 import xlsxwriter
 
 import tests.corpus as corpus
-from core import extent
-from core.workbook import open_workbook
+from xlbatch import extent
+from xlbatch.workbook import open_workbook
 
 
 def _offset_sheet(path: Path) -> Path:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from core.runner import run_batch
 from tests.helpers import assert_invariants, realworld_folder
+from xlbatch.runner import run_batch
 
 # The files no reader can process, and why. Everything else in the folder must be `ok`.
 REFUSED = {

@@ -15,15 +15,15 @@ import pytest
 
 import tests.corpus as corpus
 import tests.faulty_tasks  # noqa: F401 - registers the test-only tasks
-from core.atomic import TEMP_MARKER
-from core.cancel import CancelToken
-from core.events import FileStarted
-from core.runner import run_batch
 from tests.conftest import hash_tree
 from tests.helpers import assert_invariants, numbers_book
+from xlbatch.atomic import TEMP_MARKER
+from xlbatch.cancel import CancelToken
+from xlbatch.events import FileStarted
+from xlbatch.runner import run_batch
 
 REPO = Path(__file__).resolve().parents[2]
-LAUNCH = "import sys, tests.faulty_tasks; from gui.entry import main; sys.exit(main(sys.argv[1:]))"
+LAUNCH = "import sys, tests.faulty_tasks; from xlbatch.gui.entry import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _live(pids: set[int]) -> set[int]:

@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 
 import tests.corpus as corpus
-from core.recipe import Recipe, RecipeError, load_recipe, recipe_from_spec, resolve_spec, save_recipe
-from core.runner import UNCHANGED, run_batch
-from core.settings import SettingsError, load_settings, save_setting
+from xlbatch.recipe import Recipe, RecipeError, load_recipe, recipe_from_spec, resolve_spec, save_recipe
+from xlbatch.runner import UNCHANGED, run_batch
+from xlbatch.settings import SettingsError, load_settings, save_setting
 
 
 def write(path: Path, text: str) -> Path:
@@ -225,7 +225,7 @@ def test_cache_invalidation(tmp_path: Path, ledgers: Path, change: str, monkeypa
     if change == "params":
         kwargs["params"] = {"to": "csv", "delimiter": "semicolon"}
     elif change == "version":
-        from core.tasks.convert import Convert
+        from xlbatch.tasks.convert import Convert
 
         monkeypatch.setattr(Convert, "version", Convert.version + 1)
     elif change == "force":

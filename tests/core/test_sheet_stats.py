@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from core.cell_refs import column_letters
-from core.tasks import sheet_stats
-from core.tasks.sheet_stats import summarize_sheet
-from core.workbook import normalise
+from xlbatch.cell_refs import column_letters
+from xlbatch.tasks import sheet_stats
+from xlbatch.tasks.sheet_stats import summarize_sheet
+from xlbatch.workbook import normalise
 
 
 def _kind(value: Any) -> str:

@@ -12,13 +12,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from core import errors, extent
-from core.errors import TaskFailure
-from core.preflight import sniff
-from core.sparse_reader import SparseWorkbook
-from core.tasks.sheet_stats import _even_out, summarize_sheet
-from core.workbook import open_workbook, trim_row
-from core.xlsx_parts import DATETIME, DURATION, NUMBER, format_kind
 from tests.core.sparse_books import (
     past_xfd_book,
     realworld,
@@ -26,6 +19,13 @@ from tests.core.sparse_books import (
     typed_package,
     xlsxwriter_typed,
 )
+from xlbatch import errors, extent
+from xlbatch.errors import TaskFailure
+from xlbatch.preflight import sniff
+from xlbatch.sparse_reader import SparseWorkbook
+from xlbatch.tasks.sheet_stats import _even_out, summarize_sheet
+from xlbatch.workbook import open_workbook, trim_row
+from xlbatch.xlsx_parts import DATETIME, DURATION, NUMBER, format_kind
 
 REALWORLD = realworld()
 

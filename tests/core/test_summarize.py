@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 import tests.corpus as corpus
-from core.runner import run_batch
+from xlbatch.runner import run_batch
 
 
 def truth_from_openpyxl(path: Path) -> list[dict]:

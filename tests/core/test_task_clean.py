@@ -14,9 +14,9 @@ from typing import Any
 import openpyxl
 import pytest
 
-from core.params import InvalidParams
-from core.tasks.clean import Clean, text_number, tidy_header_names
 from tests.core.task_testkit import run_task, sha256, sheet_values, write_any, write_xlsx
+from xlbatch.params import InvalidParams
+from xlbatch.tasks.clean import Clean, text_number, tidy_header_names
 
 NBSP = "\u00a0"
 

@@ -12,10 +12,7 @@ import pickle
 
 import pytest
 
-import core.writing
-from core.params import InvalidParams
-from core.tasks import get_task
-from core.tasks.combine import PARTS_FOLDER, Combine, read_part
+import xlbatch.writing
 from tests.core.task_helpers import (
     as_datetime,
     files_under,
@@ -25,6 +22,9 @@ from tests.core.task_helpers import (
     write_xls,
     write_xlsx,
 )
+from xlbatch.params import InvalidParams
+from xlbatch.tasks import get_task
+from xlbatch.tasks.combine import PARTS_FOLDER, Combine, read_part
 
 SOURCE = ["Source file", "Source sheet"]
 
@@ -149,10 +149,9 @@ def test_csv_rendered_in_the_workers_is_copied_or_rearranged_to_the_same_result(
     p2 = write_xlsx(tmp_path / "p2.xlsx", {"S": same[:1] + [["Bob", "", dt.datetime(2024, 5, 2, 8, 30)]]})
     wider = write_xlsx(tmp_path / "p3.xlsx", {"S": [["Name", "Note"], ["Cy", "n", "past the header"]]})
     copied: list[str] = []
-    real_write_text = core.writing.CsvTableWriter.write_text
-    monkeypatch.setattr(
-        core.writing.CsvTableWriter, "write_text", lambda self, text: (copied.append(text), real_write_text(self, text))
-    )
+    real_write_text = xlbatch.writing.CsvTableWriter.write_text
+    writer = xlbatch.writing.CsvTableWriter
+    monkeypatch.setattr(writer, "write_text", lambda self, text: (copied.append(text), real_write_text(self, text)))
 
     def combined(files, name):
         out = tmp_path / name
@@ -259,7 +258,7 @@ def test_no_file_combined_writes_nothing_and_says_so(tmp_path):
 
 
 def test_rows_continue_on_a_new_sheet_past_the_row_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(core.writing, "EXCEL_MAX_ROWS", 4)  # header + 3 rows per sheet
+    monkeypatch.setattr(xlbatch.writing, "EXCEL_MAX_ROWS", 4)  # header + 3 rows per sheet
     one = write_xlsx(tmp_path / "one.xlsx", {"S": [["n"], [1], [2], [3], [4]]})
     two = write_xlsx(tmp_path / "two.xlsx", {"S": [["n"], [5], [6]]})
     out = tmp_path / "out"
@@ -288,8 +287,8 @@ def test_part_files_round_trip_every_type(tmp_path):
         ],
     ]
     book = write_xlsx(tmp_path / "types.xlsx", {"T": rows})
-    from core.preflight import sniff
-    from core.tasks.base import FileContext
+    from xlbatch.preflight import sniff
+    from xlbatch.tasks.base import FileContext
 
     source = sniff(book)
     result = Combine().process(source, Combine.validate(None), FileContext(source, tmp_path / "out"))

@@ -12,13 +12,6 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from core import errors
-from core.errors import Cancelled
-from core.params import InvalidParams
-from core.preflight import sniff
-from core.tasks import get_task
-from core.tasks.base import FileContext
-from core.tasks.convert import Convert
 from tests.core.task_helpers import (
     as_datetime,
     digest,
@@ -30,6 +23,13 @@ from tests.core.task_helpers import (
     write_xls,
     write_xlsx,
 )
+from xlbatch import errors
+from xlbatch.errors import Cancelled
+from xlbatch.params import InvalidParams
+from xlbatch.preflight import sniff
+from xlbatch.tasks import get_task
+from xlbatch.tasks.base import FileContext
+from xlbatch.tasks.convert import Convert
 
 BOM = b"\xef\xbb\xbf"
 

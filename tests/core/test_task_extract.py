@@ -17,9 +17,9 @@ import pytest
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from core.params import InvalidParams
-from core.tasks.extract import Extract, normalise_label, parse_field
 from tests.core.task_testkit import run_task, sha256, write_any, write_xlsx
+from xlbatch.params import InvalidParams
+from xlbatch.tasks.extract import Extract, normalise_label, parse_field
 
 FIELDS = [
     "Customer=B2",

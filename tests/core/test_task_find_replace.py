@@ -19,10 +19,10 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from core import errors
-from core.params import InvalidParams
-from core.tasks.find_replace import FindReplace
 from tests.core.task_testkit import run_task, save_rows, sha256
+from xlbatch import errors
+from xlbatch.params import InvalidParams
+from xlbatch.tasks.find_replace import FindReplace
 
 FAKE_VBA = bytes(range(256)) * 40 + b'Attribute VB_Name = "Module1"\r\nSub Hello()\r\nEnd Sub\r\n'
 

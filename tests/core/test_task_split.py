@@ -13,11 +13,11 @@ from collections import Counter
 import openpyxl
 import pytest
 
-from core import errors
-from core.params import InvalidParams
-from core.tasks import get_task
-from core.tasks.split import Split
 from tests.core.task_helpers import as_datetime, files_under, read_xlsx, run_task, write_ods, write_xls, write_xlsx
+from xlbatch import errors
+from xlbatch.params import InvalidParams
+from xlbatch.tasks import get_task
+from xlbatch.tasks.split import Split
 
 HEADER = ["Region", "Item", "Amount", "Date"]
 ROWS = [

@@ -14,11 +14,11 @@ from typing import Any
 import openpyxl
 import pytest
 
-from core import errors
-from core.params import InvalidParams
-from core.tasks import validate as validate_module
-from core.tasks.validate import Validate
 from tests.core.task_testkit import run_task, sha256, write_any, write_xlsx
+from xlbatch import errors
+from xlbatch.params import InvalidParams
+from xlbatch.tasks import validate as validate_module
+from xlbatch.tasks.validate import Validate
 
 D = dt.datetime
 HEADER = ["ID", "Name", "Amount", "Date", "Region"]

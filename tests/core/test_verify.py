@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from core import output_record, verify
-from core.recipe import RecipeError, load_recipe, recipe_from_spec, resolve_spec, save_recipe
-from core.runner import BatchSpec, run_batch
-from core.settings import Settings, SettingsError, load_settings
-from core.workbook import WorkbookReader
-from core.writing import CsvTableWriter, ExactWorksheet, XlsxTableWriter
 from tests.helpers import write_book
+from xlbatch import output_record, verify
+from xlbatch.recipe import RecipeError, load_recipe, recipe_from_spec, resolve_spec, save_recipe
+from xlbatch.runner import BatchSpec, run_batch
+from xlbatch.settings import Settings, SettingsError, load_settings
+from xlbatch.workbook import WorkbookReader
+from xlbatch.writing import CsvTableWriter, ExactWorksheet, XlsxTableWriter
 
 MESSAGE = "The output did not match what was written; it was removed."
 
@@ -96,7 +96,7 @@ def test_a_changed_csv_field_fails_the_file(monkeypatch: pytest.MonkeyPatch, tmp
             for fields in rows:
                 self.writerow(fields)
 
-    monkeypatch.setattr("core.writing.csv.writer", Sabotaged)
+    monkeypatch.setattr("xlbatch.writing.csv.writer", Sabotaged)
     out = tmp_path / "out"
     report = run_batch(
         task="convert", paths=[str(ledger)], out_dir=str(out), params={"to": "csv"}, backend="sequential"

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from core.file_notes import warnings_to
-from core.runner import run_batch
-from core.workbook import WorkbookReader
-from core.xls_reader import serial_to_python
 from tests.exact_files import biff5_xls, libreoffice_xls, soffice, with_stray_string, xls_with_codepage
+from xlbatch.file_notes import warnings_to
+from xlbatch.runner import run_batch
+from xlbatch.workbook import WorkbookReader
+from xlbatch.xls_reader import serial_to_python
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -207,7 +207,7 @@ def test_a_file_xlrd_refuses_is_read_by_calamine_with_a_warning(
     def refuse(*_args: Any, **_kwargs: Any) -> None:
         raise AssertionError("xlrd does not like this file")
 
-    monkeypatch.setattr("core.xls_reader.XlsBook.__init__", refuse)
+    monkeypatch.setattr("xlbatch.xls_reader.XlsBook.__init__", refuse)
     warnings: list[str] = []
     assert read(source, warnings) == {"Data": [["kept"]]}
     assert len(warnings) == 1 and "read with python-calamine instead" in warnings[0]
@@ -249,7 +249,7 @@ def test_real_world_xls_agree_with_calamine_except_its_known_faults() -> None:
     import python_calamine
     import xlrd
 
-    from core.workbook import normalise
+    from xlbatch.workbook import normalise
 
     checked = 0
     for path in sorted(folder.glob("*.xls")):

@@ -16,7 +16,7 @@ import tests.corpus as corpus
 
 REPO = Path(__file__).resolve().parents[2]
 # Runs the real CLI in a child process, with the test-only tasks registered.
-LAUNCH = "import sys, tests.faulty_tasks; from gui.entry import main; sys.exit(main(sys.argv[1:]))"
+LAUNCH = "import sys, tests.faulty_tasks; from xlbatch.gui.entry import main; sys.exit(main(sys.argv[1:]))"
 
 
 def xlbatch(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

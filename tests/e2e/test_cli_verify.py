@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 import tests.corpus as corpus
-from core import cli
 from tests.e2e.test_cli import xlbatch
+from xlbatch import cli
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from python_calamine import CalamineWorkbook
 
-from core.runner import run_batch
+from xlbatch.runner import run_batch
 
 GERMAN = [
     "Kundennr;Kunde;Datum;Betrag;Menge;Gemischt;Uhrzeit",

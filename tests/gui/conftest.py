@@ -16,9 +16,9 @@ import pytest
 import xlsxwriter
 from PySide6.QtCore import QSettings
 
-from core.cancel import NOW
-from core.tasks.registry import TASKS, register, unregister
 from tests.gui.tasks_for_tests import FormTask, PidTask, SlowTask
+from xlbatch.cancel import NOW
+from xlbatch.tasks.registry import TASKS, register, unregister
 
 TEXT_AS_XLSX = "Meeting notes\n- send the figures\n- book the room\n"
 
@@ -64,7 +64,7 @@ class Recorder:
 
 @pytest.fixture(autouse=True)
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    from gui import desktop, dialogs
+    from xlbatch.gui import desktop, dialogs
 
     rec = Recorder()
 
@@ -138,7 +138,7 @@ def worker_children() -> list[psutil.Process]:
 
 @pytest.fixture
 def window(qtbot: Any) -> Iterator[Any]:
-    from gui.main_window import MainWindow
+    from xlbatch.gui.main_window import MainWindow
 
     win = MainWindow()
     qtbot.addWidget(win)

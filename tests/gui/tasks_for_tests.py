@@ -11,9 +11,9 @@ import os
 import time
 from typing import Any
 
-from core.params import InvalidParams, Param
-from core.preflight import SourceFile
-from core.tasks.base import FileContext, Task
+from xlbatch.params import InvalidParams, Param
+from xlbatch.preflight import SourceFile
+from xlbatch.tasks.base import FileContext, Task
 
 # Each step sleeps this long and reports progress: a file takes STEP_SECONDS * steps.
 STEP_SECONDS = 0.05

@@ -6,8 +6,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from gui.app import app_icon, run_gui
-from gui.settings import open_settings
+from xlbatch.gui.app import app_icon, run_gui
+from xlbatch.gui.settings import open_settings
 
 
 def test_screenshot_mode_renders_the_window_with_the_files(qapp, inputs, tmp_path, isolated_qsettings):
@@ -32,13 +32,13 @@ def test_the_app_icon_has_the_small_and_large_sizes(qapp):
 def test_the_about_box_names_the_version_and_every_task(qapp):
     from importlib import metadata
 
-    from core.tasks import TASKS
-    from gui.dialogs import about_text, app_version
+    from xlbatch.gui.dialogs import about_text, app_version
+    from xlbatch.tasks import TASKS
 
     try:
         expected = metadata.version("xlbatch")
     except metadata.PackageNotFoundError:
-        from core import __version__ as expected
+        from xlbatch import __version__ as expected
     assert app_version() == expected
     text = about_text()
     assert expected in text

@@ -9,10 +9,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QProgressBar, QPushButton, QSpinBox
 
-from core.bench import candidates
-from core.executors import available_backends
-from gui.compare import BenchChart, CompareDialog, nice_step
 from tests.gui.test_window import pick
+from xlbatch.bench import candidates
+from xlbatch.executors import available_backends
+from xlbatch.gui.compare import BenchChart, CompareDialog, nice_step
 
 TIMEOUT_MS = 60_000
 

@@ -8,7 +8,7 @@ import sys
 
 import psutil
 
-from gui.gauges import HISTORY, INTERVAL_MS, CpuGauge, RamGauge, Sample, SystemMonitor
+from xlbatch.gui.gauges import HISTORY, INTERVAL_MS, CpuGauge, RamGauge, Sample, SystemMonitor
 
 
 def test_sample_measures_the_machine_and_this_app(qtbot):

@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from core.errors import ADVICE, FileError
-from core.events import BatchStarted, FileFinished, FileProgress, FileStarted, Notice
-from core.outcome import FileOutcome
-from gui import eventlog
-from gui.formatting import RateMeter, file_type, format_duration, format_remaining, format_size, progress_text
-from gui.models import (
+from xlbatch.errors import ADVICE, FileError
+from xlbatch.events import BatchStarted, FileFinished, FileProgress, FileStarted, Notice
+from xlbatch.gui import eventlog
+from xlbatch.gui.formatting import RateMeter, file_type, format_duration, format_remaining, format_size, progress_text
+from xlbatch.gui.models import (
     CANCELLED,
     COL_ADVICE,
     COL_FILE,
@@ -39,6 +38,7 @@ from gui.models import (
     StatusRole,
     row_ranges,
 )
+from xlbatch.outcome import FileOutcome
 
 DISPLAY = Qt.ItemDataRole.DisplayRole
 

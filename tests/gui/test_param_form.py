@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QPushButton, QSpinBox
 
-from core.params import InvalidParams
-from core.tasks import TASKS
-from gui.param_form import ParamForm
 from tests.gui.tasks_for_tests import FormTask
+from xlbatch.gui.param_form import ParamForm
+from xlbatch.params import InvalidParams
+from xlbatch.tasks import TASKS
 
 
 def test_one_editor_per_parameter_by_type(qtbot):

@@ -18,13 +18,13 @@ import openpyxl
 import yaml
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QPushButton
 
-from core.recipe import load_recipe
-from core.runner import REPORT_NAME
-from gui.main_window import MainWindow
-from gui.models import COL_STATUS, DONE, FAILED, UNCHANGED, UNCHANGED_TIP
 from tests.gui.conftest import write_xlsx
 from tests.gui.tasks_for_tests import FormTask, SlowTask
 from tests.gui.test_window import BATCH_TIMEOUT_MS, BROKEN, GOOD, child, pick, set_output, start, statuses
+from xlbatch.gui.main_window import MainWindow
+from xlbatch.gui.models import COL_STATUS, DONE, FAILED, UNCHANGED, UNCHANGED_TIP
+from xlbatch.recipe import load_recipe
+from xlbatch.runner import REPORT_NAME
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -58,7 +58,7 @@ def workbook_values(path: Path) -> dict[str, list[tuple]]:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    code = "import sys; from gui.entry import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from xlbatch.gui.entry import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run(
         [sys.executable, "-c", code, *args],
         cwd=REPO,

@@ -1,5 +1,5 @@
 """One backend choice: what the window previews ("Auto will use: …"), what it prestarts, and what the
-runner's plan then runs are the same decision (`core.executors.choice.decide`) on the same inputs.
+runner's plan then runs are the same decision (`xlbatch.executors.choice.decide`) on the same inputs.
 
 Each case sets the window up as a user would, then asks the window (`auto_choice()`) and the plan of
 the batch Start would run (`plan_batch(window.build_spec())`) with the same pool, and expects the same
@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QSpinBox, QToolButton
 
-from core.executors import Choice, cpu_count
-from core.executors.choice import USER_CHOICE
-from core.runner import plan_batch
-from core.settings import Settings, load_settings
-from core.tasks import get_task
-from gui.run_choice import ChoiceInputs, effective_backend, prestart_count, preview
 from tests.gui.tasks_for_tests import PidTask, SlowTask
 from tests.gui.test_window import child, pick
+from xlbatch.executors import Choice, cpu_count
+from xlbatch.executors.choice import USER_CHOICE
+from xlbatch.gui.run_choice import ChoiceInputs, effective_backend, prestart_count, preview
+from xlbatch.runner import plan_batch
+from xlbatch.settings import Settings, load_settings
+from xlbatch.tasks import get_task
 
 FILE_BYTES = 100_000  # four of these: one at a time beats a cold pool, a warm pool beats one at a time
 MULTI_CORE = cpu_count() > 1
@@ -164,7 +164,7 @@ def test_a_backend_the_settings_file_names_is_explained_as_such(
     assert shown.reason == "set for this task in your settings file" and planned.reason == USER_CHOICE
 
 
-# -- gui.run_choice without a window ----------------------------------------------------------------
+# -- xlbatch.gui.run_choice without a window ----------------------------------------------------------------
 def inputs(sizes: list[int], backend: str = "auto", workers: int | None = None, settings: Settings | None = None):
     return ChoiceInputs(get_task("summarize"), sizes, backend, workers, {}, settings or Settings())
 

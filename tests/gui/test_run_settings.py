@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox
 
-import gui.run_settings as run_settings
-from gui.main_window import MainWindow
-from gui.run_settings import TOGGLES, Toggle
-from gui.settings import AppSettings
+import xlbatch.gui.run_settings as run_settings
 from tests.gui.test_window import child
+from xlbatch.gui.main_window import MainWindow
+from xlbatch.gui.run_settings import TOGGLES, Toggle
+from xlbatch.gui.settings import AppSettings
 
 RESUME = Toggle("resume", "Keep what an interrupted run finished", "resumeCheck", "tip", remembered=True)
 

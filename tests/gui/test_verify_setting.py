@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QCheckBox, QFileDialog
 
-from core.recipe import load_recipe
-from gui.main_window import MainWindow
 from tests.gui.tasks_for_tests import FormTask
 from tests.gui.test_window import child, pick, set_output
+from xlbatch.gui.main_window import MainWindow
+from xlbatch.recipe import load_recipe
 
 
 def test_the_box_is_on_by_default_and_reaches_the_batch(window, inputs) -> None:

@@ -28,13 +28,13 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
-from core.errors import ADVICE
-from core.executors import BACKEND_TITLES, available_backends
-from core.runner import DEFAULT_OUT_DIR
-from gui.main_window import MainWindow
-from gui.models import CANCELLED, COL_ADVICE, COL_FILE, COL_KIND, DONE, FAILED, RUNNING, KindRole
 from tests.gui.conftest import worker_children
 from tests.gui.tasks_for_tests import SlowTask
+from xlbatch.errors import ADVICE
+from xlbatch.executors import BACKEND_TITLES, available_backends
+from xlbatch.gui.main_window import MainWindow
+from xlbatch.gui.models import CANCELLED, COL_ADVICE, COL_FILE, COL_KIND, DONE, FAILED, RUNNING, KindRole
+from xlbatch.runner import DEFAULT_OUT_DIR
 
 BATCH_TIMEOUT_MS = 60_000
 GOOD = {"alpha.xlsx", "beta.xlsx", "gamma.csv"}
@@ -282,7 +282,7 @@ def test_drop_files_and_folders_anywhere(window, inputs, qtbot):
 
 
 def test_load_sample_files(qtbot, monkeypatch, tmp_path):
-    import gui.main_window as main_window
+    import xlbatch.gui.main_window as main_window
 
     samples = tmp_path / "samples"
     samples.mkdir()
@@ -300,7 +300,7 @@ def test_load_sample_files(qtbot, monkeypatch, tmp_path):
 
 
 def test_no_sample_files_disables_the_button(qtbot, monkeypatch, tmp_path):
-    import gui.main_window as main_window
+    import xlbatch.gui.main_window as main_window
 
     monkeypatch.setattr(main_window, "samples_dir", lambda: tmp_path / "missing")
     window = MainWindow()
@@ -461,7 +461,7 @@ def test_the_window_names_its_parts(window):
     assert window.findChild(object, "cpuGauge") is not None
     assert window.findChild(object, "ramGauge") is not None
     task_combo = child(window, QComboBox, "taskCombo")
-    from core.tasks import TASKS
+    from xlbatch.tasks import TASKS
 
     assert {task_combo.itemData(i) for i in range(task_combo.count())} == set(TASKS)
     assert window.findChild(QPushButton, "startButton").toolTip()

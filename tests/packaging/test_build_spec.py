@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import core.tasks
+import xlbatch.tasks
 from tests.packaging.conftest import ROOT
 
 
@@ -40,7 +40,7 @@ class Analysis(Recorded):
             ("pyi_rth_multiprocessing", "rth.py", "PYSOURCE"),
         ]
         self.scripts += [(Path(s).stem, s, "PYSOURCE") for s in scripts]
-        self.pure = [("core", "core/__init__.py", "PYMODULE")]
+        self.pure = [("xlbatch", "xlbatch/__init__.py", "PYMODULE")]
         self.binaries = [
             ("PySide6/Qt6Widgets.dll", "x", "BINARY"),
             ("PySide6/opengl32sw.dll", "x", "BINARY"),
@@ -155,9 +155,11 @@ def test_analysis_inputs(monkeypatch, tmp_path, support):
     run_spec(monkeypatch, tmp_path, "win32", onefile=False)
     analysis = Analysis.instances[0]
     kwargs = analysis.kwargs
-    assert kwargs["pathex"] == [str(ROOT)]  # the sources of this tree, not an installed copy
+    # The sources of this tree staged as the package they install as, not an installed copy.
+    assert kwargs["pathex"] == [str(tmp_path / "work" / "src")]
+    assert (tmp_path / "work" / "src" / "xlbatch" / "gui" / "entry.py").is_file()
     hidden = set(kwargs["hiddenimports"])
-    assert {f"core.tasks.{m}" for m in core.tasks.BUILTIN_MODULES} <= hidden
+    assert {f"xlbatch.tasks.{m}" for m in xlbatch.tasks.BUILTIN_MODULES} <= hidden
     assert {"defusedxml", "defusedxml.ElementTree"} <= hidden
     assert set(support.EXCLUDES) <= set(kwargs["excludes"])
     datas = {dest for src, dest in kwargs["datas"]}

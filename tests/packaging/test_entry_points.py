@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-import gui.entry
-from core.cli import main as cli_main
-from core.executors import available_backends, choose
+import xlbatch.gui.entry
 from tests.packaging.conftest import ROOT
+from xlbatch.cli import main as cli_main
+from xlbatch.executors import available_backends, choose
 
 ENTRY_SCRIPTS = ["packaging/entry_gui.py", "packaging/entry_cli.py"]
 
@@ -56,7 +56,8 @@ def test_entry_scripts_call_freeze_support_before_anything_else(path):
 @pytest.mark.parametrize("path", [*ENTRY_SCRIPTS, "gui/entry.py", "core/__main__.py"])
 def test_entry_modules_do_not_import_qt_at_module_level(path):
     for name in module_level_imports(body(path)):
-        assert not name.startswith(("PySide6", "shiboken6", "gui.app", "gui.main_window")), f"{path} imports {name}"
+        qt = ("PySide6", "shiboken6", "xlbatch.gui.app", "xlbatch.gui.main_window")
+        assert not name.startswith(qt), f"{path} imports {name}"
 
 
 def test_python_m_core_calls_freeze_support_first():
@@ -74,7 +75,8 @@ def test_installed_entry_points_call_freeze_support_first(function):
 def run_entry(monkeypatch, path: str, argv: list[str]) -> tuple[int, list]:
     """Run an entry script as __main__ with the desktop app replaced by a recorder."""
     calls: list = []
-    monkeypatch.setattr(gui.entry, "launch_gui", lambda paths, screenshot=None: calls.append((paths, screenshot)) or 0)
+    record = lambda paths, screenshot=None: calls.append((paths, screenshot)) or 0  # noqa: E731
+    monkeypatch.setattr(xlbatch.gui.entry, "launch_gui", record)
     monkeypatch.setattr(sys, "argv", [path, *argv])
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_path(str(ROOT / path), run_name="__main__")
@@ -90,11 +92,11 @@ def test_gui_entry_opens_the_app_with_paths_and_screenshot(monkeypatch):
 def test_cli_entry_runs_commands_and_opens_the_app_without_one(monkeypatch, capsys):
     code, calls = run_entry(monkeypatch, "packaging/entry_cli.py", ["tasks", "--json"])
     assert code == 0 and calls == []
-    import core.tasks
+    import xlbatch.tasks
 
     names = [task["name"] for task in json.loads(capsys.readouterr().out)]
     # every built-in task; other test modules may have registered test-only tasks in this process
-    assert set(core.tasks.BUILTIN_MODULES) <= set(names)
+    assert set(xlbatch.tasks.BUILTIN_MODULES) <= set(names)
     assert run_entry(monkeypatch, "packaging/entry_cli.py", []) == (0, [([], None)])
 
 

@@ -79,7 +79,7 @@ def test_no_file_associations():
 
 
 def test_uninstall_removes_the_settings_the_app_saves():
-    from gui.settings import APPLICATION, ORGANIZATION
+    from xlbatch.gui.settings import APPLICATION, ORGANIZATION
 
     keys = {entry["Subkey"]: entry.get("Flags", "") for entry in entries("Registry")}
     assert "uninsdeletekey" in keys[f"Software\\{ORGANIZATION}\\{APPLICATION}"].split()

@@ -10,8 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-import core
-import core.tasks
+import xlbatch
+import xlbatch.tasks
 from tests.packaging.conftest import ROOT
 
 # What the frozen programs import at run time (the project's dependencies, by import name).
@@ -45,10 +45,22 @@ def test_version_is_the_one_in_pyproject(support):
 
 def test_every_core_module_is_a_hidden_import(support):
     modules = set(support.core_modules(ROOT))
-    walked = {"core"} | {m.name for m in pkgutil.walk_packages(core.__path__, "core.")}
+    walked = {"xlbatch"} | {m.name for m in pkgutil.walk_packages(xlbatch.__path__, "xlbatch.")}
     assert modules == walked
-    for task_module in core.tasks.BUILTIN_MODULES:
-        assert f"core.tasks.{task_module}" in modules
+    for task_module in xlbatch.tasks.BUILTIN_MODULES:
+        assert f"xlbatch.tasks.{task_module}" in modules
+
+
+def test_the_sources_are_staged_as_one_package(support, tmp_path):
+    staged = support.stage_package(ROOT, tmp_path)
+    assert sorted(p.name for p in staged.iterdir()) == ["xlbatch"]
+    package = staged / "xlbatch"
+    for module in ("__init__.py", "runner.py", "tasks/summarize.py", "gui/entry.py", "gui/main_window.py"):
+        assert (package / module).is_file(), module
+    assert (package / "resources" / "__init__.py").is_file() and not (package / "resources" / "samples").exists()
+    assert not list(staged.rglob("__pycache__"))
+    again = support.stage_package(ROOT, tmp_path)  # a second build starts from a clean copy
+    assert again == staged and (package / "runner.py").is_file()
 
 
 def test_resources_are_bundled_under_resources_without_the_generator(support):
@@ -95,11 +107,11 @@ def test_the_app_runs_without_the_excluded_packages(support, tmp_path):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         for name in {list(support.EXCLUDES)!r}:
             sys.modules[name] = None  # import raises ImportError, as in the executable
-        import core, gui
-        for package in (core, gui):
+        import xlbatch, xlbatch.gui
+        for package in (xlbatch, xlbatch.gui):
             for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
                 importlib.import_module(info.name)
-        from core.runner import run_batch
+        from xlbatch.runner import run_batch
         report = run_batch(
             task="summarize", paths=[{str(book)!r}], out_dir={str(tmp_path / "out")!r}, backend="sequential"
         )

@@ -1,7 +1,7 @@
 """The one place that knows where bundled files live: beside the sources, or inside a frozen app.
 
-In a PyInstaller bundle the files are unpacked below `sys._MEIPASS`; otherwise they sit in the
-`resources` folder next to `core`.
+In a PyInstaller bundle the files are unpacked below `sys._MEIPASS/resources`; otherwise they are the
+package `xlbatch.resources` (the `resources/` folder of the source tree, installed as data beside the code).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ def resources_dir() -> Path:
     base = getattr(sys, "_MEIPASS", None)
     if getattr(sys, "frozen", False) and base:
         return Path(base) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    import xlbatch.resources  # a package of data files only: importing it runs nothing
+
+    return Path(xlbatch.resources.__file__).resolve().parent
 
 
 def resource_path(*parts: str) -> Path:
