@@ -48,21 +48,21 @@ from typing import Any
 from xlbatch import errors
 from xlbatch.cost import WorkCost
 from xlbatch.errors import TaskFailure
-from xlbatch.params import InvalidParams, Param
-from xlbatch.preflight import SourceFile
-from xlbatch.tasks.base import FileContext, Task
-from xlbatch.tasks.ooxml_package import CHARTSHEET, PackageError, SheetPart, Workbook, full_calc_edit, read_workbook
-from xlbatch.tasks.registry import register
-from xlbatch.tasks.shared_strings_edit import (
+from xlbatch.package_edit.matching import Matcher
+from xlbatch.package_edit.parts import CHARTSHEET, PackageError, SheetPart, Workbook, full_calc_edit, read_workbook
+from xlbatch.package_edit.shared_strings import (
     SharedStrings,
     analyse_shared_strings,
     copy_with_edits,
     write_shared_strings,
 )
-from xlbatch.tasks.sheet_edit import SheetResult, edit_sheet, scan_sheet
-from xlbatch.tasks.text_match import Matcher
-from xlbatch.tasks.xml_stream import XmlDamaged, XmlUnsupported
-from xlbatch.tasks.zip_rewrite import NewMember, write_package
+from xlbatch.package_edit.sheet import SheetResult, edit_sheet, scan_sheet
+from xlbatch.package_edit.xml_stream import XmlDamaged, XmlUnsupported
+from xlbatch.package_edit.zip_rewrite import NewMember, write_package
+from xlbatch.params import InvalidParams, Param
+from xlbatch.preflight import SourceFile
+from xlbatch.tasks.base import FileContext, Task
+from xlbatch.tasks.registry import register
 
 EDITABLE_FORMATS = ("xlsx", "xlsm")
 _OOXML_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")

@@ -30,8 +30,8 @@ from tests.core.find_replace_kit import (
 )
 from tests.core.task_testkit import run_task, write_xlsx
 from xlbatch import errors
+from xlbatch.package_edit.xml_stream import XmlDamaged, XmlStream
 from xlbatch.tasks.find_replace import FindReplace
-from xlbatch.tasks.xml_stream import XmlDamaged, XmlStream
 
 
 def run(src: Path, out: Path, **params: Any) -> Any:
@@ -448,11 +448,11 @@ def test_damaged_xml_and_utf16_parts_fail_with_one_plain_error(tmp_path: Path) -
 
 def test_a_large_sheet_is_streamed_with_little_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With small read and spool buffers, the editor's memory stays a fraction of the sheet's size."""
-    import xlbatch.tasks.xml_stream
-    import xlbatch.tasks.zip_rewrite
+    import xlbatch.package_edit.xml_stream
+    import xlbatch.package_edit.zip_rewrite
 
-    monkeypatch.setattr(xlbatch.tasks.xml_stream, "CHUNK", 64 << 10)
-    monkeypatch.setattr(xlbatch.tasks.zip_rewrite, "SPOOL_BYTES", 64 << 10)
+    monkeypatch.setattr(xlbatch.package_edit.xml_stream, "CHUNK", 64 << 10)
+    monkeypatch.setattr(xlbatch.package_edit.zip_rewrite, "SPOOL_BYTES", 64 << 10)
     rows = 40_000
     data = "".join(
         f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>Order {r} for ACME</t></is></c><c r="B{r}"><v>{r}</v></c></row>'

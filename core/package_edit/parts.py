@@ -23,7 +23,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeTree
 
 from xlbatch.cell_refs import position
-from xlbatch.tasks.xml_stream import (
+from xlbatch.package_edit.xml_stream import (
     XmlStream,
     attribute_names,
     get_attribute,

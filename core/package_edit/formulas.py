@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from xlbatch.cell_refs import position
-from xlbatch.tasks.text_match import Matcher
+from xlbatch.package_edit.matching import Matcher
 
 # Excel refuses formulas longer than this many characters.
 MAX_FORMULA_CHARS = 8192

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from xlbatch.cell_refs import column_letters, position
-from xlbatch.tasks.formula_edit import FormulaPlanner
-from xlbatch.tasks.ooxml_package import PivotArea, TableRows
-from xlbatch.tasks.ooxml_text import decode_text, encode_text
-from xlbatch.tasks.rich_string import ItemEdit, StringItem, StringItemReader, plan_item_edit
-from xlbatch.tasks.shared_strings_edit import SharedStrings
-from xlbatch.tasks.text_match import Matcher
-from xlbatch.tasks.xml_stream import XmlStream, close_tag, is_self_closing, names, open_form, set_attribute
-from xlbatch.tasks.zip_rewrite import NewMember
+from xlbatch.package_edit.formulas import FormulaPlanner
+from xlbatch.package_edit.matching import Matcher
+from xlbatch.package_edit.parts import PivotArea, TableRows
+from xlbatch.package_edit.rich_string import ItemEdit, StringItem, StringItemReader, plan_item_edit
+from xlbatch.package_edit.shared_strings import SharedStrings
+from xlbatch.package_edit.text_escapes import decode_text, encode_text
+from xlbatch.package_edit.xml_stream import XmlStream, close_tag, is_self_closing, names, open_form, set_attribute
+from xlbatch.package_edit.zip_rewrite import NewMember
 from xlbatch.writing import EXCEL_MAX_CELL_CHARS
 
 _SHEET_DATA, _ROW, _C = names("sheetData"), names("row"), names("c")

@@ -21,9 +21,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from xlbatch.tasks.ooxml_text import decode_text, encode_text, needs_preserve
-from xlbatch.tasks.text_match import Match, Matcher, apply_matches
-from xlbatch.tasks.xml_stream import (
+from xlbatch.package_edit.matching import Match, Matcher, apply_matches
+from xlbatch.package_edit.text_escapes import decode_text, encode_text, needs_preserve
+from xlbatch.package_edit.xml_stream import (
     XML_SPACE,
     XmlStream,
     close_tag,

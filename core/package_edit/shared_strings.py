@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
-from xlbatch.tasks.rich_string import ItemEdit, StringItem, StringItemReader, plan_item_edit, resolve
-from xlbatch.tasks.text_match import Matcher
-from xlbatch.tasks.xml_stream import XmlStream, apply_edits, get_attribute, names, set_attribute
-from xlbatch.tasks.zip_rewrite import NewMember
+from xlbatch.package_edit.matching import Matcher
+from xlbatch.package_edit.rich_string import ItemEdit, StringItem, StringItemReader, plan_item_edit, resolve
+from xlbatch.package_edit.xml_stream import XmlStream, apply_edits, get_attribute, names, set_attribute
+from xlbatch.package_edit.zip_rewrite import NewMember
 
 _SI = names("si")
 
