@@ -2,10 +2,10 @@
 that does not hold replaced text.
 
 Which cells hold text: `t="s"` (an index into the shared strings: the cell changes only when its item
-must be split off, see shared_strings_edit), `t="inlineStr"` (an `<is>` in the cell, edited like a
+must be split off, see shared_strings), `t="inlineStr"` (an `<is>` in the cell, edited like a
 shared string), and `t="str"` without a formula (text stored as a value). A cell with a formula is a
 formula, whatever its saved result says: its result is never edited, and its formula only with
-`include_formulas` (formula_edit). A replacement never makes a formula: text starting with `=` stays text.
+`include_formulas` (formulas). A replacement never makes a formula: text starting with `=` stays text.
 A table's heading and totals cells keep their text (Excel requires them to match the table part), and
 a cell of a pivot table that changes gets one warning per pivot table (its cache keeps the old text).
 
