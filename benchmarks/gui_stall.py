@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 TICK_MS = 10
 GOAL_MS = 100
@@ -43,8 +44,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QSettings
 
     with tempfile.TemporaryDirectory(prefix="xlbatch-stall-") as tmp:
         root = Path(tmp)
@@ -53,55 +53,64 @@ def main() -> int:
         inputs = root / "inputs"
         inputs.mkdir()
         make_files(inputs, args.files)
+        measured = run_window(inputs, root / "out", args.backend)
+    print_results(args.files, *measured)
+    return 0
 
-        from xlbatch.gui.app import make_app
-        from xlbatch.gui.main_window import MainWindow
 
-        app = make_app()
-        window = MainWindow()
-        window.save_settings_on_close = False
-        window.resize(1280, 800)
-        window.show()
-        app.processEvents()
+def run_window(inputs: Path, out: Path, backend: str) -> tuple[dict, list[float], float, float, Any]:
+    """Run one batch through the real window, ticking a timer on the GUI thread meanwhile: (the report,
+    the gaps between ticks in ms, ms to add the files, ms to plan on Start, the gauges' monitor)."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
-        started = time.perf_counter()
-        window.add_paths([str(inputs)])
-        add_ms = (time.perf_counter() - started) * 1000
-        window.task_combo.setCurrentIndex(window.task_combo.findData("summarize"))
-        window.backend_combo.setCurrentIndex(window.backend_combo.findData(args.backend))
-        window.set_output_folder(str(root / "out"))
-        app.processEvents()
+    from xlbatch.gui.app import make_app
+    from xlbatch.gui.main_window import MainWindow
 
-        gaps: list[float] = []
-        clock = QElapsedTimer()
-        last = [0]
+    app = make_app()
+    window = MainWindow()
+    window.save_settings_on_close = False
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+    started = time.perf_counter()
+    window.add_paths([str(inputs)])
+    add_ms = (time.perf_counter() - started) * 1000
+    window.task_panel.combo.setCurrentIndex(window.task_panel.combo.findData("summarize"))
+    window.run_settings.select_backend(backend)
+    window.set_output_folder(str(out))
+    app.processEvents()
 
-        def tick() -> None:
-            now = clock.nsecsElapsed()
-            gaps.append((now - last[0]) / 1e6)
-            last[0] = now
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    last = [0]
 
-        timer = QTimer()
-        timer.setInterval(TICK_MS)
-        timer.timeout.connect(tick)
-        reports: list[dict] = []
-        loop = QEventLoop()
-        window.batchFinished.connect(lambda report: (reports.append(report), loop.quit()))
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        last[0] = now
 
-        clock.start()
-        last[0] = clock.nsecsElapsed()
-        timer.start()
-        plan_started = time.perf_counter()
-        window.start_button.click()  # plans on the GUI thread, then runs on the controller thread
-        plan_ms = (time.perf_counter() - plan_started) * 1000
-        loop.exec()
-        timer.stop()
-        window.close()
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    reports: list[dict] = []
+    loop = QEventLoop()
+    window.batchFinished.connect(lambda report: (reports.append(report), loop.quit()))
+    clock.start()
+    last[0] = clock.nsecsElapsed()
+    timer.start()
+    plan_started = time.perf_counter()
+    window.start_button.click()  # plans on the GUI thread, then runs on the controller thread
+    plan_ms = (time.perf_counter() - plan_started) * 1000
+    loop.exec()
+    timer.stop()
+    window.close()
+    return reports[0], gaps, add_ms, plan_ms, window.monitor
 
-    report = reports[0]
+
+def print_results(files: int, report: dict, gaps: list[float], add_ms: float, plan_ms: float, monitor: Any) -> None:
     first_gap = gaps[0] if gaps else 0.0  # the tick that waited for Start (planning) to return
     during = gaps[1:]
-    print(f"files: {args.files:,}  task: summarize  backend: {report['backend']} x{report['workers']}")
+    print(f"files: {files:,}  task: summarize  backend: {report['backend']} x{report['workers']}")
     print(f"  ({report['backend_reason']})")
     print(f"batch: {report['seconds']:.1f} s, counts {report['counts']}")
     print(f"adding the files to the list (GUI thread, before the batch): {add_ms:.0f} ms")
@@ -113,12 +122,11 @@ def main() -> int:
         )
     longest = max(gaps, default=0.0)
     print(
-        f"gauge sampling (its own thread, not the GUI thread): {window.monitor.mean_cost * 1000:.2f} ms on average, "
-        f"{window.monitor.max_cost * 1000:.2f} ms at most"
+        f"gauge sampling (its own thread, not the GUI thread): {monitor.mean_cost * 1000:.2f} ms on average, "
+        f"{monitor.max_cost * 1000:.2f} ms at most"
     )
     verdict = "within" if longest < GOAL_MS else "OVER"
     print(f"LONGEST GUI STALL: {longest:.0f} ms ({verdict} the {GOAL_MS} ms goal)")
-    return 0
 
 
 if __name__ == "__main__":

@@ -692,8 +692,21 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+Rows = list[dict[str, Any]]  # measurements or targets, one dict each
+
+
 def evaluate_targets(results: dict[str, Any], cores: int) -> list[dict[str, Any]]:
+    """Each target of the benchmark with what was measured and whether it was met."""
     targets: list[dict[str, Any]] = []
+    matrix = results.get("matrix", [])
+    for measure in (_baseline_target, _speedup_targets, _auto_targets, _overhead_targets, _gui_target):
+        measure(results, matrix, targets)
+    _physical_target(results, matrix, targets, cores)
+    return targets
+
+
+def _baseline_target(results: dict[str, Any], matrix: Rows, targets: Rows) -> None:
+    """The headline: summarize on auto against the user's pandas loop."""
     baseline = results.get("baseline")
     if baseline:
         ratio = baseline["ratio"]
@@ -706,7 +719,10 @@ def evaluate_targets(results: dict[str, Any], cores: int) -> list[dict[str, Any]
                 "ok": ratio >= TARGET_VS_PANDAS,
             }
         )
-    matrix = results.get("matrix", [])
+
+
+def _speedup_targets(results: dict[str, Any], matrix: Rows, targets: Rows) -> None:
+    """Each task's best backend at 2 workers against sequential, on the standard corpus."""
     for task in TASKS:
         rows = [r for r in matrix if r["task"] == task and r["corpus"] == "standard" and r["workers"] == 2]
         if rows:
@@ -718,6 +734,10 @@ def evaluate_targets(results: dict[str, Any], cores: int) -> list[dict[str, Any]
                     "ok": best["speedup"] >= TARGET_SPEEDUP_2,
                 }
             )
+
+
+def _auto_targets(results: dict[str, Any], matrix: Rows, targets: Rows) -> None:
+    """auto against the fastest fixed backend, per task and corpus size."""
     for task in TASKS:
         for corpus in ("few", "tiny", "standard", "large"):
             rows = [r for r in matrix if r["task"] == task and r["corpus"] == corpus]
@@ -744,6 +764,10 @@ def evaluate_targets(results: dict[str, Any], cores: int) -> list[dict[str, Any]
                     "ok": ok,
                 }
             )
+
+
+def _overhead_targets(results: dict[str, Any], matrix: Rows, targets: Rows) -> None:
+    """The engine's own cost per file on the process backends."""
     overhead = results.get("overhead")
     if overhead:
         for backend in PROCESS_BACKENDS:
@@ -756,6 +780,10 @@ def evaluate_targets(results: dict[str, Any], cores: int) -> list[dict[str, Any]
                         "ok": entry["overhead_ms"] < TARGET_OVERHEAD_MS,
                     }
                 )
+
+
+def _gui_target(results: dict[str, Any], matrix: Rows, targets: Rows) -> None:
+    """The longest stall of the GUI thread during a big batch."""
     gui = results.get("gui")
     if gui and gui.get("figure") is not None:
         targets.append(
@@ -765,6 +793,10 @@ def evaluate_targets(results: dict[str, Any], cores: int) -> list[dict[str, Any]
                 "ok": gui["figure"] < GUI_GOAL_MS,
             }
         )
+
+
+def _physical_target(results: dict[str, Any], matrix: Rows, targets: Rows, cores: int) -> None:
+    """summarize against the fastest reader's rate times the cores."""
     readers = results.get("readers")
     if readers and matrix:
         fastest = readers["readers"][readers["fastest"]]
@@ -783,10 +815,16 @@ def evaluate_targets(results: dict[str, Any], cores: int) -> list[dict[str, Any]
                     "ok": ratio <= TARGET_PHYSICAL,
                 }
             )
-    return targets
 
 
 def print_report(results: dict[str, Any]) -> None:
+    for section in (_print_heading, _print_readers_writers, _print_baseline_matrix, _print_overhead_first_gui):
+        section(results)
+    _print_cost_model_targets(results)
+
+
+def _print_heading(results: dict[str, Any]) -> None:
+    """The machine, the date and the corpus."""
     machine = results["machine"]
     log("")
     log("=" * 100)
@@ -802,6 +840,10 @@ def print_report(results: dict[str, Any]) -> None:
             f"{task} {c['standard_files']} files / {c['standard_bytes'] / 1e6:.1f} MB" for task, c in by_task.items()
         )
         log(f"backend matrix on the standard corpus: {files}")
+
+
+def _print_readers_writers(results: dict[str, Any]) -> None:
+    """The reader and writer comparisons."""
     if "readers" in results:
         r = results["readers"]
         log("")
@@ -814,6 +856,10 @@ def print_report(results: dict[str, Any]) -> None:
         log(f"Writers: {w['rows']:,} x {w['columns']} ledger rows to xlsx")
         for name, entry in sorted(w["writers"].items(), key=lambda kv: kv[1]["seconds"]):
             log(f"  {name:<42}{entry['seconds']:8.3f} s")
+
+
+def _print_baseline_matrix(results: dict[str, Any]) -> None:
+    """The pandas baseline and the backend matrix."""
     if "baseline" in results:
         b = results["baseline"]
         log("")
@@ -833,6 +879,10 @@ def print_report(results: dict[str, Any]) -> None:
                 f"{row['speedup']:8.2f}x{row['efficiency']:8.2f}{row['parent_peak_mb']:10.0f}"
                 f"{row['workers_peak_mb']:11.0f}{row['first_result']:10.2f}  {row['chosen']}"
             )
+
+
+def _print_overhead_first_gui(results: dict[str, Any]) -> None:
+    """Per-file overhead, time to first result and the GUI stall."""
     if "overhead" in results:
         o = results["overhead"]
         log("")
@@ -858,6 +908,10 @@ def print_report(results: dict[str, Any]) -> None:
                 log(f"  | {line}")
         else:
             log(f"GUI-thread stall: {g['note']}")
+
+
+def _print_cost_model_targets(results: dict[str, Any]) -> None:
+    """The fitted cost per task, then every target with its verdict."""
     if results.get("cost_model"):
         log("")
         log("Single-core cost per task, fitted from the sequential runs, next to the WorkCost auto uses (core/cost.py)")
@@ -1005,6 +1059,28 @@ def fit_cost_model(matrix: list[dict[str, Any]], corpus_by_task: dict[str, dict[
     return model
 
 
+def _backend_runs(args: argparse.Namespace, task_corpora: dict[str, Any], repeat: int, matrix_files: Any) -> list:
+    """The backend matrix on the standard corpus; tasks run on the same files are interleaved."""
+    configs = backend_configs(tuple(int(n) for n in args.backend_workers.split(",") if n.strip()))
+    groups: dict[int | None, list[str]] = {}
+    for task in TASKS:
+        groups.setdefault(matrix_files(task), []).append(task)
+    runs: list = []
+    for tasks in groups.values():
+        runs += measure_matrix(tasks, task_corpora[tasks[0]], ["standard"], configs, repeat)
+    return runs
+
+
+def _size_runs(args: argparse.Namespace, matrix_corpora: Any, repeat: int) -> list:
+    """The few / tiny / large corpora on the backends at 2 workers (and sequential)."""
+    configs = [c for c in backend_configs((2,)) if c[1] != 1 or c[0] == "sequential"]
+    size_tasks = [t for t in args.size_tasks.split(",") if t in TASKS]
+    names = [n for n in args.sizes.split(",") if n in ("few", "tiny", "large")]
+    large_tasks = [t for t in args.large_tasks.split(",") if t in TASKS]
+    plan = [(t, n) for t in size_tasks for n in names if n != "large" or t in large_tasks]
+    return measure_matrix_pairs(plan, matrix_corpora, configs, repeat)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.from_json:
@@ -1058,19 +1134,9 @@ def main(argv: list[str] | None = None) -> int:
             baseline_repeat = repeat if args.baseline_repeat is None else max(1, args.baseline_repeat)
             results["baseline"] = section_baseline(corpora, repeat, baseline_repeat)
         elif section == "backends":
-            configs = backend_configs(tuple(int(n) for n in args.backend_workers.split(",") if n.strip()))
-            groups: dict[int | None, list[str]] = {}
-            for task in TASKS:
-                groups.setdefault(matrix_files(task), []).append(task)
-            for tasks in groups.values():  # tasks run on the same files are interleaved with each other
-                matrix_runs += measure_matrix(tasks, task_corpora[tasks[0]], ["standard"], configs, repeat)
+            matrix_runs += _backend_runs(args, task_corpora, repeat, matrix_files)
         elif section == "sizes":
-            configs = [c for c in backend_configs((2,)) if c[1] != 1 or c[0] == "sequential"]
-            size_tasks = [t for t in args.size_tasks.split(",") if t in TASKS]
-            names = [n for n in args.sizes.split(",") if n in ("few", "tiny", "large")]
-            large_tasks = [t for t in args.large_tasks.split(",") if t in TASKS]
-            plan = [(t, n) for t in size_tasks for n in names if n != "large" or t in large_tasks]
-            matrix_runs += measure_matrix_pairs(plan, matrix_corpora, configs, repeat)
+            matrix_runs += _size_runs(args, matrix_corpora, repeat)
         elif section == "overhead":
             results["overhead"] = section_overhead(corpora, repeat)
         elif section == "first":

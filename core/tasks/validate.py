@@ -268,6 +268,89 @@ class _Issues:
             self.listed.append([row, column, value, problem, rule])
 
 
+@dataclass
+class _Rules:
+    """The checks of one sheet, bound to its columns: where each rule's column is, found from the header."""
+
+    header_name: dict[int, str]  # column position -> its header text, for the exceptions list
+    not_blank: list[int]
+    key_columns: list[int] | None
+    typed: list[tuple[int, str]]
+    ranged: list[tuple[int, RangeRule]]
+    csv: bool  # a CSV's values are text: numbers and dates are read from it
+
+    @property
+    def key_label(self) -> str:
+        return ", ".join(self.header_name[i] for i in self.key_columns) if self.key_columns else ""
+
+    @classmethod
+    def locate(
+        cls, header: list[CellValue], header_row: int, params: dict[str, Any], issues: _Issues, csv: bool
+    ) -> _Rules:
+        """Every rule's columns in `header`; a missing required column, or a rule's column that is not
+        there, is an issue at the header row (each missing column once)."""
+        columns: dict[str, int] = {}
+        for index, value in enumerate(header):
+            if value is not None:
+                columns.setdefault(header_key(value), index)
+        reported_missing: set[str] = set()
+        for name in params["required_columns"]:
+            if header_key(name) not in columns and header_key(name) not in reported_missing:
+                reported_missing.add(header_key(name))
+                issues.add("required_columns", header_row, name, None, "Required column is missing.")
+
+        def find(names: list[str], rule: str) -> list[int] | None:
+            """Positions of `names`; for each one absent, an issue, and None for the list."""
+            found: list[int] = []
+            for name in names:
+                key = header_key(name)
+                if key in columns:
+                    found.append(columns[key])
+                elif key not in reported_missing:
+                    issues.add(rule, header_row, name, None, f"Column not found, so the {rule} rule was not checked.")
+            return found if len(found) == len(names) else None
+
+        types = [parse_type(item) for item in params["types"]]
+        ranges = [parse_range(item) for item in params["ranges"]]
+        return cls(
+            header_name={index: " ".join(str(header[index]).split()) for index in columns.values()},
+            not_blank=[pos[0] for name in params["not_blank"] if (pos := find([name], "not_blank"))],
+            key_columns=find(params["unique"], "unique") if params["unique"] else None,
+            typed=[(pos[0], kind) for column, kind in types if (pos := find([column], "types"))],
+            ranged=[(pos[0], rule) for rule in ranges if (pos := find([rule.column], "ranges"))],
+            csv=csv,
+        )
+
+    def check(
+        self, row: list[CellValue], row_number: int, issues: _Issues, keys: dict[tuple[str, ...], tuple[list[str], int]]
+    ) -> None:
+        """Every rule on one data row; a key seen before is a duplicate of its first row."""
+        for index in self.not_blank:
+            if _cell(row, index) is None:
+                issues.add("not_blank", row_number, self.header_name[index], None, "Value is blank.")
+        typed_columns = {index for index, _kind in self.typed}
+        for index, kind in self.typed:
+            value = _cell(row, index)
+            if value is not None and (problem := type_problem(value, kind, self.csv)):
+                issues.add("types", row_number, self.header_name[index], value, problem)
+        for index, rule in self.ranged:
+            value = _cell(row, index)
+            # A value of the wrong kind is reported once: by the types rule when the column has one.
+            quiet = index in typed_columns
+            if value is not None and (problem := range_problem(value, rule, self.csv, quiet)):
+                issues.add("ranges", row_number, self.header_name[index], value, problem)
+        if self.key_columns:
+            parts = [key_text(_cell(row, i)) for i in self.key_columns]
+            if any(parts):
+                canonical = tuple(part.casefold() for part in parts)
+                first = keys.get(canonical)
+                if first is None:
+                    keys[canonical] = (parts, row_number)
+                else:
+                    message = f"Duplicate key: the same as row {first[1]}."
+                    issues.add("unique", row_number, self.key_label, " | ".join(parts), message)
+
+
 @register
 class Validate(Task):
     name = "validate"
@@ -305,9 +388,6 @@ class Validate(Task):
 
     def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
         header_row: int = params["header_row"]
-        csv_source = source.format == "csv"
-        types = [parse_type(item) for item in params["types"]]
-        ranges = [parse_range(item) for item in params["ranges"]]
         issues = _Issues()
         keys: dict[tuple[str, ...], tuple[list[str], int]] = {}  # canonical key -> (key texts, first row)
         rows_checked = 0
@@ -320,75 +400,14 @@ class Validate(Task):
                 if row_number == header_row:
                     header = row
                     break
-            columns: dict[str, int] = {}
-            for index, value in enumerate(header):
-                if value is not None:
-                    columns.setdefault(header_key(value), index)
-            header_name = {index: " ".join(str(header[index]).split()) for index in columns.values()}
-
-            reported_missing: set[str] = set()
-            for name in params["required_columns"]:
-                if header_key(name) not in columns and header_key(name) not in reported_missing:
-                    reported_missing.add(header_key(name))
-                    issues.add("required_columns", header_row, name, None, "Required column is missing.")
-
-            def locate(names: list[str], rule: str) -> list[int] | None:
-                """Positions of `names`; for each one absent, an issue, and None for the list."""
-                found: list[int] = []
-                for name in names:
-                    key = header_key(name)
-                    if key in columns:
-                        found.append(columns[key])
-                    elif key not in reported_missing:
-                        issues.add(
-                            rule, header_row, name, None, f"Column not found, so the {rule} rule was not checked."
-                        )
-                if len(found) < len(names):
-                    return None
-                return found
-
-            not_blank = [pos[0] for name in params["not_blank"] if (pos := locate([name], "not_blank"))]
-            key_columns = locate(params["unique"], "unique") if params["unique"] else None
-            typed = [(pos[0], kind) for column, kind in types if (pos := locate([column], "types"))]
-            ranged = [(pos[0], rule) for rule in ranges if (pos := locate([rule.column], "ranges"))]
-            typed_columns = {index for index, _kind in typed}
-            key_label = ", ".join(header_name[i] for i in key_columns) if key_columns else ""
-
+            rules = _Rules.locate(header, header_row, params, issues, csv=source.format == "csv")
             for row_number, row in enumerate(rows, start=header_row + 1):
                 if row_number % PROGRESS_EVERY == 0:
                     ctx.progress(0.0, f"{sheet}: row {row_number:,}")
                 if all(value is None for value in row):
                     continue
                 rows_checked += 1
-                for index in not_blank:
-                    if _cell(row, index) is None:
-                        issues.add("not_blank", row_number, header_name[index], None, "Value is blank.")
-                for index, kind in typed:
-                    value = _cell(row, index)
-                    if value is not None and (problem := type_problem(value, kind, csv_source)):
-                        issues.add("types", row_number, header_name[index], value, problem)
-                for index, rule in ranged:
-                    value = _cell(row, index)
-                    # A value of the wrong kind is reported once: by the types rule when the column has one.
-                    quiet = index in typed_columns
-                    if value is not None and (problem := range_problem(value, rule, csv_source, quiet)):
-                        issues.add("ranges", row_number, header_name[index], value, problem)
-                if key_columns:
-                    parts = [key_text(_cell(row, i)) for i in key_columns]
-                    if any(parts):
-                        canonical = tuple(part.casefold() for part in parts)
-                        first = keys.get(canonical)
-                        if first is None:
-                            keys[canonical] = (parts, row_number)
-                        else:
-                            issues.add(
-                                "unique",
-                                row_number,
-                                key_label,
-                                " | ".join(parts),
-                                f"Duplicate key: the same as row {first[1]}.",
-                            )
-
+                rules.check(row, row_number, issues, keys)
         if issues.total > len(issues.listed):
             ctx.warn(
                 f"The sheet has {issues.total:,} issues; only the first {len(issues.listed):,} are listed in "
@@ -402,8 +421,8 @@ class Validate(Task):
             "issues": issues.total,
             "by_rule": issues.by_rule,
             "listed": issues.listed,
-            "key_columns": key_label if key_columns else None,
-            "keys": [[parts, row] for parts, row in keys.values()] if key_columns else [],
+            "key_columns": rules.key_label if rules.key_columns else None,
+            "keys": [[parts, row] for parts, row in keys.values()] if rules.key_columns else [],
         }
 
     def reduce(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:
