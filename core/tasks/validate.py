@@ -44,7 +44,6 @@ ISSUE_COLUMNS = ["File", "Sheet", "Row", "Column", "Value", "Problem"]
 MAX_LISTED_ISSUES = 10_000
 PROGRESS_EVERY = 2000
 RULES: tuple[str, ...] = ("required_columns", "not_blank", "unique", "types", "ranges")
-CROSS_FILE_RULE = "unique_across_files"
 
 TYPE_NAMES: dict[str, str] = {
     "number": "number",

@@ -238,7 +238,7 @@ def test_invalid_params_are_refused_naming_the_parameter(raw, names):
     assert caught.value.param in names
 
 
-def test_registered_and_results_are_small(sales, tmp_path):
+def test_registered_and_results_are_small(tmp_path):
     assert get_task("split") is Split
     params = {p["name"]: p for p in json.loads(json.dumps(Split.describe()))["params"]}
     assert params["rows_per_file"]["default"] == 0 and params["one_workbook"]["default"] is False
