@@ -52,9 +52,7 @@ class Convert(Task):
     cost = WorkCost(seconds_per_mb=2.5, seconds_per_file=0.0065, lock_free=0.15)
     version = 1
     params = (
-        Param(
-            "to", "choice", "xlsx", "The format to convert to.", choices=common_params.TABLE_FORMATS, label="Convert to"
-        ),
+        Param("to", "choice", "xlsx", "The format to convert to.", choices=("xlsx", "csv"), label="Convert to"),
         common_params.sheets("Sheets to take, by name or 1-based position (comma-separated); empty means every sheet."),
         Param(
             "delimiter",

@@ -2,7 +2,9 @@
 
 Run `python resources/samples/make_samples.py` (or pass another output folder). The content is fixed:
 a seeded random generator, fixed dates, fixed document properties, no clock or user name, so running
-it again gives the same files (the xlsx, xls and csv files come out byte for byte identical).
+it again gives the same files (the xlsx, xls and csv files come out byte for byte identical). The
+regions, customers and products of the sales ledgers are tests/vocabulary.py's, which the test and
+benchmark corpora use too.
 
 The samples:
 

@@ -28,7 +28,7 @@ import csv
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,14 @@ def run_task(
 # -- writing inputs ----------------------------------------------------------------------------------
 
 
+def _cells(rows: Rows) -> Iterator[tuple[int, int, Any]]:
+    """(row, column, value) of every cell that holds a value, counted from 0."""
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                yield r, c, value
+
+
 def write_xlsx_xlsxwriter(path: Path, sheets: Sheets) -> Path:
     """An .xlsx written by xlsxwriter, which stores text as shared strings exactly as given, like Excel.
 
@@ -122,18 +130,15 @@ def write_xlsx_xlsxwriter(path: Path, sheets: Sheets) -> Path:
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
     for name, rows in sheets.items():
         ws = book.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if value is None:
-                    continue
-                if isinstance(value, str):
-                    ws.write_string(r, c, value)
-                elif isinstance(value, bool):
-                    ws.write_boolean(r, c, value)
-                elif isinstance(value, dt.date):
-                    ws.write_datetime(r, c, value, date_format)
-                else:
-                    ws.write_number(r, c, value)
+        for r, c, value in _cells(rows):
+            if isinstance(value, str):
+                ws.write_string(r, c, value)
+            elif isinstance(value, bool):
+                ws.write_boolean(r, c, value)
+            elif isinstance(value, dt.date):
+                ws.write_datetime(r, c, value, date_format)
+            else:
+                ws.write_number(r, c, value)
     book.close()
     return path
 
@@ -145,13 +150,10 @@ def write_xlsx_openpyxl(path: Path, sheets: Sheets) -> Path:
     book.remove(book.active)
     for name, rows in sheets.items():
         ws = book.create_sheet(name)
-        for r, row in enumerate(rows, start=1):
-            for c, value in enumerate(row, start=1):
-                if value is None:
-                    continue
-                cell = ws.cell(r, c, value)
-                if isinstance(value, str):
-                    cell.data_type = "s"
+        for r, c, value in _cells(rows):
+            cell = ws.cell(r + 1, c + 1, value)
+            if isinstance(value, str):
+                cell.data_type = "s"
     book.save(path)
     return path
 
@@ -163,16 +165,13 @@ def write_xls(path: Path, sheets: Sheets) -> Path:
     datetime_style = xlwt.easyxf(num_format_str="YYYY-MM-DD HH:MM:SS")
     for name, rows in sheets.items():
         ws = book.add_sheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if value is None:
-                    continue
-                if isinstance(value, dt.datetime):
-                    ws.write(r, c, value, datetime_style)
-                elif isinstance(value, dt.date):
-                    ws.write(r, c, value, date_style)
-                else:
-                    ws.write(r, c, value)
+        for r, c, value in _cells(rows):
+            if isinstance(value, dt.datetime):
+                ws.write(r, c, value, datetime_style)
+            elif isinstance(value, dt.date):
+                ws.write(r, c, value, date_style)
+            else:
+                ws.write(r, c, value)
     book.save(str(path))
     return path
 
