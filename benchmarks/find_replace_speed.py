@@ -40,7 +40,7 @@ def openpyxl_replace(src: Path, out: Path, find: str, replace: str) -> int:
 
 
 def package_replace(src: Path, out: Path, find: str, replace: str) -> int:
-    from tests.core.task_testkit import run_task
+    from tests.core.task_kit import run_task
     from xlbatch.tasks.find_replace import FindReplace
 
     outcome = run_task(FindReplace, [src], {"find": find, "replace": replace}, out).outcome(src.name)

@@ -37,6 +37,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.vocabulary import CATEGORIES, COUNTRIES, CUSTOMERS, PRODUCTS, REGIONS
+
 # Fixed document dates, so that writing the same content twice gives the same bytes.
 FIXED_CREATED = dt.datetime(2024, 1, 1, 9, 0, 0)
 
@@ -45,40 +47,6 @@ FIXED_CREATED = dt.datetime(2024, 1, 1, 9, 0, 0)
 LEDGER_BYTES_PER_ROW = 62.0
 HR_BYTES_PER_ROW = 72.0
 
-REGIONS = {
-    "North": ("Denmark", "Norway", "Sweden", "Finland"),
-    "South": ("Spain", "Italy", "Portugal", "Greece"),
-    "East": ("Poland", "Czechia", "Hungary", "Romania"),
-    "West": ("France", "Belgium", "Netherlands", "Ireland"),
-    "Central": ("Germany", "Austria", "Switzerland"),
-}
-# Accents and ampersands on purpose: ordinary data exercises encodings and escaping.
-CUSTOMERS = (
-    "Northwind Traders",
-    "Contoso Ltd",
-    "Fabrikam Inc",
-    "Müller GmbH",
-    "Café Olé SARL",
-    "Tailspin Toys",
-    "Adventure Works",
-    "Smith & Sons",
-    "Alpine Ski House",
-    "Woodgrove Bank",
-    "Litware Inc",
-    "Proseware Ltd",
-    "Wide World Importers",
-    "Lucerne Publishing",
-    "Blue Yonder Airlines",
-    "Coho Winery",
-    "Graphic Design Institute",
-    "Margie's Travel",
-    "Trey Research",
-    "Wingtip Toys",
-    "Øresund Logistik A/S",
-    "Åkesson & Dahl AB",
-    "Żabka Handel Sp. z o.o.",
-    "Ferreira & Filhos Lda",
-)
 SALES_REPS = (
     "Anna Berg",
     "Luis García",
@@ -91,25 +59,6 @@ SALES_REPS = (
     "Tom Jensen",
     "Yuki Tanaka",
 )
-PRODUCTS = {  # product: (category, list price)
-    "A4 paper (box)": ("Paper", 24.90),
-    "A3 paper (ream)": ("Paper", 11.40),
-    "Sticky notes (12)": ("Paper", 8.75),
-    "Stapler": ("Desk", 7.50),
-    "Desk lamp": ("Desk", 45.00),
-    "Monitor arm": ("Desk", 89.00),
-    "Office chair": ("Furniture", 189.00),
-    "Standing desk": ("Furniture", 549.00),
-    "Filing cabinet": ("Furniture", 239.00),
-    "Ink cartridge black": ("Printing", 31.99),
-    "Toner XL": ("Printing", 119.50),
-    "Whiteboard markers (10)": ("Writing", 12.35),
-    "Gel pens (20)": ("Writing", 14.20),
-    "USB-C cable": ("IT", 9.99),
-    "Wireless mouse": ("IT", 24.49),
-    "Keyboard": ("IT", 39.90),
-    "Notebook A5": ("Paper", 3.20),
-}
 DEPARTMENTS = {
     "Finance": ("Accountant", "Controller", "Financial Analyst", "Payroll Specialist"),
     "Sales": ("Account Manager", "Sales Representative", "Sales Director"),
@@ -199,7 +148,7 @@ def ledger_rows(rows: int, seed: int) -> Iterator[list[Any]]:
     for number, day in enumerate(days, start=1):
         region = rng.choice(regions)
         product = rng.choice(products)
-        category, price = PRODUCTS[product]
+        category, price = CATEGORIES[product], PRODUCTS[product]
         quantity = rng.randint(1, 60)
         discount = rng.choice((0.05, 0.1, 0.15)) if rng.random() < 0.25 else None
         amount = round(quantity * price * (1 - (discount or 0)), 2)
@@ -207,7 +156,7 @@ def ledger_rows(rows: int, seed: int) -> Iterator[list[Any]]:
             start + dt.timedelta(days=day),
             f"SO-{year}-{seed % 100:02d}{number:06d}",
             region,
-            rng.choice(REGIONS[region]),
+            rng.choice(COUNTRIES[region]),
             rng.choice(CUSTOMERS),
             rng.choice(SALES_REPS),
             product,
@@ -375,7 +324,7 @@ def write_invoice(path: Path, seed: int) -> None:
         r = first + i
         product = rng.choice(list(PRODUCTS))
         quantity = rng.randint(1, 20)
-        price = PRODUCTS[product][1]
+        price = PRODUCTS[product]
         amount = round(quantity * price, 2)
         subtotal += amount
         ws.write_string(r, 0, product)

@@ -345,11 +345,6 @@ class XlsxTableWriter:
                 self._book.close()
 
 
-def output_name(stem: str, suffix: str) -> str:
-    """`stem` + `suffix`, made into a safe file name."""
-    return safe_filename(f"{stem}{suffix}")
-
-
 def is_same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     try:
         return Path(a).resolve() == Path(b).resolve()

@@ -41,7 +41,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from xlbatch.cancel import NOW, CancelToken
+from xlbatch.cancel import CancelToken
 from xlbatch.executors.pools import PoolCache
 from xlbatch.params import InvalidParams
 from xlbatch.report import Report
@@ -178,10 +178,6 @@ class BatchRun(QObject):
             return True  # already finished and deleted
         thread.quit()  # harmless while work() runs: the loop ends once work() returns
         return thread.wait(timeout_ms)
-
-    def stop_and_join(self, timeout_ms: int = 30_000) -> bool:
-        self.stop(NOW)
-        return self.join(timeout_ms)
 
     @Slot(str)
     def _on_failed(self, text: str) -> None:

@@ -84,7 +84,7 @@ from xlbatch.runner import BatchSpec
 from xlbatch.settings import Settings
 from xlbatch.tasks import load_plugins
 
-TAB_FILES, TAB_ERRORS, TAB_LOG = range(3)
+TAB_FILES, TAB_ERRORS = range(2)  # the positions of the tabs whose titles show counts
 
 
 def start_hint(running: bool, has_task: bool, files: int, valid: bool, output_problem: str | None) -> str:

@@ -215,9 +215,6 @@ class RunSettingsPanel(QGroupBox):
         data = self.backend_combo.currentData()
         return data if isinstance(data, str) else "auto"
 
-    def offers(self, backend: str) -> bool:
-        return self.backend_combo.findData(backend) >= 0
-
     def user_workers(self) -> int | None:
         """The worker count the user set; None: automatic."""
         return self.workers_spin.value() if self.workers_user_set else None

@@ -33,36 +33,13 @@ from typing import Any
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+from tests.vocabulary import CUSTOMERS, PRODUCTS, REGIONS
+
 # -- the sales ledger ------------------------------------------------------------------------------
 
 LEDGER_HEADER = ["Date", "Region", "Customer", "Product", "Quantity", "Unit price", "Amount"]
 LEDGER_SHEET = "Sales"
 LEDGER_FORMATS = ("xlsx", "xls", "ods", "csv")
-
-REGIONS = ("North", "South", "East", "West")
-# Accents and an ampersand on purpose: encodings and escaping get exercised by ordinary data.
-CUSTOMERS = (
-    "Northwind Traders",
-    "Contoso Ltd",
-    "Fabrikam Inc",
-    "Müller GmbH",
-    "Café Olé SARL",
-    "Tailspin Toys",
-    "Adventure Works",
-    "Smith & Sons",
-    "Alpine Ski House",
-    "Woodgrove Bank",
-)
-PRODUCTS = {
-    "A4 paper (box)": 24.90,
-    "Stapler": 7.50,
-    "Ink cartridge black": 31.99,
-    "Desk lamp": 45.00,
-    "Office chair": 189.00,
-    "Whiteboard markers (10)": 12.35,
-    "USB-C cable": 9.99,
-    "Notebook A5": 3.20,
-}
 
 # Fixed document dates, so that writing the same content twice gives the same bytes.
 FIXED_CREATED = dt.datetime(2024, 1, 1, 9, 0, 0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +34,6 @@ def assert_invariants(report: Report, inputs: list[Path]) -> None:
     assert sorted(paths) == sorted(str(p.resolve()) for p in inputs)
     leftovers = [p for p in Path(report.out_dir).rglob("*") if TEMP_MARKER in p.name]
     assert leftovers == []
-
-
-def load_report(out_dir: Path) -> dict[str, Any]:
-    return json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
 
 
 def realworld_folder(name: str) -> Path:

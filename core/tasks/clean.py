@@ -30,6 +30,7 @@ from typing import Any
 from xlbatch.cost import WorkCost
 from xlbatch.params import Param
 from xlbatch.preflight import SourceFile
+from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, Task
 from xlbatch.tasks.registry import register
 from xlbatch.workbook import CellValue, WorkbookReader, is_number, open_workbook, parse_text_number
@@ -187,7 +188,7 @@ class Clean(Task):
         Param("drop_duplicates", "bool", True, "Remove rows below the header that repeat an earlier row."),
         Param("tidy_headers", "bool", True, "Trim header names, name empty ones 'Column N', number repeated ones."),
         Param("text_to_numbers", "bool", True, "Turn numbers stored as text into real numbers."),
-        Param("header_row", "int", 1, "The row that holds the column names.", minimum=1, maximum=1_048_576),
+        common_params.header_row(),
     )
 
     def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from xlbatch.cost import WorkCost
 from xlbatch.outcome import OK, FileOutcome
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
+from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
 from xlbatch.workbook import open_workbook, trim_row
@@ -144,10 +145,8 @@ class Combine(Task):
     csv_cost = WorkCost(seconds_per_mb=0.9, seconds_per_file=0.003, lock_free=0.4)
     version = 1
     params = (
-        Param(
-            "sheet", "str", "1", "The sheet to take from each file: a name, a 1-based position, or * for every sheet."
-        ),
-        Param("header_row", "int", 1, "The row that holds the column names; rows above it are ignored.", minimum=1),
+        common_params.sheet("The sheet to take from each file: a name, a 1-based position, or * for every sheet."),
+        common_params.header_row("The row that holds the column names; rows above it are ignored.", maximum=None),
         Param(
             "match_columns",
             "choice",
@@ -156,7 +155,7 @@ class Combine(Task):
             choices=("name", "position"),
         ),
         Param("add_source", "bool", True, "Add 'Source file' and 'Source sheet' columns.", label="Add source columns"),
-        Param("output_format", "choice", "xlsx", "The format of the combined table.", choices=("xlsx", "csv")),
+        common_params.output_format("The format of the combined table."),
         Param("output_name", "str", "combined", "The combined file's name, without extension."),
     )
 

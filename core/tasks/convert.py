@@ -17,6 +17,7 @@ from typing import Any
 from xlbatch.cost import WorkCost
 from xlbatch.params import Param
 from xlbatch.preflight import SourceFile
+from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, Task
 from xlbatch.tasks.registry import register
 from xlbatch.workbook import open_workbook
@@ -52,12 +53,7 @@ class Convert(Task):
     version = 1
     params = (
         Param("to", "choice", "xlsx", "The format to convert to.", choices=("xlsx", "csv"), label="Convert to"),
-        Param(
-            "sheets",
-            "list",
-            [],
-            "Sheets to take, by name or 1-based position (comma-separated); empty means every sheet.",
-        ),
+        common_params.sheets("Sheets to take, by name or 1-based position (comma-separated); empty means every sheet."),
         Param(
             "delimiter",
             "choice",

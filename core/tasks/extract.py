@@ -27,6 +27,7 @@ from xlbatch.cost import WorkCost
 from xlbatch.outcome import OK, FileOutcome
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
+from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
 from xlbatch.workbook import CellValue, WorkbookReader, open_workbook
@@ -258,7 +259,7 @@ class Extract(Task):
             "(the value right of, or below, the label).",
             required=True,
         ),
-        Param("output_format", "choice", "xlsx", "The format of the combined table.", choices=("xlsx", "csv")),
+        common_params.output_format("The format of the combined table."),
     )
 
     @classmethod

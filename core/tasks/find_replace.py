@@ -61,6 +61,7 @@ from xlbatch.package_edit.xml_stream import XmlDamaged, XmlUnsupported
 from xlbatch.package_edit.zip_rewrite import NewMember, write_package
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
+from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, Task
 from xlbatch.tasks.registry import register
 
@@ -106,7 +107,7 @@ class FindReplace(Task):
         Param("match_case", "bool", False, "Treat upper and lower case as different."),
         Param("whole_cell", "bool", False, "Replace only cells whose whole text matches."),
         Param("regex", "bool", False, "Treat 'find' as a regular expression; 'replace' may use \\1."),
-        Param("sheets", "list", [], "Sheets to work on, by name or position; empty means all."),
+        common_params.sheets("Sheets to work on, by name or position; empty means all."),
         Param("include_formulas", "bool", False, "Also replace inside formulas."),
         Param("only_changed", "bool", False, "Write a copy only of the files where something was replaced."),
     )

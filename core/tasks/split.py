@@ -21,6 +21,7 @@ from xlbatch.cost import WorkCost
 from xlbatch.errors import TaskFailure
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
+from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, Task
 from xlbatch.tasks.combine import header_text, name_key
 from xlbatch.tasks.convert import unique_file_name
@@ -66,7 +67,7 @@ class Split(Task):
     cost = WorkCost(seconds_per_mb=0.6, seconds_per_file=0.003, lock_free=0.45)
     version = 1
     params = (
-        Param("sheet", "str", "1", "The sheet to split: a name or a 1-based position."),
+        common_params.sheet("The sheet to split: a name or a 1-based position."),
         Param(
             "by_column",
             "str",
@@ -83,7 +84,7 @@ class Split(Task):
             maximum=1_048_575,
             label="Rows per file",
         ),
-        Param("header_row", "int", 1, "The row that holds the column names; rows above it are not copied.", minimum=1),
+        common_params.header_row("The row that holds the column names; rows above it are not copied.", maximum=None),
         Param(
             "one_workbook",
             "bool",
@@ -91,7 +92,7 @@ class Split(Task):
             "Write one workbook with a sheet per part instead of one file per part.",
             label="One workbook",
         ),
-        Param("output_format", "choice", "xlsx", "The format of the parts.", choices=("xlsx", "csv")),
+        common_params.output_format("The format of the parts."),
     )
 
     @classmethod

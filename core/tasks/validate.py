@@ -33,6 +33,7 @@ from xlbatch.cost import WorkCost
 from xlbatch.outcome import OK, FileOutcome
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
+from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
 from xlbatch.workbook import CellValue, is_number, open_workbook
@@ -43,7 +44,6 @@ ISSUE_COLUMNS = ["File", "Sheet", "Row", "Column", "Value", "Problem"]
 MAX_LISTED_ISSUES = 10_000
 PROGRESS_EVERY = 2000
 RULES: tuple[str, ...] = ("required_columns", "not_blank", "unique", "types", "ranges")
-CROSS_FILE_RULE = "unique_across_files"
 
 TYPE_NAMES: dict[str, str] = {
     "number": "number",
@@ -364,8 +364,8 @@ class Validate(Task):
     cost = WorkCost(seconds_per_mb=0.4, seconds_per_file=0.0017, lock_free=0.7)
     version = 1
     params = (
-        Param("sheet", "str", "1", "The sheet to check, by name or position."),
-        Param("header_row", "int", 1, "The row that holds the column names.", minimum=1, maximum=1_048_576),
+        common_params.sheet("The sheet to check, by name or position."),
+        common_params.header_row(),
         Param("required_columns", "list", [], "Columns that must exist."),
         Param("not_blank", "list", [], "Columns that must have a value in every row."),
         Param("unique", "list", [], "Key columns whose combination must not repeat, in a file or across files."),

@@ -2,7 +2,9 @@
 
 Run `python resources/samples/make_samples.py` (or pass another output folder). The content is fixed:
 a seeded random generator, fixed dates, fixed document properties, no clock or user name, so running
-it again gives the same files (the xlsx, xls and csv files come out byte for byte identical).
+it again gives the same files (the xlsx, xls and csv files come out byte for byte identical). The
+regions, customers and products of the sales ledgers are tests/vocabulary.py's, which the test and
+benchmark corpora use too.
 
 The samples:
 
@@ -39,45 +41,23 @@ import io
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 import xlwt
 
 HERE = Path(__file__).resolve().parent
+# The repository root, for the vocabulary the test and benchmark corpora share (tests/vocabulary.py):
+# run as a script, only this folder is on the path.
+if str(HERE.parents[1]) not in sys.path:
+    sys.path.insert(0, str(HERE.parents[1]))
+from tests.vocabulary import CUSTOMERS, PRODUCTS, REGIONS  # noqa: E402 - needs the path above
+
 # Document dates written into every xlsx: a fixed moment keeps the files identical from run to run.
 CREATED = dt.datetime(2024, 4, 2, 9, 30, 0)
 AUTHOR = "xlbatch samples"
 
 SALES_HEADER = ["Date", "Region", "Customer", "Product", "Quantity", "Unit price", "Amount"]
-REGIONS = ("North", "South", "East", "West")
-CUSTOMERS = (
-    "Northwind Traders",
-    "Contoso Ltd",
-    "Fabrikam Inc",
-    "Müller GmbH",
-    "Café Olé SARL",
-    "Tailspin Toys",
-    "Adventure Works",
-    "Smith & Sons",
-    "Alpine Ski House",
-    "Woodgrove Bank",
-    "Blue Yonder Airlines",
-    "Coho Winery",
-)
-PRODUCTS = {
-    "A4 paper (box of 5 reams)": 24.90,
-    "Stapler": 7.50,
-    "Staples (5000)": 2.35,
-    "Ink cartridge black": 31.99,
-    "Ink cartridge colour": 38.50,
-    "Desk lamp": 45.00,
-    "Office chair": 189.00,
-    "Whiteboard markers (10)": 12.35,
-    "USB-C cable 2 m": 9.99,
-    "Notebook A5": 3.20,
-    "Lever arch file": 4.15,
-    "Paper shredder": 129.00,
-}
 SALES_MONTHS = ((2024, 1, 140, "xlsx"), (2024, 2, 120, "xls"), (2024, 3, 160, "csv"))
 
 
@@ -159,9 +139,45 @@ def write_sales_csv(path: Path, rows: list[list[object]]) -> None:
 # -- invoices --------------------------------------------------------------------------------------
 
 
-def invoice_lines(items: list[tuple[str, str, int, float]]) -> tuple[list[float], float]:
+Item = tuple[str, str, int, float]  # item code, description, quantity, unit price
+Field = tuple[str, str | dt.datetime]  # label, value
+
+
+def write_fields(ws: Any, row: int, column: int, fields: list[Field], label: Any, date_fmt: Any) -> None:
+    """Label cells from (0-based) `row` down in `column`, each with its value in the cell to its right."""
+    for offset, (text, value) in enumerate(fields):
+        ws.write(row + offset, column, text, label)
+        if isinstance(value, dt.datetime):
+            ws.write_datetime(row + offset, column + 1, value, date_fmt)
+        else:
+            ws.write_string(row + offset, column + 1, value)  # "5531" stays text, as an invoice number should
+
+
+def write_lines_and_totals(ws: Any, header_row: int, items: list[Item], vat_rate: float, column: int, fmt: dict) -> int:
+    """The line-item table with its header on (1-based) `header_row`, Amount in E as a formula, and below it
+    Subtotal, VAT and Total labels in `column` with their formulas to the right, results saved as Excel
+    saves them. Returns the (1-based) row of the Total."""
+    ws.write_row(f"A{header_row}", ["Item", "Description", "Quantity", "Unit price", "Amount"], fmt["head"])
+    first = header_row + 1
     amounts = [round(quantity * price, 2) for _, _, quantity, price in items]
-    return amounts, round(sum(amounts), 2)
+    for r, ((item, description, quantity, price), amount) in enumerate(zip(items, amounts, strict=True), start=first):
+        ws.write_row(r - 1, 0, [item, description, quantity])
+        ws.write_number(r - 1, 3, price, fmt["money"])
+        ws.write_formula(r - 1, 4, f"=C{r}*D{r}", fmt["money"], amount)
+    last = first + len(items) - 1
+    subtotal = round(sum(amounts), 2)
+    vat = round(subtotal * vat_rate, 2)
+    sub_row = last + 2
+    values = chr(ord("A") + column + 1)  # the column the totals' values are in
+    totals = [
+        ("Subtotal:", f"=SUM(E{first}:E{last})", fmt["money"], subtotal),
+        (f"VAT {round(vat_rate * 100)}%:", f"=ROUND({values}{sub_row}*{vat_rate:g},2)", fmt["money"], vat),
+        ("Total:", f"={values}{sub_row}+{values}{sub_row + 1}", fmt["money_bold"], round(subtotal + vat, 2)),
+    ]
+    for r, (text, formula, number_format, result) in enumerate(totals, start=sub_row):
+        ws.write(r - 1, column, text, fmt["label"])
+        ws.write_formula(r - 1, column + 1, formula, number_format, result)
+    return sub_row + 2
 
 
 def write_invoice_acme(path: Path) -> None:
@@ -173,8 +189,6 @@ def write_invoice_acme(path: Path) -> None:
         ("P-3300", "Lever arch file", 50, 4.15),
         ("P-4100", "Whiteboard markers (10)", 8, 12.35),
     ]
-    amounts, subtotal = invoice_lines(items)
-    vat = round(subtotal * 0.20, 2)
     book = new_workbook(path)
     title = book.add_format({"bold": True, "font_size": 16})
     heading = book.add_format({"bold": True, "font_size": 13})
@@ -188,40 +202,20 @@ def write_invoice_acme(path: Path) -> None:
     ws.write("A2", "12 Harbour Road, Bristol BS1 4XY")
     ws.write("A3", "VAT reg. GB 123 4567 89")
     ws.write("A5", "INVOICE", heading)
-    for row, (text, value) in enumerate(
-        [
-            ("Invoice no:", "INV-2024-0117"),
-            ("Date:", dt.datetime(2024, 3, 14)),
-            ("Due date:", dt.datetime(2024, 4, 13)),
-            ("Customer no:", "C-1042"),
-            ("PO number:", "PO-88231"),
-        ],
-        start=6,
-    ):
-        ws.write(row, 0, text, label)
-        if isinstance(value, dt.datetime):
-            ws.write_datetime(row, 1, value, date_fmt)
-        else:
-            ws.write_string(row, 1, value)
+    fields: list[Field] = [
+        ("Invoice no:", "INV-2024-0117"),
+        ("Date:", dt.datetime(2024, 3, 14)),
+        ("Due date:", dt.datetime(2024, 4, 13)),
+        ("Customer no:", "C-1042"),
+        ("PO number:", "PO-88231"),
+    ]
+    write_fields(ws, 6, 0, fields, label, date_fmt)
     ws.write("D7", "Bill to:", label)
     for row, text in enumerate(["Northwind Traders", "4 Market Street", "Leeds LS1 6AB"], start=6):
         ws.write(row, 4, text)
-    ws.write_row("A13", ["Item", "Description", "Quantity", "Unit price", "Amount"], head)
-    first = 14
-    for i, ((item, description, quantity, price), amount) in enumerate(zip(items, amounts, strict=True)):
-        r = first + i
-        ws.write_row(r - 1, 0, [item, description, quantity])
-        ws.write_number(r - 1, 3, price, money)
-        ws.write_formula(r - 1, 4, f"=C{r}*D{r}", money, amount)
-    last = first + len(items) - 1
-    total_row = last + 2
-    ws.write(total_row - 1, 3, "Subtotal:", label)
-    ws.write_formula(total_row - 1, 4, f"=SUM(E{first}:E{last})", money, subtotal)
-    ws.write(total_row, 3, "VAT 20%:", label)
-    ws.write_formula(total_row, 4, f"=ROUND(E{total_row}*0.2,2)", money, vat)
-    ws.write(total_row + 1, 3, "Total:", label)
-    ws.write_formula(total_row + 1, 4, f"=E{total_row}+E{total_row + 1}", money_bold, round(subtotal + vat, 2))
-    ws.write(total_row + 3, 0, "Payment within 30 days to Acme Office Supplies Ltd, IBAN GB29 NWBK 6016 1331 9268 19.")
+    formats = {"head": head, "money": money, "money_bold": money_bold, "label": label}
+    total_row = write_lines_and_totals(ws, 13, items, 0.20, 3, formats)
+    ws.write(total_row + 1, 0, "Payment within 30 days to Acme Office Supplies Ltd, IBAN GB29 NWBK 6016 1331 9268 19.")
     ws.set_column("A:A", 14)
     ws.set_column("B:B", 28)
     ws.set_column("C:C", 10)
@@ -237,8 +231,6 @@ def write_invoice_nordic(path: Path) -> None:
         ("NP-07", "Envelopes C4, box of 250", 20, 18.40),
         ("NP-12", "Recycled notebooks A5 (pack of 10)", 15, 21.75),
     ]
-    amounts, subtotal = invoice_lines(items)
-    vat = round(subtotal * 0.25, 2)
     book = new_workbook(path)
     title = book.add_format({"bold": True, "font_size": 18, "font_color": "#1F4E79"})
     label = book.add_format({"bold": True, "align": "right"})
@@ -253,35 +245,17 @@ def write_invoice_nordic(path: Path) -> None:
     ws.write("A5", "Invoice to:")
     ws.write("A6", "Contoso Ltd")
     ws.write("A7", "Att. Accounts payable, 1 Station Road, Reading RG1 1LX")
-    block = [
+    fields: list[Field] = [
         ("Invoice no:", "5531"),
         ("Date:", dt.datetime(2024, 3, 21)),
         ("Due date:", dt.datetime(2024, 4, 20)),
         ("Customer no:", "100-2276"),
         ("Currency:", "EUR"),
     ]
-    for row, (text, value) in enumerate(block, start=2):
-        ws.write(row, 4, text, label)
-        if isinstance(value, dt.datetime):
-            ws.write_datetime(row, 5, value, date_fmt)
-        else:
-            ws.write_string(row, 5, value)  # "5531" stays text, as an invoice number should
-    ws.write_row("A10", ["Item", "Description", "Quantity", "Unit price", "Amount"], head)
-    first = 11
-    for i, ((item, description, quantity, price), amount) in enumerate(zip(items, amounts, strict=True)):
-        r = first + i
-        ws.write_row(r - 1, 0, [item, description, quantity])
-        ws.write_number(r - 1, 3, price, money)
-        ws.write_formula(r - 1, 4, f"=C{r}*D{r}", money, amount)
-    last = first + len(items) - 1
-    sub_row = last + 2
-    ws.write(sub_row - 1, 4, "Subtotal:", label)
-    ws.write_formula(sub_row - 1, 5, f"=SUM(E{first}:E{last})", money, subtotal)
-    ws.write(sub_row, 4, "VAT 25%:", label)
-    ws.write_formula(sub_row, 5, f"=ROUND(F{sub_row}*0.25,2)", money, vat)
-    ws.write(sub_row + 1, 4, "Total:", label)
-    ws.write_formula(sub_row + 1, 5, f"=F{sub_row}+F{sub_row + 1}", money_bold, round(subtotal + vat, 2))
-    ws.write(sub_row + 4, 0, "Bankgiro 5050-1055. Please quote the invoice number with your payment.")
+    write_fields(ws, 2, 4, fields, label, date_fmt)
+    formats = {"head": head, "money": money, "money_bold": money_bold, "label": label}
+    total_row = write_lines_and_totals(ws, 10, items, 0.25, 4, formats)
+    ws.write(total_row + 2, 0, "Bankgiro 5050-1055. Please quote the invoice number with your payment.")
     ws.set_column("A:A", 10)
     ws.set_column("B:B", 36)
     ws.set_column("C:D", 11)

@@ -21,8 +21,6 @@ from tests.exact_files import raw_xlsx
 from xlbatch.runner import run_batch
 from xlbatch.workbook import WorkbookReader
 
-MS = dt.timedelta(milliseconds=1)
-
 
 def _read(path: Path, fmt: str = "xlsx") -> dict[str, list[list[Any]]]:
     with WorkbookReader(path, fmt) as book:

@@ -33,7 +33,7 @@ from tests.core.find_replace_kit import (
     realworld_dir,
     sheet_extent,
 )
-from tests.core.task_testkit import run_task, sha256
+from tests.core.task_kit import run_task, sha256
 from xlbatch.preflight import sniff
 from xlbatch.tasks.find_replace import FindReplace
 

@@ -28,7 +28,7 @@ from tests.core.find_replace_kit import (
     realworld,
     write_package,
 )
-from tests.core.task_testkit import run_task, write_xlsx
+from tests.core.task_kit import run_task, write_xlsx_xlsxwriter
 from xlbatch import errors
 from xlbatch.package_edit.xml_stream import XmlDamaged, XmlStream
 from xlbatch.tasks.find_replace import FindReplace
@@ -139,7 +139,7 @@ def test_escaped_characters_are_matched_decoded_and_written_back_escaped(tmp_pat
 
 
 def test_text_that_looks_like_an_escape_is_escaped(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "plain.xlsx", {"S": [["code X"], ["x"]]})
+    src = write_xlsx_xlsxwriter(tmp_path / "plain.xlsx", {"S": [["code X"], ["x"]]})
     run(src, tmp_path / "out", find="X", replace="_x0041_", match_case=True)
     out = tmp_path / "out" / "plain.xlsx"
     assert cells(out) == [["code _x0041_"], ["x"]]
@@ -147,7 +147,7 @@ def test_text_that_looks_like_an_escape_is_escaped(tmp_path: Path) -> None:
 
 
 def test_spaces_at_the_ends(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "spaces.xlsx", {"S": [["Total"], ["  padded  "]]})
+    src = write_xlsx_xlsxwriter(tmp_path / "spaces.xlsx", {"S": [["Total"], ["  padded  "]]})
     run(src, tmp_path / "out", find="Total", replace=" Total ")
     out = tmp_path / "out" / "spaces.xlsx"
     assert '<t xml:space="preserve"> Total </t>' in member_text(out, "xl/sharedStrings.xml")
@@ -225,13 +225,13 @@ WORDS = ["apple", "Apple", "APPLE pie", "apple apple", "crab apple", "pear"]
     ],
 )
 def test_matching_options_on_shared_strings(tmp_path: Path, params: dict[str, Any], expected: list[str]) -> None:
-    src = write_xlsx(tmp_path / "words.xlsx", {"S": [[w] for w in WORDS]})
+    src = write_xlsx_xlsxwriter(tmp_path / "words.xlsx", {"S": [[w] for w in WORDS]})
     run(src, tmp_path / "out", **{"find": "apple", "replace": "X", **params})
     assert [row[0] for row in cells(tmp_path / "out" / "words.xlsx")] == expected
 
 
 def test_only_changed_and_identical_copies(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "words.xlsx", {"S": [[w] for w in WORDS]})
+    src = write_xlsx_xlsxwriter(tmp_path / "words.xlsx", {"S": [[w] for w in WORDS]})
     outcome = run(src, tmp_path / "a", find="banana", replace="X", only_changed=True)
     assert outcome.result["written"] is False and not (tmp_path / "a").exists()
     outcome = run(src, tmp_path / "b", find="banana", replace="X")
@@ -240,7 +240,7 @@ def test_only_changed_and_identical_copies(tmp_path: Path) -> None:
 
 
 def test_too_long_text_is_left_as_it_was(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "long.xlsx", {"S": [["a" * 20000], ["a"]]})
+    src = write_xlsx_xlsxwriter(tmp_path / "long.xlsx", {"S": [["a" * 20000], ["a"]]})
     outcome = run(src, tmp_path / "out", find="a", replace="bb")
     assert outcome.result["replacements"] == 1
     assert cells(tmp_path / "out" / "long.xlsx") == [["a" * 20000], ["bb"]]
@@ -375,7 +375,7 @@ def test_a_formula_result_shared_with_replaced_text_keeps_its_text(tmp_path: Pat
 
 
 def test_text_made_to_look_like_a_formula_stays_text(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "t.xlsx", {"S": [["x"], ["err"]]})
+    src = write_xlsx_xlsxwriter(tmp_path / "t.xlsx", {"S": [["x"], ["err"]]})
     run(src, tmp_path / "a", find="x", replace="=SUM(1,2)", whole_cell=True)
     run(tmp_path / "a" / "t.xlsx", tmp_path / "b", find="err", replace="#N/A")
     out = tmp_path / "b" / "t.xlsx"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.task_helpers import write_csv, write_xls, write_xlsx
+from tests.core.task_kit import write_csv_lines, write_xls, write_xlsx_openpyxl
 from xlbatch.runner import run_batch
 from xlbatch.workbook import open_workbook
 
@@ -17,10 +17,10 @@ def test_inputs_that_share_a_name_get_outputs_of_their_own(tmp_path: Path, backe
     folder = tmp_path / "in"
     (folder / "sub").mkdir(parents=True)
     write_xls(folder / "sales.xls", {"S": [["from"], ["xls"]]})
-    write_xlsx(folder / "sales.xlsx", {"S": [["from"], ["xlsx"]]})
-    write_csv(folder / "SALES.csv", ["from", "csv"])
-    write_xlsx(folder / "other.xlsx", {"S": [["from"], ["other"]]})
-    write_xlsx(folder / "sub" / "sales.xlsx", {"S": [["from"], ["sub"]]})  # another folder: no clash
+    write_xlsx_openpyxl(folder / "sales.xlsx", {"S": [["from"], ["xlsx"]]})
+    write_csv_lines(folder / "SALES.csv", ["from", "csv"])
+    write_xlsx_openpyxl(folder / "other.xlsx", {"S": [["from"], ["other"]]})
+    write_xlsx_openpyxl(folder / "sub" / "sales.xlsx", {"S": [["from"], ["sub"]]})  # another folder: no clash
     out = tmp_path / "out"
     report = run_batch(task="convert", paths=[str(folder)], out_dir=str(out), backend=backend, workers=2)
     assert report.counts["ok"] == 5, [(f.path, f.error) for f in report.files]

@@ -14,7 +14,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from tests.core.task_testkit import run_task, sha256, sheet_values, write_any, write_xlsx
+from tests.core.task_kit import run_task, sha256, sheet_values, write_any, write_xlsx_xlsxwriter
 from xlbatch.params import InvalidParams
 from xlbatch.tasks.clean import Clean, text_number, tidy_header_names
 
@@ -62,7 +62,7 @@ def _trimmed(rows: list[list[Any]]) -> list[list[Any]]:
 
 
 def test_counts_and_output_match_the_hand_worked_sheet(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "messy.xlsx", {"Data": MESSY, "Notes": NOTES})
+    src = write_xlsx_xlsxwriter(tmp_path / "messy.xlsx", {"Data": MESSY, "Notes": NOTES})
     before = sha256(src)
     run = run_task(Clean, [src], {}, tmp_path / "out")
     outcome = run.outcome("messy.xlsx")
@@ -84,7 +84,7 @@ def test_counts_and_output_match_the_hand_worked_sheet(tmp_path: Path) -> None:
 
 
 def test_every_step_can_be_switched_off(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "messy.xlsx", {"Data": MESSY})
+    src = write_xlsx_xlsxwriter(tmp_path / "messy.xlsx", {"Data": MESSY})
     off = {
         "trim_whitespace": "no",
         "drop_empty_rows": "false",
@@ -102,7 +102,7 @@ def test_every_step_can_be_switched_off(tmp_path: Path) -> None:
 
 
 def test_one_step_at_a_time(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "messy.xlsx", {"Data": MESSY})
+    src = write_xlsx_xlsxwriter(tmp_path / "messy.xlsx", {"Data": MESSY})
     run = run_task(Clean, [src], {"drop_duplicates": False}, tmp_path / "out")
     counts = run.outcome("messy.xlsx").result
     assert counts["duplicate_rows_dropped"] == 0
@@ -134,7 +134,7 @@ def test_header_row_below_a_title(tmp_path: Path) -> None:
         ["1", "a", None, "3"],  # duplicate data row
         ["Id", "id", None, "2024"],  # data that repeats the header is data: kept, its number converted
     ]
-    src = write_xlsx(tmp_path / "t.xlsx", {"S": rows})
+    src = write_xlsx_xlsxwriter(tmp_path / "t.xlsx", {"S": rows})
     run = run_task(Clean, [src], {"header_row": "3"}, tmp_path / "out")
     result = run.outcome("t.xlsx").result
     assert result["headers_renamed"] == 1
@@ -151,7 +151,7 @@ def test_header_row_below_a_title(tmp_path: Path) -> None:
 
 
 def test_empty_header_row_is_left_alone_with_a_warning(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "e.xlsx", {"S": [[None], ["Name", "Name"], ["a", "b"]]})
+    src = write_xlsx_xlsxwriter(tmp_path / "e.xlsx", {"S": [[None], ["Name", "Name"], ["a", "b"]]})
     run = run_task(Clean, [src], {}, tmp_path / "out")
     outcome = run.outcome("e.xlsx")
     assert outcome.result["headers_renamed"] == 0
@@ -251,7 +251,7 @@ def test_every_readable_format(tmp_path: Path, suffix: str) -> None:
 def test_outputs_mirror_the_input_folders(tmp_path: Path) -> None:
     root = tmp_path / "in"
     (root / "2024" / "march").mkdir(parents=True)
-    src = write_xlsx(root / "2024" / "march" / "sales.xlsx", {"S": [["A"], [" x "]]})
+    src = write_xlsx_xlsxwriter(root / "2024" / "march" / "sales.xlsx", {"S": [["A"], [" x "]]})
     run = run_task(Clean, [src], {}, tmp_path / "out", root=root)
     target = tmp_path / "out" / "2024" / "march" / "sales.xlsx"
     assert run.outcome("sales.xlsx").outputs == [str(target)]

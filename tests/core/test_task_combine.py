@@ -13,14 +13,14 @@ import pickle
 import pytest
 
 import xlbatch.writing
-from tests.core.task_helpers import (
+from tests.core.task_kit import (
     as_datetime,
     files_under,
     read_xlsx,
     run_task,
-    write_csv,
+    write_csv_lines,
     write_xls,
-    write_xlsx,
+    write_xlsx_openpyxl,
 )
 from xlbatch.params import InvalidParams
 from xlbatch.tasks import get_task
@@ -50,9 +50,9 @@ def mixed(tmp_path, frozen_inputs):
     src.mkdir()
     a_rows = table(["Name", "Amount", "Date"], A_RECORDS)
     a_rows.insert(2, [None, None, None])  # a blank row inside the data
-    a = write_xlsx(src / "a.xlsx", {"Data": a_rows})
+    a = write_xlsx_openpyxl(src / "a.xlsx", {"Data": a_rows})
     b = write_xls(src / "b.xls", {"Data": table(["amount", "Name", "Region"], B_RECORDS)})
-    c = write_csv(src / "c.csv", C_LINES)
+    c = write_csv_lines(src / "c.csv", C_LINES)
     frozen_inputs.append(src)
     return [a, b, c]
 
@@ -80,7 +80,8 @@ def normalised(rows):
 
 def test_union_by_name_with_sources_read_back_by_openpyxl(mixed, tmp_path):
     out = tmp_path / "out"
-    outcomes, folder = run_task(Combine, mixed, None, out)
+    run = run_task(Combine, mixed, None, out)
+    outcomes, folder = run.outcomes, run.folder
     assert [o.status for o in outcomes] == ["ok", "ok", "ok"]
 
     union = ["Name", "Amount", "Date", "Region"]
@@ -125,7 +126,7 @@ def test_types_survive_and_text_stays_text(mixed, tmp_path):
 
 def test_csv_output_with_bom_and_neutralised_formulas(mixed, tmp_path):
     out = tmp_path / "out"
-    outcomes, folder = run_task(Combine, mixed, {"output_format": "csv", "output_name": "all.csv"}, out)
+    run_task(Combine, mixed, {"output_format": "csv", "output_name": "all.csv"}, out)
     assert files_under(out) == [out / "all.csv"]
     raw = (out / "all.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
@@ -145,9 +146,9 @@ def test_csv_rendered_in_the_workers_is_copied_or_rearranged_to_the_same_result(
     """Files with the output's columns are copied as the workers rendered them; the others are rearranged;
     both give the rows the typed path gives (an xlsx output read back), quoted line breaks and all."""
     same = [["Name", "Note", "When"], ["Ann", "two\nlines", dt.date(2024, 5, 1)], ["=x", 'say "hi"', None]]
-    p1 = write_xlsx(tmp_path / "p1.xlsx", {"S": same})
-    p2 = write_xlsx(tmp_path / "p2.xlsx", {"S": same[:1] + [["Bob", "", dt.datetime(2024, 5, 2, 8, 30)]]})
-    wider = write_xlsx(tmp_path / "p3.xlsx", {"S": [["Name", "Note"], ["Cy", "n", "past the header"]]})
+    p1 = write_xlsx_openpyxl(tmp_path / "p1.xlsx", {"S": same})
+    p2 = write_xlsx_openpyxl(tmp_path / "p2.xlsx", {"S": same[:1] + [["Bob", "", dt.datetime(2024, 5, 2, 8, 30)]]})
+    wider = write_xlsx_openpyxl(tmp_path / "p3.xlsx", {"S": [["Name", "Note"], ["Cy", "n", "past the header"]]})
     copied: list[str] = []
     real_write_text = xlbatch.writing.CsvTableWriter.write_text
     writer = xlbatch.writing.CsvTableWriter
@@ -193,11 +194,11 @@ def test_rearranging_rendered_rows(text, mapping, width, lead, expected):
 
 
 def test_match_by_position(tmp_path):
-    p1 = write_xlsx(tmp_path / "p1.xlsx", {"S": [["A", "B", "C"], [1, 2, 3]]})
-    p2 = write_xlsx(tmp_path / "p2.xlsx", {"S": [["X", "Y"], [4, 5], [6, 7]]})
-    p3 = write_xlsx(tmp_path / "p3.xlsx", {"S": [["A", "B", "C", "D"], [8, 9, 10, 11]]})
+    p1 = write_xlsx_openpyxl(tmp_path / "p1.xlsx", {"S": [["A", "B", "C"], [1, 2, 3]]})
+    p2 = write_xlsx_openpyxl(tmp_path / "p2.xlsx", {"S": [["X", "Y"], [4, 5], [6, 7]]})
+    p3 = write_xlsx_openpyxl(tmp_path / "p3.xlsx", {"S": [["A", "B", "C", "D"], [8, 9, 10, 11]]})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Combine, [p1, p2, p3], {"match_columns": "position"}, out)
+    outcomes = run_task(Combine, [p1, p2, p3], {"match_columns": "position"}, out).outcomes
     got = read_xlsx(out / "combined.xlsx")["Combined"]
     assert got == [
         SOURCE + ["A", "B", "C", "D"],
@@ -215,7 +216,7 @@ def test_every_sheet_header_row_and_subfolder_sources(tmp_path):
     (root / "north").mkdir(parents=True)
     (root / "south").mkdir()
     title = [["Monthly report"], []]
-    north = write_xlsx(
+    north = write_xlsx_openpyxl(
         root / "north" / "data.xlsx",
         {
             "Jan": title + [["Item", "Qty"], ["nut", 1], ["bolt", 2]],
@@ -223,9 +224,9 @@ def test_every_sheet_header_row_and_subfolder_sources(tmp_path):
             "Notes": [],
         },
     )
-    south = write_xlsx(root / "south" / "data.xlsx", {"Jan": title + [["Item", "Qty"], ["gear", 4]]})
+    south = write_xlsx_openpyxl(root / "south" / "data.xlsx", {"Jan": title + [["Item", "Qty"], ["gear", 4]]})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Combine, [north, south], {"sheet": "*", "header_row": "3"}, out, root=root)
+    outcomes = run_task(Combine, [north, south], {"sheet": "*", "header_row": "3"}, out, root=root).outcomes
     got = read_xlsx(out / "combined.xlsx")["Combined"]
     assert got == [
         SOURCE + ["Item", "Qty"],
@@ -239,30 +240,30 @@ def test_every_sheet_header_row_and_subfolder_sources(tmp_path):
 
 
 def test_only_ok_files_are_combined(tmp_path):
-    good = write_xlsx(tmp_path / "good.xlsx", {"Data": [["k"], ["v"]]})
-    other = write_xlsx(tmp_path / "other.xlsx", {"Elsewhere": [["k"], ["w"]]})
+    good = write_xlsx_openpyxl(tmp_path / "good.xlsx", {"Data": [["k"], ["v"]]})
+    other = write_xlsx_openpyxl(tmp_path / "other.xlsx", {"Elsewhere": [["k"], ["w"]]})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Combine, [good, other], {"sheet": "Data"}, out)
+    outcomes = run_task(Combine, [good, other], {"sheet": "Data"}, out).outcomes
     assert [o.status for o in outcomes] == ["ok", "failed"]
     assert "Data" in outcomes[1].error.message
     assert read_xlsx(out / "combined.xlsx")["Combined"] == [SOURCE + ["k"], ["good.xlsx", "Data", "v"]]
 
 
 def test_no_file_combined_writes_nothing_and_says_so(tmp_path):
-    other = write_xlsx(tmp_path / "other.xlsx", {"Elsewhere": [["k"]]})
+    other = write_xlsx_openpyxl(tmp_path / "other.xlsx", {"Elsewhere": [["k"]]})
     out = tmp_path / "out"
-    outcomes, folder = run_task(Combine, [other], {"sheet": "Data"}, out)
-    assert outcomes[0].status == "failed"
+    run = run_task(Combine, [other], {"sheet": "Data"}, out)
+    assert run.outcomes[0].status == "failed"
     assert not out.exists() or files_under(out) == []
-    assert any("No file could be combined" in w for w in folder.warnings)
+    assert any("No file could be combined" in w for w in run.folder.warnings)
 
 
 def test_rows_continue_on_a_new_sheet_past_the_row_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(xlbatch.writing, "EXCEL_MAX_ROWS", 4)  # header + 3 rows per sheet
-    one = write_xlsx(tmp_path / "one.xlsx", {"S": [["n"], [1], [2], [3], [4]]})
-    two = write_xlsx(tmp_path / "two.xlsx", {"S": [["n"], [5], [6]]})
+    one = write_xlsx_openpyxl(tmp_path / "one.xlsx", {"S": [["n"], [1], [2], [3], [4]]})
+    two = write_xlsx_openpyxl(tmp_path / "two.xlsx", {"S": [["n"], [5], [6]]})
     out = tmp_path / "out"
-    _, folder = run_task(Combine, [one, two], {"add_source": False}, out)
+    folder = run_task(Combine, [one, two], {"add_source": False}, out).folder
     sheets = read_xlsx(out / "combined.xlsx")
     assert list(sheets) == ["Combined", "Combined (cont.)"]
     assert [v for rows in sheets.values() for row in rows[1:] for v in row] == [1, 2, 3, 4, 5, 6]
@@ -286,7 +287,7 @@ def test_part_files_round_trip_every_type(tmp_path):
             False,
         ],
     ]
-    book = write_xlsx(tmp_path / "types.xlsx", {"T": rows})
+    book = write_xlsx_openpyxl(tmp_path / "types.xlsx", {"T": rows})
     from xlbatch.preflight import sniff
     from xlbatch.tasks.base import FileContext
 

@@ -12,16 +12,16 @@ import openpyxl
 import pytest
 import xlsxwriter
 
-from tests.core.task_helpers import (
+from tests.core.task_kit import (
     as_datetime,
-    digest,
     files_under,
     read_xlsx,
     run_task,
-    write_csv,
+    sha256,
+    write_csv_lines,
     write_ods,
     write_xls,
-    write_xlsx,
+    write_xlsx_openpyxl,
 )
 from xlbatch import errors
 from xlbatch.errors import Cancelled
@@ -75,11 +75,11 @@ def padded(rows):
 def test_xlsx_to_csv_one_file_per_sheet_values_read_back(tmp_path, frozen_inputs):
     src = tmp_path / "in"
     src.mkdir()
-    book = write_xlsx(src / "report.xlsx", {"Sales": SALES, "Other": OTHER})
+    book = write_xlsx_openpyxl(src / "report.xlsx", {"Sales": SALES, "Other": OTHER})
     frozen_inputs.append(src)
-    before = digest(book)
+    before = sha256(book)
     out = tmp_path / "out"
-    outcomes, _ = run_task(Convert, [book], {"to": "csv"}, out)
+    outcomes = run_task(Convert, [book], {"to": "csv"}, out).outcomes
 
     assert outcomes[0].status == "ok"
     assert outcomes[0].result == {"sheets": 2, "rows": len(SALES) + len(OTHER), "outputs": 2}
@@ -90,13 +90,13 @@ def test_xlsx_to_csv_one_file_per_sheet_values_read_back(tmp_path, frozen_inputs
     assert read_csv(out / "report - Other.csv") == [[expected_csv_cell(v) for v in row] for row in OTHER]
     # Neutralised, not dropped: "=cmd" reads back as the text '=cmd.
     assert read_csv(sales)[4][0] == "'=cmd"
-    assert digest(book) == before
+    assert sha256(book) == before
 
 
 def test_single_sheet_csv_named_after_file_with_delimiter_and_encoding(tmp_path):
-    book = write_xlsx(tmp_path / "prices.xlsx", {"Only": [["Item", "Price"], ["Crème", 2.25], ["Thé", 3]]})
+    book = write_xlsx_openpyxl(tmp_path / "prices.xlsx", {"Only": [["Item", "Price"], ["Crème", 2.25], ["Thé", 3]]})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Convert, [book], {"to": "csv", "delimiter": "semicolon", "encoding": "cp1252"}, out)
+    outcomes = run_task(Convert, [book], {"to": "csv", "delimiter": "semicolon", "encoding": "cp1252"}, out).outcomes
 
     assert outcomes[0].result == {"sheets": 1, "rows": 3, "outputs": 1}
     target = out / "prices.csv"
@@ -108,7 +108,7 @@ def test_single_sheet_csv_named_after_file_with_delimiter_and_encoding(tmp_path)
 
 
 def test_tab_delimiter_and_plain_utf8(tmp_path):
-    book = write_xlsx(tmp_path / "t.xlsx", {"S": [["a", "b"], ["x, y", "ü"]]})
+    book = write_xlsx_openpyxl(tmp_path / "t.xlsx", {"S": [["a", "b"], ["x, y", "ü"]]})
     out = tmp_path / "out"
     run_task(Convert, [book], {"to": "csv", "delimiter": "tab", "encoding": "utf-8"}, out)
     raw = (out / "t.csv").read_bytes()
@@ -117,21 +117,22 @@ def test_tab_delimiter_and_plain_utf8(tmp_path):
 
 
 def test_sheets_parameter_by_name_and_position(tmp_path):
-    book = write_xlsx(tmp_path / "b.xlsx", {"First": [["x"], [1]], "Second": [["y"], [2]], "Third": [["z"], [3]]})
+    sheets = {"First": [["x"], [1]], "Second": [["y"], [2]], "Third": [["z"], [3]]}
+    book = write_xlsx_openpyxl(tmp_path / "b.xlsx", sheets)
     out = tmp_path / "out"
-    outcomes, _ = run_task(Convert, [book], {"to": "csv", "sheets": "third, 1"}, out)
+    outcomes = run_task(Convert, [book], {"to": "csv", "sheets": "third, 1"}, out).outcomes
     assert outcomes[0].result["sheets"] == 2
     assert sorted(p.name for p in files_under(out)) == ["b - First.csv", "b - Third.csv"]
     assert read_csv(out / "b - Third.csv") == [["z"], ["3"]]
 
     out2 = tmp_path / "out2"
-    outcomes, _ = run_task(Convert, [book], {"to": "xlsx", "sheets": ["2"]}, out2)
+    outcomes = run_task(Convert, [book], {"to": "xlsx", "sheets": ["2"]}, out2).outcomes
     assert list(read_xlsx(out2 / "b.xlsx")) == ["Second"]
 
 
 def test_missing_sheet_fails_the_file_with_a_sentence(tmp_path):
-    book = write_xlsx(tmp_path / "b.xlsx", {"First": [["x"]]})
-    outcomes, _ = run_task(Convert, [book], {"to": "csv", "sheets": "Budget"}, tmp_path / "out")
+    book = write_xlsx_openpyxl(tmp_path / "b.xlsx", {"First": [["x"]]})
+    outcomes = run_task(Convert, [book], {"to": "csv", "sheets": "Budget"}, tmp_path / "out").outcomes
     assert outcomes[0].status == "failed"
     assert outcomes[0].error.kind == errors.TASK_ERROR
     assert "Budget" in outcomes[0].error.message
@@ -140,9 +141,9 @@ def test_missing_sheet_fails_the_file_with_a_sentence(tmp_path):
 
 def test_hostile_sheet_names_become_safe_unique_file_names(tmp_path):
     # '<', '>' and '|' are legal in sheet names but not in Windows file names; both sanitise to "a_b".
-    book = write_xlsx(tmp_path / "w.xlsx", {"a<b": [["one"]], "a>b": [["two"]], "CON": [["three"]]})
+    book = write_xlsx_openpyxl(tmp_path / "w.xlsx", {"a<b": [["one"]], "a>b": [["two"]], "CON": [["three"]]})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Convert, [book], {"to": "csv"}, out)
+    run_task(Convert, [book], {"to": "csv"}, out)
     names = sorted(p.name for p in files_under(out))
     assert names == ["w - CON.csv", "w - a_b (2).csv", "w - a_b.csv"]
     assert all(p.parent == out for p in files_under(out))
@@ -170,7 +171,7 @@ def check_typed_sheet(sheet, rows):
 def test_xls_to_xlsx_keeps_sheets_types_and_text(tmp_path):
     book = write_xls(tmp_path / "legacy.xls", {"Données": SALES, "Empty": []})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Convert, [book], None, out)
+    outcomes = run_task(Convert, [book], None, out).outcomes
 
     assert outcomes[0].status == "ok"
     assert outcomes[0].result == {"sheets": 2, "rows": len(SALES), "outputs": 1}
@@ -186,7 +187,7 @@ def test_ods_to_xlsx_keeps_sheets_and_types(tmp_path):
     rows = [["x", "n", "d", "b"], ["=1+1", 1.5, dt.date(2024, 1, 31), True], ["y", 2, dt.date(2023, 6, 1), False]]
     book = write_ods(tmp_path / "calc.ods", {"Sheet A": rows, "Sheet B": [["only"]]})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Convert, [book], {"to": "xlsx"}, out)
+    outcomes = run_task(Convert, [book], {"to": "xlsx"}, out).outcomes
     assert outcomes[0].result == {"sheets": 2, "rows": 4, "outputs": 1}
     result = openpyxl.load_workbook(out / "calc.xlsx")
     assert result.sheetnames == ["Sheet A", "Sheet B"]
@@ -194,12 +195,12 @@ def test_ods_to_xlsx_keeps_sheets_and_types(tmp_path):
 
 
 def test_csv_to_xlsx_numbers_and_iso_dates_become_typed(tmp_path):
-    book = write_csv(
+    book = write_csv_lines(
         tmp_path / "export.csv",
         ["Name,Amount,When,Stamp", "=1+1,12.5,2024-01-31,2024-02-01 10:30:00", "Zoë,7,not a date,2024-02-30"],
     )
     out = tmp_path / "out"
-    outcomes, _ = run_task(Convert, [book], None, out)
+    outcomes = run_task(Convert, [book], None, out).outcomes
     assert outcomes[0].result == {"sheets": 1, "rows": 3, "outputs": 1}
     result = openpyxl.load_workbook(out / "export.xlsx")
     assert result.sheetnames == ["export"]
@@ -229,7 +230,7 @@ def test_xlsx_to_xlsx_writes_a_values_only_copy(tmp_path):
     sheet.write_formula(1, 2, "=A2+B2", None, 5)  # the cached value Excel would have saved
     book.close()
     out = tmp_path / "out"
-    outcomes, _ = run_task(Convert, [path], {"to": "xlsx"}, out)
+    outcomes = run_task(Convert, [path], {"to": "xlsx"}, out).outcomes
     assert outcomes[0].status == "ok"
     copy = openpyxl.load_workbook(out / "formulas.xlsx")["Calc"]
     assert copy["C2"].value == 5 and copy["C2"].data_type == "n"
@@ -237,27 +238,27 @@ def test_xlsx_to_xlsx_writes_a_values_only_copy(tmp_path):
 
 
 def test_output_into_the_input_folder_never_overwrites_an_input(tmp_path):
-    book = write_xlsx(tmp_path / "same.xlsx", {"S": [["x"]]})
-    before = digest(book)
-    outcomes, _ = run_task(Convert, [book], {"to": "xlsx"}, tmp_path)
+    book = write_xlsx_openpyxl(tmp_path / "same.xlsx", {"S": [["x"]]})
+    before = sha256(book)
+    outcomes = run_task(Convert, [book], {"to": "xlsx"}, tmp_path).outcomes
     assert outcomes[0].status == "failed"
     assert "overwrite an input" in outcomes[0].error.message
-    assert digest(book) == before
+    assert sha256(book) == before
 
 
 def test_outputs_mirror_subfolders(tmp_path):
     root = tmp_path / "in"
     (root / "2024" / "q1").mkdir(parents=True)
-    book = write_xlsx(root / "2024" / "q1" / "jan.xlsx", {"S": [["x"], [1]]})
+    book = write_xlsx_openpyxl(root / "2024" / "q1" / "jan.xlsx", {"S": [["x"], [1]]})
     out = tmp_path / "out"
     run_task(Convert, [book], {"to": "csv"}, out, root=root)
     assert files_under(out) == [out / "2024" / "q1" / "jan.csv"]
 
 
 def test_empty_sheet_to_csv_still_written_with_a_warning(tmp_path):
-    book = write_xlsx(tmp_path / "e.xlsx", {"Data": [["x"], [1]], "Blank": []})
+    book = write_xlsx_openpyxl(tmp_path / "e.xlsx", {"Data": [["x"], [1]], "Blank": []})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Convert, [book], {"to": "csv"}, out)
+    outcomes = run_task(Convert, [book], {"to": "csv"}, out).outcomes
     assert (out / "e - Blank.csv").exists()
     assert read_csv(out / "e - Blank.csv") == []
     assert any("'Blank' is empty" in w for w in outcomes[0].warnings)
@@ -265,14 +266,14 @@ def test_empty_sheet_to_csv_still_written_with_a_warning(tmp_path):
 
 
 def test_cp1252_warns_when_characters_cannot_be_stored(tmp_path):
-    book = write_xlsx(tmp_path / "u.xlsx", {"S": [["name"], ["東京"]]})
-    outcomes, _ = run_task(Convert, [book], {"to": "csv", "encoding": "cp1252"}, tmp_path / "out")
+    book = write_xlsx_openpyxl(tmp_path / "u.xlsx", {"S": [["name"], ["東京"]]})
+    outcomes = run_task(Convert, [book], {"to": "csv", "encoding": "cp1252"}, tmp_path / "out").outcomes
     assert any("cp1252" in w for w in outcomes[0].warnings)
 
 
 def test_progress_within_the_file_and_stop_request(tmp_path):
     lines = ["n,v"] + [f"{i},x{i}" for i in range(4500)]
-    book = write_csv(tmp_path / "long.csv", lines)
+    book = write_csv_lines(tmp_path / "long.csv", lines)
     source = sniff(book)
     params = Convert.validate({"to": "xlsx"})
     checks = []

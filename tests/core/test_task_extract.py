@@ -17,7 +17,7 @@ import pytest
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from tests.core.task_testkit import run_task, sha256, write_any, write_xlsx
+from tests.core.task_kit import run_task, sha256, write_any, write_xlsx_xlsxwriter
 from xlbatch.params import InvalidParams
 from xlbatch.tasks.extract import Extract, normalise_label, parse_field
 
@@ -110,7 +110,7 @@ def test_fields_found_despite_drift_and_table_read_back(tmp_path: Path) -> None:
 
 
 def test_missing_fields_are_empty_with_warnings_not_failures(tmp_path: Path) -> None:
-    blank = write_xlsx(tmp_path / "blank.xlsx", {"Sheet1": [["Nothing to see"], [None, None]]})
+    blank = write_xlsx_xlsxwriter(tmp_path / "blank.xlsx", {"Sheet1": [["Nothing to see"], [None, None]]})
     run = run_task(Extract, [blank], {"fields": FIELDS}, tmp_path / "out")
     outcome = run.outcome("blank.xlsx")
     assert outcome.status == "ok"
@@ -124,7 +124,7 @@ def test_missing_fields_are_empty_with_warnings_not_failures(tmp_path: Path) -> 
 
 
 def test_label_with_nothing_after_it(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "f.xlsx", {"S": [["Total:"], [None, "elsewhere"]], "T": [["Total", 5]]})
+    src = write_xlsx_xlsxwriter(tmp_path / "f.xlsx", {"S": [["Total:"], [None, "elsewhere"]], "T": [["Total", 5]]})
     run = run_task(Extract, [src], {"fields": "Total=label:Total"}, tmp_path / "out")
     outcome = run.outcome("f.xlsx")
     # The first matching label (sheet S) has no value right of or below it; sheet T is not searched.
@@ -166,8 +166,8 @@ def test_csv_output_with_subfolders(tmp_path: Path) -> None:
     root = tmp_path / "in"
     (root / "north").mkdir(parents=True)
     (root / "south").mkdir()
-    a = write_xlsx(root / "north" / "form.xlsx", {"S": [["Total", "=1+1"], ["When", dt.date(2024, 5, 1)]]})
-    b = write_xlsx(root / "south" / "form.xlsx", {"S": [["Total", 12.5], ["When", "soon"]]})
+    a = write_xlsx_xlsxwriter(root / "north" / "form.xlsx", {"S": [["Total", "=1+1"], ["When", dt.date(2024, 5, 1)]]})
+    b = write_xlsx_xlsxwriter(root / "south" / "form.xlsx", {"S": [["Total", 12.5], ["When", "soon"]]})
     params = {"fields": ["Total=label:total", "When=label:When"], "output_format": "CSV"}
     run = run_task(Extract, [a, b], params, tmp_path / "out", root=root)
     out = tmp_path / "out" / "extracted.csv"

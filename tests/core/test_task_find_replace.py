@@ -19,7 +19,7 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from tests.core.task_testkit import run_task, save_rows, sha256
+from tests.core.task_kit import run_task, sha256, write_xlsx_openpyxl
 from xlbatch import errors
 from xlbatch.params import InvalidParams
 from xlbatch.tasks.find_replace import FindReplace
@@ -112,7 +112,7 @@ def snapshot(path: Path) -> dict[str, Any]:
 def make_xlsm(path: Path) -> Path:
     """A macro workbook: an openpyxl-saved xlsx with a vbaProject.bin part wired in as Excel does."""
     plain = path.with_suffix(".tmp.xlsx")
-    save_rows(plain, {"Macro": [["apple", "kept"], ["green apple", 3]]})
+    write_xlsx_openpyxl(plain, {"Macro": [["apple", "kept"], ["green apple", 3]]})
     with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
             data = src.read(item.filename)
@@ -195,7 +195,7 @@ def test_xlsm_keeps_its_macros_byte_for_byte(tmp_path: Path) -> None:
 
 
 def _values_after(tmp_path: Path, cells: list[str], params: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
-    src = save_rows(tmp_path / "words.xlsx", {"S": [[c] for c in cells]})
+    src = write_xlsx_openpyxl(tmp_path / "words.xlsx", {"S": [[c] for c in cells]})
     run = run_task(FindReplace, [src], params, tmp_path / "out")
     outcome = run.outcome("words.xlsx")
     assert outcome.status == "ok", outcome.error
@@ -249,7 +249,7 @@ def test_matching_semantics(tmp_path: Path, params: dict[str, Any], expected: li
 
 
 def test_text_that_becomes_formula_like_stays_text(tmp_path: Path) -> None:
-    src = save_rows(tmp_path / "formulaish.xlsx", {"S": [["x"], ["err"], ["cost x"]]})
+    src = write_xlsx_openpyxl(tmp_path / "formulaish.xlsx", {"S": [["x"], ["err"], ["cost x"]]})
     run_task(FindReplace, [src], {"find": "x", "replace": "=SUM(1,2)", "whole_cell": True}, tmp_path / "out1")
     first = tmp_path / "out1" / "formulaish.xlsx"
     run_task(FindReplace, [first], {"find": "err", "replace": "#N/A"}, tmp_path / "out2")
@@ -286,8 +286,8 @@ def test_formulas_change_only_with_include_formulas(tmp_path: Path) -> None:
 
 
 def test_only_changed_writes_only_files_with_replacements(tmp_path: Path) -> None:
-    hit = save_rows(tmp_path / "hit.xlsx", {"S": [["apple"]]})
-    miss = save_rows(tmp_path / "miss.xlsx", {"S": [["pear"]]})
+    hit = write_xlsx_openpyxl(tmp_path / "hit.xlsx", {"S": [["apple"]]})
+    miss = write_xlsx_openpyxl(tmp_path / "miss.xlsx", {"S": [["pear"]]})
     run = run_task(FindReplace, [hit, miss], {"find": "apple", "replace": "x", "only_changed": True}, tmp_path / "out")
     assert run.outcome("hit.xlsx").result["written"] is True
     missed = run.outcome("miss.xlsx")
@@ -302,7 +302,7 @@ def test_only_changed_writes_only_files_with_replacements(tmp_path: Path) -> Non
 
 
 def test_sheets_parameter(tmp_path: Path) -> None:
-    src = save_rows(tmp_path / "s.xlsx", {"One": [["apple"]], "Two": [["apple"]], "Three": [["apple"]]})
+    src = write_xlsx_openpyxl(tmp_path / "s.xlsx", {"One": [["apple"]], "Two": [["apple"]], "Three": [["apple"]]})
     run = run_task(FindReplace, [src], {"find": "apple", "replace": "x", "sheets": "two, 3, Nine"}, tmp_path / "out")
     outcome = run.outcome("s.xlsx")
     assert outcome.result["per_sheet"] == {"Two": 1, "Three": 1}
@@ -394,7 +394,7 @@ def test_invalid_parameters_are_refused(raw: dict[str, Any], param: str, words: 
 def test_outputs_mirror_the_input_folders(tmp_path: Path) -> None:
     root = tmp_path / "in"
     (root / "north").mkdir(parents=True)
-    src = save_rows(root / "north" / "book.xlsx", {"S": [["apple"]]})
+    src = write_xlsx_openpyxl(root / "north" / "book.xlsx", {"S": [["apple"]]})
     run = run_task(FindReplace, [src], {"find": "apple", "replace": "pear"}, tmp_path / "out", root=root)
     target = tmp_path / "out" / "north" / "book.xlsx"
     assert run.outcome("book.xlsx").outputs == [str(target)]

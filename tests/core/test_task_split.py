@@ -13,7 +13,7 @@ from collections import Counter
 import openpyxl
 import pytest
 
-from tests.core.task_helpers import as_datetime, files_under, read_xlsx, run_task, write_ods, write_xls, write_xlsx
+from tests.core.task_kit import as_datetime, files_under, read_xlsx, run_task, write_ods, write_xls, write_xlsx_openpyxl
 from xlbatch import errors
 from xlbatch.params import InvalidParams
 from xlbatch.tasks import get_task
@@ -54,14 +54,14 @@ def expected_groups(rows):
 def sales(tmp_path, frozen_inputs):
     src = tmp_path / "in"
     src.mkdir()
-    book = write_xlsx(src / "sales.xlsx", {"Data": [HEADER, *ROWS]})
+    book = write_xlsx_openpyxl(src / "sales.xlsx", {"Data": [HEADER, *ROWS]})
     frozen_inputs.append(src)
     return book
 
 
 def test_one_file_per_value_with_header_and_exact_rows(sales, tmp_path):
     out = tmp_path / "out"
-    outcomes, _ = run_task(Split, [sales], {"by_column": "region"}, out)
+    outcomes = run_task(Split, [sales], {"by_column": "region"}, out).outcomes
     result = outcomes[0].result
     groups = expected_groups(ROWS)
     assert result["parts"] == len(groups)
@@ -93,7 +93,7 @@ def test_types_survive_in_the_parts(sales, tmp_path):
 def test_by_column_letter_from_xls(tmp_path):
     book = write_xls(tmp_path / "old.xls", {"Data": [["Item", "Colour"], ["a", "red"], ["b", "blue"], ["c", "red"]]})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Split, [book], {"by_column": "B"}, out)
+    outcomes = run_task(Split, [book], {"by_column": "B"}, out).outcomes
     assert outcomes[0].result["parts"] == 2
     assert read_xlsx(out / "old" / "red.xlsx")["Data"] == [["Item", "Colour"], ["a", "red"], ["c", "red"]]
     assert read_xlsx(out / "old" / "blue.xlsx")["Data"] == [["Item", "Colour"], ["b", "blue"]]
@@ -101,9 +101,9 @@ def test_by_column_letter_from_xls(tmp_path):
 
 def test_hostile_values_cannot_escape_the_output_folder(tmp_path):
     values = ["../x", "..\\y", "C:\\evil", "CON", "nul.txt", "a/b", "/abs", "..", "...", "a:b*c?", "x" * 300]
-    book = write_xlsx(tmp_path / "h.xlsx", {"S": [["Key", "n"]] + [[v, i] for i, v in enumerate(values)]})
+    book = write_xlsx_openpyxl(tmp_path / "h.xlsx", {"S": [["Key", "n"]] + [[v, i] for i, v in enumerate(values)]})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Split, [book], {"by_column": "Key"}, out)
+    outcomes = run_task(Split, [book], {"by_column": "Key"}, out).outcomes
     assert outcomes[0].status == "ok"
     files = files_under(out)
     assert len(files) == len(values)  # one file per value: none merged, none lost
@@ -123,9 +123,9 @@ def test_hostile_values_cannot_escape_the_output_folder(tmp_path):
 
 
 def test_values_differing_only_in_case_get_distinct_files(tmp_path):
-    book = write_xlsx(tmp_path / "c.xlsx", {"S": [["k"], ["East"], ["east"], ["East"]]})
+    book = write_xlsx_openpyxl(tmp_path / "c.xlsx", {"S": [["k"], ["East"], ["east"], ["East"]]})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Split, [book], {"by_column": "k"}, out)
+    outcomes = run_task(Split, [book], {"by_column": "k"}, out).outcomes
     assert outcomes[0].result["parts"] == 2
     contents = sorted(len(read_xlsx(p)["S"]) - 1 for p in files_under(out))
     assert contents == [1, 2]
@@ -134,9 +134,9 @@ def test_values_differing_only_in_case_get_distinct_files(tmp_path):
 
 def test_values_are_grouped_by_the_text_they_show(tmp_path):
     rows = [["k", "n"], [2024, 1], ["2024", 2], [" 2024 ", 3], [True, 4], ["TRUE", 5], [dt.date(2024, 5, 1), 6]]
-    book = write_xlsx(tmp_path / "g.xlsx", {"S": rows})
+    book = write_xlsx_openpyxl(tmp_path / "g.xlsx", {"S": rows})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Split, [book], {"by_column": "k"}, out)
+    outcomes = run_task(Split, [book], {"by_column": "k"}, out).outcomes
     assert outcomes[0].result["values"] == ["2024", "TRUE", "2024-05-01"]
     assert [r[1] for r in read_xlsx(out / "g" / "2024.xlsx")["S"][1:]] == [1, 2, 3]
     assert [r[1] for r in read_xlsx(out / "g" / "TRUE.xlsx")["S"][1:]] == [4, 5]
@@ -145,7 +145,7 @@ def test_values_are_grouped_by_the_text_they_show(tmp_path):
 
 def test_rows_per_file(sales, tmp_path):
     out = tmp_path / "out"
-    outcomes, _ = run_task(Split, [sales], {"rows_per_file": "4"}, out)
+    outcomes = run_task(Split, [sales], {"rows_per_file": "4"}, out).outcomes
     assert outcomes[0].result["parts"] == 2
     assert outcomes[0].result["rows"] == len(ROWS)
     files = files_under(out)
@@ -158,7 +158,7 @@ def test_rows_per_file(sales, tmp_path):
 
 def test_one_workbook_with_a_sheet_per_value(sales, tmp_path):
     out = tmp_path / "out"
-    outcomes, _ = run_task(Split, [sales], {"by_column": "Region", "one_workbook": "yes"}, out)
+    outcomes = run_task(Split, [sales], {"by_column": "Region", "one_workbook": "yes"}, out).outcomes
     assert files_under(out) == [out / "sales - split.xlsx"]
     sheets = read_xlsx(out / "sales - split.xlsx")
     groups = expected_groups(ROWS)
@@ -171,7 +171,9 @@ def test_one_workbook_with_a_sheet_per_value(sales, tmp_path):
 
 def test_one_workbook_sheet_names_are_legal_and_unique(tmp_path):
     long = "L" * 40
-    book = write_xlsx(tmp_path / "s.xlsx", {"S": [["k"], ["a[1]"], ["a_1_"], [long], [long + "x"], ["History"]]})
+    book = write_xlsx_openpyxl(
+        tmp_path / "s.xlsx", {"S": [["k"], ["a[1]"], ["a_1_"], [long], [long + "x"], ["History"]]}
+    )
     out = tmp_path / "out"
     run_task(Split, [book], {"by_column": "k", "one_workbook": True}, out)
     names = openpyxl.load_workbook(out / "s - split.xlsx").sheetnames
@@ -183,7 +185,7 @@ def test_one_workbook_sheet_names_are_legal_and_unique(tmp_path):
 def test_csv_parts_from_ods(tmp_path):
     book = write_ods(tmp_path / "calc.ods", {"Sheet1": [["Team", "Score"], ["=red", 1], ["blue", 2], ["=red", 3]]})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Split, [book], {"by_column": "Team", "output_format": "csv"}, out)
+    outcomes = run_task(Split, [book], {"by_column": "Team", "output_format": "csv"}, out).outcomes
     assert outcomes[0].result["parts"] == 2
     names = sorted(p.name for p in files_under(out))
     assert names == ["=red.csv", "blue.csv"]
@@ -195,15 +197,15 @@ def test_csv_parts_from_ods(tmp_path):
 
 def test_header_row_and_blank_rows(tmp_path):
     rows = [["Quarterly"], [], ["k", "v"], ["a", 1], [], ["b", 2], ["a", 3]]
-    book = write_xlsx(tmp_path / "t.xlsx", {"S": rows})
+    book = write_xlsx_openpyxl(tmp_path / "t.xlsx", {"S": rows})
     out = tmp_path / "out"
-    outcomes, _ = run_task(Split, [book], {"by_column": "k", "header_row": 3}, out)
+    outcomes = run_task(Split, [book], {"by_column": "k", "header_row": 3}, out).outcomes
     assert outcomes[0].result["blank_rows_skipped"] == 1
     assert read_xlsx(out / "t" / "a.xlsx")["S"] == [["k", "v"], ["a", 1], ["a", 3]]
 
 
 def test_unknown_column_fails_the_file_with_a_sentence(sales, tmp_path):
-    outcomes, _ = run_task(Split, [sales], {"by_column": "Country"}, tmp_path / "out")
+    outcomes = run_task(Split, [sales], {"by_column": "Country"}, tmp_path / "out").outcomes
     assert outcomes[0].status == "failed"
     assert outcomes[0].error.kind == errors.TASK_ERROR
     assert "'Country'" in outcomes[0].error.message
@@ -212,7 +214,7 @@ def test_unknown_column_fails_the_file_with_a_sentence(sales, tmp_path):
 def test_subfolders_are_mirrored(tmp_path):
     root = tmp_path / "in"
     (root / "2024").mkdir(parents=True)
-    book = write_xlsx(root / "2024" / "q.xlsx", {"S": [["k"], ["x"]]})
+    book = write_xlsx_openpyxl(root / "2024" / "q.xlsx", {"S": [["k"], ["x"]]})
     out = tmp_path / "out"
     run_task(Split, [book], {"by_column": "k"}, out, root=root)
     assert files_under(out) == [out / "2024" / "q" / "x.xlsx"]
@@ -236,12 +238,12 @@ def test_invalid_params_are_refused_naming_the_parameter(raw, names):
     assert caught.value.param in names
 
 
-def test_registered_and_results_are_small(sales, tmp_path):
+def test_registered_and_results_are_small(tmp_path):
     assert get_task("split") is Split
     params = {p["name"]: p for p in json.loads(json.dumps(Split.describe()))["params"]}
     assert params["rows_per_file"]["default"] == 0 and params["one_workbook"]["default"] is False
-    many = write_xlsx(tmp_path / "many.xlsx", {"S": [["id"]] + [[f"id{i}"] for i in range(60)]})
-    outcomes, _ = run_task(Split, [many], {"by_column": "id"}, tmp_path / "out")
+    many = write_xlsx_openpyxl(tmp_path / "many.xlsx", {"S": [["id"]] + [[f"id{i}"] for i in range(60)]})
+    outcomes = run_task(Split, [many], {"by_column": "id"}, tmp_path / "out").outcomes
     result = outcomes[0].result
     assert result["parts"] == 60 and len(result["values"]) == 50
     assert Counter(result["values"]) == Counter(f"id{i}" for i in range(50))

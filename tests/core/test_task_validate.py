@@ -14,7 +14,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from tests.core.task_testkit import run_task, sha256, write_any, write_xlsx
+from tests.core.task_kit import run_task, sha256, write_any, write_xlsx_xlsxwriter
 from xlbatch import errors
 from xlbatch.params import InvalidParams
 from xlbatch.tasks import validate as validate_module
@@ -71,7 +71,7 @@ def read_exceptions(path: Path) -> tuple[list[Any], list[tuple[Any, ...]], list[
 
 
 def test_each_rule_gives_exactly_the_expected_issues(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "data.xlsx", {"Intro": [["read me"]], "Data": ROWS})
+    src = write_xlsx_xlsxwriter(tmp_path / "data.xlsx", {"Intro": [["read me"]], "Data": ROWS})
     before = sha256(src)
     run = run_task(Validate, [src], {**PARAMS, "sheet": "data"}, tmp_path / "out")
     outcome = run.outcome("data.xlsx")
@@ -93,9 +93,13 @@ def test_each_rule_gives_exactly_the_expected_issues(tmp_path: Path) -> None:
 
 def test_duplicates_across_the_batch(tmp_path: Path) -> None:
     # Keys are (Region, Code) in that order, wherever the columns sit; they compare ignoring case and spaces.
-    a = write_xlsx(tmp_path / "a.xlsx", {"Data": [["Region", "Code"], ["N", "X1"], ["S", "X2"], ["N", "x1 "]]})
-    b = write_xlsx(tmp_path / "b.xlsx", {"Data": [["code", "region"], ["X2", "S"], ["X3", "N"], ["X1", "n"]]})
-    c = write_xlsx(tmp_path / "c.xlsx", {"Data": [["Region", "Code"], ["S", "X3"], ["E", "X1"]]})
+    a = write_xlsx_xlsxwriter(
+        tmp_path / "a.xlsx", {"Data": [["Region", "Code"], ["N", "X1"], ["S", "X2"], ["N", "x1 "]]}
+    )
+    b = write_xlsx_xlsxwriter(
+        tmp_path / "b.xlsx", {"Data": [["code", "region"], ["X2", "S"], ["X3", "N"], ["X1", "n"]]}
+    )
+    c = write_xlsx_xlsxwriter(tmp_path / "c.xlsx", {"Data": [["Region", "Code"], ["S", "X3"], ["E", "X1"]]})
     run = run_task(Validate, [a, b, c], {"unique": ["Region", "Code"]}, tmp_path / "out")
     assert [o.status for o in run.outcomes] == ["ok", "ok", "ok"]
     assert run.outcome("a.xlsx").result["by_rule"] == {"unique": 1}  # row 4 repeats row 2
@@ -114,8 +118,10 @@ def test_duplicates_across_the_batch(tmp_path: Path) -> None:
 
 
 def test_numbers_and_text_are_the_same_key_across_files(tmp_path: Path) -> None:
-    numbers = write_xlsx(tmp_path / "a.xlsx", {"S": [["Invoice"], [1001], [1002.0], [D(2024, 5, 1)]]})
-    texts = write_xlsx(tmp_path / "b.xlsx", {"S": [["Invoice"], ["1002"], [" 1001 "], ["1003"], ["2024-05-01"]]})
+    numbers = write_xlsx_xlsxwriter(tmp_path / "a.xlsx", {"S": [["Invoice"], [1001], [1002.0], [D(2024, 5, 1)]]})
+    texts = write_xlsx_xlsxwriter(
+        tmp_path / "b.xlsx", {"S": [["Invoice"], ["1002"], [" 1001 "], ["1003"], ["2024-05-01"]]}
+    )
     run = run_task(Validate, [numbers, texts], {"unique": "invoice"}, tmp_path / "out")
     assert [o.status for o in run.outcomes] == ["ok", "ok"]
     _, issues, _ = read_exceptions(tmp_path / "out" / "exceptions.xlsx")
@@ -152,7 +158,7 @@ def test_csv_dates_and_header_row(tmp_path: Path) -> None:
 
 
 def test_missing_columns_and_missing_sheet(tmp_path: Path) -> None:
-    src = write_xlsx(tmp_path / "m.xlsx", {"Data": [["A", "B"], [1, 2]]})
+    src = write_xlsx_xlsxwriter(tmp_path / "m.xlsx", {"Data": [["A", "B"], [1, 2]]})
     params = {"required_columns": ["C"], "not_blank": ["C", "D"], "unique": ["A", "E"], "ranges": ["B=0..1"]}
     run = run_task(Validate, [src], params, tmp_path / "out")
     outcome = run.outcome("m.xlsx")
@@ -177,7 +183,7 @@ def test_missing_columns_and_missing_sheet(tmp_path: Path) -> None:
 
 def test_listed_issues_are_capped_but_all_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(validate_module, "MAX_LISTED_ISSUES", 3)
-    src = write_xlsx(tmp_path / "many.xlsx", {"S": [["V"]] + [[None, f"x{i}"] for i in range(8)]})
+    src = write_xlsx_xlsxwriter(tmp_path / "many.xlsx", {"S": [["V"]] + [[None, f"x{i}"] for i in range(8)]})
     run = run_task(Validate, [src], {"not_blank": "V"}, tmp_path / "out")
     outcome = run.outcome("many.xlsx")
     assert outcome.result["issues"] == 8 and len(outcome.result["listed"]) == 3

@@ -78,7 +78,7 @@ def test_rerun_skips_unchanged_and_cache_commands(tmp_path: Path) -> None:
     assert "remembered files: 0" in xlbatch("cache", "info", "--out", out).stdout
 
 
-def test_run_without_task_or_paths_is_usage_error(tmp_path: Path) -> None:
+def test_run_without_task_or_paths_is_usage_error() -> None:
     assert xlbatch("run").returncode == 2
     result = xlbatch("run", "summarize")
     assert result.returncode == 2 and "at least one file or folder" in result.stderr

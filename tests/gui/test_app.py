@@ -10,7 +10,7 @@ from xlbatch.gui.app import app_icon, run_gui
 from xlbatch.gui.settings import open_settings
 
 
-def test_screenshot_mode_renders_the_window_with_the_files(qapp, inputs, tmp_path, isolated_qsettings):
+def test_screenshot_mode_renders_the_window_with_the_files(qapp, inputs, tmp_path):
     target = tmp_path / "shots" / "window.png"
     assert run_gui([str(inputs)], screenshot=str(target)) == 0
     image = QImage(str(target))

@@ -22,7 +22,7 @@ def only_threads(dialog: CompareDialog) -> None:
         box.setChecked(name == "threads")
 
 
-def test_compare_backends_draws_a_bar_per_run_and_uses_the_winner(window, inputs, slow_inputs, qtbot, frozen_inputs):
+def test_compare_backends_draws_a_bar_per_run_and_uses_the_winner(window, inputs, qtbot, frozen_inputs):
     frozen_inputs.append(inputs)
     window.add_paths([inputs])
     pick(window, "taskCombo", "summarize")

@@ -134,7 +134,7 @@ def test_the_cases_take_the_branches_they_name(window, batch, tmp_path, isolated
     assert "limited to 1 workers by the settings" in capped.reason
 
 
-def test_prestart_starts_the_pool_the_plan_would_borrow(window, batch, tmp_path, isolated_settings):
+def test_prestart_starts_the_pool_the_plan_would_borrow(window, batch, tmp_path):
     """The prestart asks the plan's question with a warm pool assumed: would this batch run on processes,
     and with how many? (An I/O task the user put on processes borrows the pool too.)"""
     targets = []

@@ -67,7 +67,7 @@ def test_adding_files_prestarts_the_pool_the_batch_then_uses(window, slow_inputs
     qtbot.waitUntil(lambda: not worker_children(), timeout=10_000)
 
 
-def test_no_pool_is_prestarted_when_the_batch_would_not_use_one(window, slow_inputs, inputs):
+def test_no_pool_is_prestarted_when_the_batch_would_not_use_one(window, slow_inputs):
     pick(window, "taskCombo", SlowTask.name)  # I/O-bound: threads
     window.add_paths([slow_inputs])
     assert window.prestart_target() is None

@@ -247,7 +247,7 @@ def test_add_files_remove_with_delete_and_clear(window, inputs, qtbot, monkeypat
     assert not child(window, QPushButton, "startButton").isEnabled()
 
 
-def test_folder_walk_skips_earlier_outputs_and_lists_lock_files(window, inputs, tmp_path):
+def test_folder_walk_skips_earlier_outputs_and_lists_lock_files(window, inputs):
     earlier = inputs / DEFAULT_OUT_DIR
     earlier.mkdir()
     (earlier / "summary.xlsx").write_bytes((inputs / "alpha.xlsx").read_bytes())
@@ -260,7 +260,7 @@ def test_folder_walk_skips_earlier_outputs_and_lists_lock_files(window, inputs, 
     assert window.files.data(window.files.index(row, 4)) == "Will be skipped"
 
 
-def test_drop_files_and_folders_anywhere(window, inputs, qtbot):
+def test_drop_files_and_folders_anywhere(window, inputs):
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(inputs / "east")), QUrl.fromLocalFile(str(inputs / "gamma.csv"))])
     for target in (child(window, QTableView, "filesView").viewport(), window.cpu_gauge):
@@ -404,7 +404,7 @@ def test_closing_during_a_batch_asks_then_stops_and_leaves_no_worker(window, slo
 
 
 # -- settings ---------------------------------------------------------------------------------------
-def test_settings_survive_a_restart(window, inputs, qtbot, monkeypatch, tmp_path):
+def test_settings_survive_a_restart(window, inputs, qtbot, monkeypatch):
     from tests.gui.tasks_for_tests import FormTask
 
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(inputs))

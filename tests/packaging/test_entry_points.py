@@ -100,7 +100,7 @@ def test_cli_entry_runs_commands_and_opens_the_app_without_one(monkeypatch, caps
     assert run_entry(monkeypatch, "packaging/entry_cli.py", []) == (0, [([], None)])
 
 
-def test_cli_entry_works_where_qt_cannot_be_imported(tmp_path):
+def test_cli_entry_works_where_qt_cannot_be_imported():
     """A spawned worker re-imports the entry module: it must neither need nor load Qt."""
     script = (
         "import runpy, sys\n"
