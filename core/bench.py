@@ -43,7 +43,8 @@ from xlbatch.events import Event
 from xlbatch.executors import available_backends, cpu_count
 from xlbatch.executors.choice import decide
 from xlbatch.params import InvalidParams, ParamSet
-from xlbatch.runner import BatchSpec, run_batch
+from xlbatch.plan import BatchSpec
+from xlbatch.runner import run_batch
 from xlbatch.tasks import get_task, load_plugins
 
 DEFAULT_SAMPLE = 20
