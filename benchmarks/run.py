@@ -195,7 +195,8 @@ def run_engine(
 ) -> EngineRun:
     """One batch through xlbatch.runner in this process, timed from the call to the return."""
     from xlbatch.events import FileFinished
-    from xlbatch.runner import BatchSpec, plan_batch, run_plan
+    from xlbatch.plan import BatchSpec, plan_batch
+    from xlbatch.runner import run_plan
 
     out = Path(tempfile.mkdtemp(prefix="xlbatch-bench-run-"))
     finishes: list[float] = []

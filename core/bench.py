@@ -43,8 +43,9 @@ from xlbatch.events import Event
 from xlbatch.executors import available_backends, cpu_count
 from xlbatch.executors.choice import decide
 from xlbatch.params import InvalidParams, ParamSet
-from xlbatch.runner import BatchSpec, run_batch
-from xlbatch.tasks import get_task, load_plugins
+from xlbatch.plan import BatchSpec
+from xlbatch.runner import run_batch
+from xlbatch.tasks import Task, get_task, load_plugins
 
 DEFAULT_SAMPLE = 20
 # The parallel backends a comparison tries, in the order the table lists them.
@@ -235,22 +236,41 @@ def compare_backends(
     load_plugins()
     task_class = get_task(task)
     checked = task_class.validate(params or {})
-    cores = cores or cpu_count()
+    result = _survey(task_class, checked, paths, sample, include, exclude, cores or cpu_count())
+    todo = candidates(result.cores, available, len(result.files))
+    if only is not None:
+        wanted = set(only)
+        todo = [c for c in todo if c.backend == "sequential" or c in wanted]
+    _preread(result.files)
+    timings, errors = _measure(result, checked, todo, max(1, repeats), on_progress, cancel)
+    result.rows = _rows(todo, timings, errors, len(result.files))
+    return result
+
+
+def _survey(
+    task_class: type[Task],
+    params: dict[str, Any],
+    paths: Sequence[str],
+    sample: int,
+    include: Sequence[str],
+    exclude: Sequence[str],
+    cores: int,
+) -> BenchResult:
+    """The files found, the sample drawn from them, and what `auto` would choose for all of them."""
     everything = _runnable_files(paths, include, exclude)
     if not everything:
         raise InvalidParams("No workbooks were found in the given files and folders.", "paths")
     chosen = sample_files(everything, sample)
-    files = [p for p, _s in chosen]
     auto = decide(
         task_class.kind,
         [s for _p, s in everything],
         cores=cores,
         available=available_backends(),
-        cost=task_class.work_cost(checked),
+        cost=task_class.work_cost(params),
     )
-    result = BenchResult(
+    return BenchResult(
         task=task_class.name,
-        files=files,
+        files=[p for p, _s in chosen],
         total_files=len(everything),
         sample_bytes=sum(s for _p, s in chosen),
         total_bytes=sum(s for _p, s in everything),
@@ -259,16 +279,27 @@ def compare_backends(
         auto_workers=auto.workers,
         auto_reason=auto.reason,
     )
-    todo = candidates(cores, available, len(files))
-    if only is not None:
-        wanted = set(only)
-        todo = [c for c in todo if c.backend == "sequential" or c in wanted]
-    _preread(files)
-    timings: dict[Candidate, list[tuple[float, int, int]]] = {c: [] for c in todo}
+
+
+Timing = tuple[float, int, int]  # seconds, ok files, failed files of one run
+
+
+def _measure(
+    result: BenchResult,
+    params: dict[str, Any],
+    todo: list[Candidate],
+    repeats: int,
+    on_progress: ProgressCallback | None,
+    cancel: CancelFlag,
+) -> tuple[dict[Candidate, list[Timing]], dict[Candidate, str]]:
+    """Every candidate run `repeats` times, interleaved; a candidate that cannot start is not tried again.
+    Sets `result.cancelled` when a stop request ends the measuring."""
+    files = result.files
+    timings: dict[Candidate, list[Timing]] = {c: [] for c in todo}
     errors: dict[Candidate, str] = {}
-    steps = len(todo) * max(1, repeats)
+    steps = len(todo) * repeats
     step = 0
-    for _round in range(max(1, repeats)):
+    for _round in range(repeats):
         for candidate in todo:
             if candidate in errors:
                 step += 1
@@ -280,7 +311,7 @@ def compare_backends(
                 break
             step += 1
             try:
-                measured = _time_one(task_class.name, files, checked, candidate, cancel)
+                measured = _time_one(result.task, files, params, candidate, cancel)
             except Exception as exc:  # noqa: BLE001 - one backend failing to start must not end the comparison
                 errors[candidate] = f"{type(exc).__name__}: {exc}"
                 continue
@@ -292,29 +323,35 @@ def compare_backends(
             break
     if on_progress is not None:
         on_progress(step, steps, "cancelled" if result.cancelled else "done")
+    return timings, errors
+
+
+def _rows(
+    todo: list[Candidate], timings: dict[Candidate, list[Timing]], errors: dict[Candidate, str], files: int
+) -> list[BenchRow]:
+    """One row per candidate measured (or that could not run), with the median and the speed-up."""
     baseline = _median([t[0] for t in timings.get(Candidate("sequential", 1), [])])
+    rows = []
     for candidate in todo:
         runs = timings[candidate]
         if candidate in errors:
-            result.rows.append(BenchRow(candidate.backend, candidate.workers, 0.0, 0.0, 0.0, 0, 0, errors[candidate]))
+            rows.append(BenchRow(candidate.backend, candidate.workers, 0.0, 0.0, 0.0, 0, 0, errors[candidate]))
             continue
         if not runs:
             continue  # not reached before a cancel
         seconds = _median([t[0] for t in runs])
-        ok = min(t[1] for t in runs)
-        failed = max(t[2] for t in runs)
-        result.rows.append(
+        rows.append(
             BenchRow(
                 candidate.backend,
                 candidate.workers,
                 seconds,
-                len(files) / seconds if seconds > 0 else 0.0,
+                files / seconds if seconds > 0 else 0.0,
                 baseline / seconds if baseline and seconds > 0 else 0.0,
-                ok,
-                failed,
+                min(t[1] for t in runs),
+                max(t[2] for t in runs),
             )
         )
-    return result
+    return rows
 
 
 def _median(values: list[float]) -> float:
@@ -327,7 +364,7 @@ def _median(values: list[float]) -> float:
 
 def _time_one(
     task: str, files: list[str], params: dict[str, Any], candidate: Candidate, cancel: CancelFlag
-) -> tuple[float, int, int] | None:
+) -> Timing | None:
     """Seconds, ok files and failed files of one full run; None if cancelled. The output folder goes."""
     token = CancelToken()
 

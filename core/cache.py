@@ -1,5 +1,8 @@
 """What the journal lets a run skip: files finished by an interrupted run (--resume), files unchanged
 since a successful run (the cache), and batch outputs whose inputs and results did not change.
+
+Each question is asked of a journal entry and the batch's ResultKey (task, version, parameters): these
+functions know nothing of plans or runs, so the runner asks them and decides what to skip.
 """
 
 from __future__ import annotations
@@ -8,19 +11,15 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from xlbatch.atomic import atomic_path
-from xlbatch.journal import Entry, Journal, file_hash
+from xlbatch.journal import Entry, Journal, ResultKey, file_hash
 from xlbatch.outcome import OK, FileOutcome
 
-if TYPE_CHECKING:
-    from xlbatch.runner import Plan
 
-
-def still_done(entry: Entry, plan: Plan, key: str) -> bool:
+def still_done(entry: Entry, key: ResultKey) -> bool:
     """A journal entry still stands if the file, the task and its parameters are unchanged and its outputs exist."""
-    if entry.outcome.status != OK or not entry.matches(plan.task.name, plan.task.version, key):
+    if entry.outcome.status != OK or not entry.matches(key):
         return False
     try:
         stat = os.stat(entry.path)
@@ -29,10 +28,10 @@ def still_done(entry: Entry, plan: Plan, key: str) -> bool:
     return stat.st_size == entry.size and stat.st_mtime_ns == entry.mtime_ns and entry.outputs_intact()
 
 
-def still_unchanged(entry: Entry, plan: Plan, key: str) -> bool:
+def still_unchanged(entry: Entry, key: ResultKey) -> bool:
     """A cached result stands if task, version and parameters match, its outputs exist and the content is
     the same: same size and modification time, or else the same SHA-256 (a copy or a touch is not a change)."""
-    if entry.outcome.status != OK or entry.sha256 is None or not entry.matches(plan.task.name, plan.task.version, key):
+    if entry.outcome.status != OK or entry.sha256 is None or not entry.matches(key):
         return False
     try:
         stat = os.stat(entry.path)
@@ -52,9 +51,9 @@ def still_unchanged(entry: Entry, plan: Plan, key: str) -> bool:
 REDUCE_RECORD = "reduce.json"
 
 
-def reduce_key(plan: Plan, params: str, outcomes: list[FileOutcome]) -> str:
+def reduce_key(key: ResultKey, outcomes: list[FileOutcome]) -> str:
     """What a batch output depends on: the task, its settings, and each file's identity and result."""
-    parts = [plan.task.name, str(plan.task.version), params]
+    parts = [key.task, str(key.version), key.params]
     for o in outcomes:
         try:
             stat = os.stat(o.path)

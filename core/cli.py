@@ -21,7 +21,8 @@ from xlbatch.cancel import FINISH, NOW, CancelToken
 from xlbatch.events import BatchFinished, BatchStarted, Event, FileFinished, FileStarted, Notice
 from xlbatch.executors import BACKENDS
 from xlbatch.params import InvalidParams, ParamSet
-from xlbatch.runner import DEFAULT_OUT_DIR, REPORT_NAME, BatchSpec, plan_batch, run_plan
+from xlbatch.plan import DEFAULT_OUT_DIR, BatchSpec, plan_batch
+from xlbatch.runner import REPORT_NAME, run_plan
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 

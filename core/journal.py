@@ -21,7 +21,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from xlbatch.errors import FileError
 from xlbatch.outcome import FileOutcome
@@ -71,6 +71,14 @@ def loads(text: str) -> Any:
     return json.loads(text, object_hook=_decode)
 
 
+class ResultKey(NamedTuple):
+    """What a file's recorded result depends on besides the file itself."""
+
+    task: str
+    version: int
+    params: str  # params_key() of the checked parameters
+
+
 def params_key(params: dict[str, Any]) -> str:
     """A short stable fingerprint of a task's checked parameters."""
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -96,8 +104,8 @@ class Entry:
     outcome: FileOutcome
     finished: float
 
-    def matches(self, task: str, version: int, params: str) -> bool:
-        return (self.task, self.task_version, self.params) == (task, version, params)
+    def matches(self, key: ResultKey) -> bool:
+        return (self.task, self.task_version, self.params) == key
 
     def outputs_intact(self) -> bool:
         return all(Path(p).is_file() for p in [*self.outcome.outputs, *_intermediate_files(self)])

@@ -183,7 +183,7 @@ def resolve_spec(
     Raises InvalidParams when no task is known or the task does not exist.
     """
     from xlbatch.params import InvalidParams
-    from xlbatch.runner import DEFAULT_OUT_DIR, BatchSpec
+    from xlbatch.plan import DEFAULT_OUT_DIR, BatchSpec
     from xlbatch.tasks import get_task, load_plugins
 
     load_plugins()

@@ -1,19 +1,23 @@
-"""Running a batch: plan it, run every file on the chosen backend, reduce, report.
+"""Running a batch: plan it, skip what is known, run the rest on the chosen backend, reduce, report.
 
-    BatchSpec ─► plan_batch() ─► Plan ─► run_batch() ─► Report (+ report.json)
-                 task + params checked,     │ supervisor loop (this thread):
-                 files discovered,          │   submit work items (at most `workers` in flight)
-                 backend chosen             │   drain worker messages -> FileStarted/FileProgress
-                                            │   collect outcomes      -> FileFinished
-                                            │   enforce time limits, cancel requests, memory guard
-                                            │   replace a broken pool, re-run innocents, find the culprit
-                                            ▼
-                                   task.reduce() in the parent ─► batch outputs
+    run_batch(spec) ─► plan_batch(spec) ─► Plan                                      (xlbatch.plan)
+    run_plan(plan):
+      prepare_output_folder   the folder made, temporary files of an interrupted run removed, BatchStarted
+      OutcomeSink(plan)       the journal opened: what earlier runs finished           (xlbatch.sinks)
+      skip_known              decided before anything runs, from the journal and the discovery: files
+                              resumed, unchanged (the cache), missing or skipped get their outcome now;
+                              the rest is the work list
+      queue_files             FileQueued for every file; the known outcomes settled in the sink
+      execute                 Supervisor(plan).run(work): each file's outcome to the sink as it settles
+                              (the journal, then FileFinished); then every file left without one is
+                              accounted for; the journal closed                       (xlbatch.supervisor)
+      reduce                  task.reduce() over every outcome in the parent ─► batch outputs (or the
+                              cached ones, when nothing they depend on changed)
+      write_report            Report, report.json, BatchFinished
 
 Every file the user gave ends with exactly one outcome, whatever happens to the pool. Events are
 delivered on the calling thread through `on_event`; `iter_events()` runs the batch on a background
-thread and yields them instead. The loop itself is in `xlbatch.supervisor`; what a run may skip
-(--resume, the cache) is decided in `xlbatch.cache`.
+thread and yields them instead. Only the OutcomeSink touches the journal; only `execute` the backend.
 """
 
 from __future__ import annotations
@@ -29,117 +33,24 @@ from typing import Any
 
 from xlbatch import errors
 from xlbatch.atomic import remove_stale_temp_files
-from xlbatch.cache import kept_reduce_outputs, reduce_key, remember_reduce, still_done, still_unchanged
+from xlbatch.cache import still_done, still_unchanged
 from xlbatch.cancel import NOW, CancelToken
-from xlbatch.discovery import Discovery, discover
 from xlbatch.errors import FileError
 from xlbatch.events import BatchFinished, BatchStarted, Event, FileQueued
-from xlbatch.executors import BACKENDS, Choice, available_backends
-from xlbatch.executors.choice import decide
 from xlbatch.executors.pools import PoolCache
-from xlbatch.journal import Journal
+from xlbatch.journal import Entry
 from xlbatch.outcome import FAILED, OK, SKIPPED, FileOutcome
-from xlbatch.params import InvalidParams
+from xlbatch.plan import BatchSpec, Plan, plan_batch
 from xlbatch.report import Report
+from xlbatch.sinks import EventSink, OutcomeSink
 from xlbatch.supervisor import Supervisor
-from xlbatch.tasks import OutputFolder, Task, get_task, load_plugins
+from xlbatch.tasks import OutputFolder
 from xlbatch.verify import verify_batch_outputs
 from xlbatch.worker import WorkFile
 
-DEFAULT_OUT_DIR = "xlbatch-output"
 UNCHANGED = "unchanged"  # the reason a cached file is skipped
+RESUMED = "done in an earlier run (resumed)"  # the reason of a file kept from an interrupted run
 REPORT_NAME = "report.json"
-# Below this much free memory, no new file is started until some is freed.
-DEFAULT_MEMORY_FLOOR_MB = 400
-
-
-@dataclass
-class BatchSpec:
-    """Everything that defines a batch; what the GUI builds and a recipe stores."""
-
-    task: str
-    paths: list[str]
-    out_dir: str = DEFAULT_OUT_DIR
-    params: dict[str, Any] = field(default_factory=dict)
-    backend: str = "auto"
-    workers: int | None = None
-    timeout: float | None = None
-    retries: int = 0
-    include: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    report_path: str | None = None  # default: OUT_DIR/report.json; "" = do not write
-    memory_floor_mb: float = DEFAULT_MEMORY_FLOOR_MB
-    resume: bool = False  # keep files finished by an interrupted run of the same batch
-    cache: bool = False  # skip files unchanged since a successful run into the same output folder
-    force: bool = False  # with cache: process every file again
-    cache_dir: str | None = None  # where journals live; None: in the output folder
-    cache_max_mb: float = 1024
-    max_workers: int | None = None  # an upper limit for the automatic worker count (from settings)
-    verify: bool = True  # read every output back and compare it with what was written (xlbatch.verify)
-
-
-@dataclass
-class Plan:
-    spec: BatchSpec
-    task: type[Task]
-    params: dict[str, Any]
-    discovery: Discovery
-    choice: Choice
-    out_dir: Path
-
-    @property
-    def runnable(self) -> list[tuple[int, Any]]:
-        return [(i, f) for i, f in enumerate(self.discovery.files) if f.skip_reason is None and not f.missing]
-
-
-def plan_batch(spec: BatchSpec, pools: PoolCache | None = None) -> Plan:
-    """Check everything that can be checked before any file runs; raise InvalidParams if not valid.
-
-    With `pools`, `auto` knows whether a warm process pool is waiting (then small batches are worth it)."""
-    load_plugins()
-    task = get_task(spec.task)
-    params = task.validate(spec.params)
-    if spec.backend not in BACKENDS:
-        raise InvalidParams(f"Unknown backend '{spec.backend}'; choose one of {', '.join(BACKENDS)}.", "backend")
-    if spec.backend not in available_backends():
-        raise InvalidParams(f"The backend '{spec.backend}' is not available in this version of the program.", "backend")
-    if spec.workers is not None and spec.workers < 1:
-        raise InvalidParams(f"Workers must be at least 1 (got {spec.workers}).", "workers")
-    if spec.timeout is not None and spec.timeout <= 0:
-        raise InvalidParams(f"The per-file time limit must be more than 0 seconds (got {spec.timeout:g}).", "timeout")
-    if spec.retries < 0:
-        raise InvalidParams(f"Retries cannot be negative (got {spec.retries}).", "retries")
-    if not spec.paths:
-        raise InvalidParams("No input files or folders were given.", "paths")
-    out_dir = Path(spec.out_dir).expanduser().resolve()
-    for raw in spec.paths:
-        given = Path(raw).expanduser()
-        if given.is_dir() and given.resolve() == out_dir:
-            raise InvalidParams(
-                "The output folder is one of the input folders; choose a separate output folder.", "out_dir"
-            )
-        if given.is_file() and given.resolve() == out_dir:
-            raise InvalidParams("The output folder is an input file; choose a folder for the outputs.", "out_dir")
-    discovery = discover(spec.paths, spec.include, spec.exclude, out_dir)
-    runnable = [f for f in discovery.files if f.skip_reason is None and not f.missing]
-    sizes = []
-    for f in runnable:
-        try:
-            sizes.append(f.path.stat().st_size)
-        except OSError:
-            sizes.append(0)
-    pool_ready = None if pools is None else (lambda count: pools.warm("processes", count))
-    choice = decide(
-        task.kind,
-        sizes,
-        spec.backend,
-        spec.workers,
-        max_workers=spec.max_workers,
-        warm_pool=pool_ready,
-        available=available_backends(),
-        cost=task.work_cost(params),
-    )
-    return Plan(spec, task, params, discovery, choice, out_dir)
 
 
 def run_plan(
@@ -150,135 +61,151 @@ def run_plan(
 ) -> Report:
     """Run a checked plan to the end and return its report (also written as report.json)."""
     cancel = cancel or CancelToken()
-    spec = plan.spec
-    callback_errors: list[str] = []
-
-    def emit(event: Event) -> None:
-        if on_event is None:
-            return
-        try:
-            on_event(event)
-        except Exception as exc:  # noqa: BLE001 - a broken listener must not lose the batch
-            if len(callback_errors) < 3:
-                callback_errors.append(f"event listener failed: {exc!r}")
-
+    events = EventSink(on_event)
     started = time.time()
-    out_dir = plan.out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stale = remove_stale_temp_files(out_dir)
-    files = plan.discovery.files
-    emit(
+    prepare_output_folder(plan, events)
+    sink = OutcomeSink(plan, events)
+    known = skip_known(plan, sink.previous)
+    queue_files(plan, known, sink, events)
+    execute(plan, known.work, sink, events, cancel, pools)
+    outputs = reduce(plan, sink, events, cancel)
+    remove_stale_temp_files(plan.out_dir)  # nothing half-written is left, whatever failed above
+    return write_report(plan, sink.outcomes(len(plan.discovery.files)), outputs, events, started, cancel)
+
+
+def prepare_output_folder(plan: Plan, events: EventSink) -> None:
+    """Make the output folder and clear what an interrupted run left half-written; BatchStarted."""
+    plan.out_dir.mkdir(parents=True, exist_ok=True)
+    stale = remove_stale_temp_files(plan.out_dir)
+    choice = plan.choice
+    events.emit(
         BatchStarted(
-            plan.task.name, plan.choice.backend, plan.choice.reason, plan.choice.workers, len(files), str(out_dir)
+            plan.task.name, choice.backend, choice.reason, choice.workers, len(plan.discovery.files), str(plan.out_dir)
         )
     )
-    supervisor = Supervisor(plan, emit, cancel)
-    supervisor.pools = pools
-    supervisor.suspects, supervisor.requeue = [], []
     if stale:
-        supervisor.notice(f"Removed {len(stale)} unfinished temporary file(s) left by an earlier run.")
-    # One journal serves both --resume and the cache: what finished, with which task, settings and content.
-    journal = Journal(out_dir, spec.cache_dir if spec.cache else None)
-    remember = spec.resume or spec.cache
-    evicted = journal.start(keep=remember, max_bytes=spec.cache_max_mb * 2**20 if spec.cache else None)
-    previous = journal.entries() if remember else {}
-    if evicted:
-        supervisor.notice(f"The cache was over its size limit: forgot the {len(evicted)} oldest file result(s).")
-    supervisor.journal = journal
-    supervisor.hash_inputs = spec.cache
-    resumed = skipped_unchanged = 0
-    work: list[WorkFile] = []
+        events.notice(f"Removed {len(stale)} unfinished temporary file(s) left by an earlier run.")
+
+
+@dataclass
+class Known:
+    """What is decided before anything runs: the files settled without running, and the work list."""
+
+    outcomes: dict[int, FileOutcome] = field(default_factory=dict)  # by file index
+    work: list[WorkFile] = field(default_factory=list)  # the files to run, in the batch's order
+    resumed: int = 0  # kept from an interrupted run (--resume)
+    unchanged: int = 0  # unchanged since a successful run (the cache)
+
+
+def skip_known(plan: Plan, previous: dict[str, Entry]) -> Known:
+    """Sort every file: kept from the journal (resumed, or unchanged for the cache), missing, skipped by
+    discovery, or to run. Reads the files' sizes and dates (and hashes for the cache); runs nothing."""
+    spec, key = plan.spec, plan.result_key
     stems = plan.discovery.output_stems()
-    for index, found in enumerate(files):
-        emit(FileQueued(index, str(found.path)))
-        earlier = previous.get(str(found.path))
-        if earlier is not None and spec.resume and still_done(earlier, plan, supervisor.params_key):
-            resumed += 1
-            reused = dataclasses.replace(earlier.outcome, index=index, reason="done in an earlier run (resumed)")
-            supervisor.finish(reused, record=False)
-            continue
-        if (
-            earlier is not None
-            and spec.cache
-            and not spec.force
-            and still_unchanged(earlier, plan, supervisor.params_key)
-        ):
-            skipped_unchanged += 1
-            reused = dataclasses.replace(earlier.outcome, index=index, status=SKIPPED, reason=UNCHANGED, seconds=0.0)
-            supervisor.finish(reused, record=False)
-            continue
-        if found.missing:
-            supervisor.finish(
-                FileOutcome(
-                    index,
-                    str(found.path),
-                    FAILED,
-                    error=FileError(
-                        errors.NOT_FOUND,
-                        "The file could not be found; it may have been moved or deleted.",
-                        str(found.path),
-                    ),
-                )
+    known = Known()
+    for index, found in enumerate(plan.discovery.files):
+        path = str(found.path)
+        earlier = previous.get(path)
+        if earlier is not None and spec.resume and still_done(earlier, key):
+            known.resumed += 1
+            known.outcomes[index] = dataclasses.replace(earlier.outcome, index=index, reason=RESUMED)
+        elif earlier is not None and spec.cache and not spec.force and still_unchanged(earlier, key):
+            known.unchanged += 1
+            known.outcomes[index] = dataclasses.replace(
+                earlier.outcome, index=index, status=SKIPPED, reason=UNCHANGED, seconds=0.0
             )
+        elif found.missing:
+            error = FileError(
+                errors.NOT_FOUND, "The file could not be found; it may have been moved or deleted.", path
+            )
+            known.outcomes[index] = FileOutcome(index, path, FAILED, error=error)
         elif found.skip_reason is not None:
-            supervisor.finish(FileOutcome(index, str(found.path), SKIPPED, reason=found.skip_reason))
+            known.outcomes[index] = FileOutcome(index, path, SKIPPED, reason=found.skip_reason)
         else:
-            work.append(WorkFile(index, str(found.path), found.rel, stem=stems.get(found.rel, "")))
-    if resumed:
-        supervisor.notice(f"Resuming: {resumed} file(s) finished by the interrupted run were kept.")
-    if skipped_unchanged:
-        supervisor.notice(
-            f"{skipped_unchanged} file(s) unchanged since the last run were not processed again "
+            known.work.append(WorkFile(index, path, found.rel, stem=stems.get(found.rel, "")))
+    return known
+
+
+def queue_files(plan: Plan, known: Known, sink: OutcomeSink, events: EventSink) -> None:
+    """FileQueued for every file in order, each known outcome right after its file's (not journaled again)."""
+    for index, found in enumerate(plan.discovery.files):
+        events.emit(FileQueued(index, str(found.path)))
+        outcome = known.outcomes.get(index)
+        if outcome is not None:
+            sink.finish(outcome, record=False)
+    if known.resumed:
+        events.notice(f"Resuming: {known.resumed} file(s) finished by the interrupted run were kept.")
+    if known.unchanged:
+        events.notice(
+            f"{known.unchanged} file(s) unchanged since the last run were not processed again "
             "(their earlier results and outputs are kept)."
         )
+
+
+def execute(
+    plan: Plan,
+    work: list[WorkFile],
+    sink: OutcomeSink,
+    events: EventSink,
+    cancel: CancelToken,
+    pools: PoolCache | None,
+) -> None:
+    """Run the work list on the plan's backend; afterwards every file has its outcome in the sink."""
+    supervisor = Supervisor(plan, events, sink, cancel, pools)
     try:
         if work and not cancel.requested:
             supervisor.run(work)
     except errors.CONTROL_EXCEPTIONS:
         raise
     except BaseException as exc:  # noqa: BLE001 - a fault of the engine must not lose the files already done
-        supervisor.notice(
+        events.notice(
             "The batch stopped early because of an internal error; files not yet processed are listed as "
             f"failed and the report was written ({type(exc).__name__}: {exc}).",
             "warning",
         )
     finally:
-        journal.close()
-    for item in work:  # every file accounted for, whatever happened
-        if item.index not in supervisor.results:
-            if cancel.requested:
-                supervisor.cancelled(item)
-            else:
-                supervisor.fail(
-                    item,
-                    FileError(
-                        errors.CRASHED, "The file was not processed because its worker was lost.", "no outcome recorded"
-                    ),
-                )
-    outcomes = [supervisor.results[i] for i in range(len(files))]
-    out = OutputFolder(out_dir, frozenset(str(f.path) for f in files), keep_intermediate=spec.cache, verify=spec.verify)
-    # Reduce steps include unchanged files from their cached results, as if they had just run.
-    reducible = [dataclasses.replace(o, status=OK) if o.reason == UNCHANGED else o for o in outcomes]
-    batch_key = reduce_key(plan, supervisor.params_key, reducible) if spec.cache else ""
-    kept = kept_reduce_outputs(journal, batch_key) if spec.cache and not spec.force else None
+        sink.close()
+    sink.settle_unfinished(work, cancelled=cancel.requested)
+
+
+def reduce(plan: Plan, sink: OutcomeSink, events: EventSink, cancel: CancelToken) -> list[str]:
+    """The task's batch outputs from every file's outcome; unchanged files count as if they had just run."""
+    spec = plan.spec
+    files = plan.discovery.files
+    out = OutputFolder(
+        plan.out_dir, frozenset(str(f.path) for f in files), keep_intermediate=spec.cache, verify=spec.verify
+    )
+    reducible = [
+        dataclasses.replace(o, status=OK) if o.reason == UNCHANGED else o for o in sink.outcomes(len(files))
+    ]
+    key = sink.batch_key(reducible)
+    kept = None if spec.force else sink.kept_batch_outputs(key)
     if kept is not None:
         out.outputs.extend(kept)  # nothing changed since these were written: keep them
     elif cancel.mode != NOW and any(o.status == OK for o in reducible):
         try:
             plan.task().reduce(reducible, plan.params, out)
             for problem in verify_batch_outputs(out):
-                supervisor.notice(problem, "warning")
-            if spec.cache:
-                remember_reduce(journal, batch_key, out.outputs)
+                events.notice(problem, "warning")
+            sink.remember_batch_outputs(key, out.outputs)
         except errors.CONTROL_EXCEPTIONS:
             raise
         except BaseException as exc:  # noqa: BLE001 - a failed reduce is reported, the per-file work is kept
-            supervisor.notice(f"The combined output could not be written: {errors.classify(exc).message}", "warning")
+            events.notice(f"The combined output could not be written: {errors.classify(exc).message}", "warning")
     for warning in out.warnings:
-        supervisor.notice(warning, "warning")
-    remove_stale_temp_files(out_dir)
-    for message in callback_errors:
-        supervisor.notices.append(message)
+        events.notice(warning, "warning")
+    return list(out.outputs)
+
+
+def write_report(
+    plan: Plan,
+    outcomes: list[FileOutcome],
+    outputs: list[str],
+    events: EventSink,
+    started: float,
+    cancel: CancelToken,
+) -> Report:
+    """The report (written as report.json unless the spec says not to); BatchFinished carries it."""
     report = Report(
         task=plan.task.name,
         params=plan.params,
@@ -288,18 +215,19 @@ def run_plan(
         started=started,
         finished=time.time(),
         files=outcomes,
-        outputs=list(out.outputs),
-        out_dir=str(out_dir),
+        outputs=outputs,
+        out_dir=str(plan.out_dir),
         cancelled=cancel.requested,
-        notices=supervisor.notices,
+        notices=[*events.notices, *events.listener_errors],
     )
-    if spec.report_path != "":
-        report_path = Path(spec.report_path) if spec.report_path else out_dir / REPORT_NAME
+    report_path = plan.spec.report_path
+    if report_path != "":
+        target = Path(report_path) if report_path else plan.out_dir / REPORT_NAME
         try:
-            report.write(report_path)
+            report.write(target)
         except OSError as exc:
-            report.notices.append(f"The report could not be written to {report_path}: {exc}")
-    emit(BatchFinished(report))
+            report.notices.append(f"The report could not be written to {target}: {exc}")
+    events.emit(BatchFinished(report))
     return report
 
 

@@ -4,6 +4,11 @@
     collect outcomes ─► FileFinished (and the journal)        enforce time limits, cancel, memory guard
     a pool broke ─► culprit `crashed`/`timeout`, innocents re-run, suspects run alone, fresh pool
 
+The supervisor runs work items and reports outcomes, nothing else: what to skip was decided before it
+starts, and every outcome goes to the batch's OutcomeSink (`xlbatch.sinks`), which records it in the
+journal and emits FileFinished. How to treat a backend is what the backend says it can do (its
+capability attributes, `xlbatch.executors.base`).
+
 Process backends: when a worker dies the pool is replaced. The file whose worker died is the culprit
 (`crashed`, with the exit code); files that were running beside it are innocent and re-run. When the
 culprit cannot be told apart (the pool killed every worker, or the exit codes say nothing), the
@@ -16,7 +21,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import contextlib
 import os
 import secrets
 import time
@@ -28,16 +32,17 @@ from typing import TYPE_CHECKING, Any
 from xlbatch import errors
 from xlbatch.cancel import FINISH, NOW, CancelToken
 from xlbatch.errors import FileError
-from xlbatch.events import Event, FileFinished, FileProgress, FileStarted, Notice
+from xlbatch.events import FileProgress, FileStarted
 from xlbatch.executors import Backend, make_backend
-from xlbatch.executors.pools import PoolCache
+from xlbatch.executors.base import NotStarted
 from xlbatch.executors.processes import TERMINATED_BY_POOL
-from xlbatch.journal import Journal, file_hash, params_key
-from xlbatch.outcome import CANCELLED, FAILED, OK, FileOutcome
+from xlbatch.outcome import CANCELLED, FAILED, FileOutcome
+from xlbatch.sinks import EventSink, OutcomeSink, cancelled_before_running
 from xlbatch.worker import WorkFile, WorkItem
 
 if TYPE_CHECKING:
-    from xlbatch.runner import Plan
+    from xlbatch.executors.pools import PoolCache
+    from xlbatch.plan import Plan
 
 # How often the loop wakes up with nothing finished: bounds the latency of progress, cancel and timeouts.
 TICK_SECONDS = 0.05
@@ -93,62 +98,66 @@ def _rss(pid: int, cache: dict[int, Any]) -> int | None:
 
 @dataclass
 class FileState:
-    work: WorkFile
-    started_at: float | None = None
-    pid: int | None = None
-    started_emitted: bool = False
+    """One file the supervisor was given, as the loop sees it."""
+
+    work: WorkFile  # the current attempt (a retry replaces it)
+    started_at: float | None = None  # time.monotonic() of its `started` message; None: not running
+    pid: int | None = None  # the worker process that runs it (its memory is watched, and it may be killed)
 
 
 class Supervisor:
-    """Runs one plan's files on one backend. Only the calling thread touches this object."""
+    """Runs one plan's files on one backend. Only the calling thread touches this object.
 
-    def __init__(self, plan: Plan, emit: Callable[[Event], None], cancel: CancelToken) -> None:
-        self.plan = plan
-        self.emit = emit
+    Built complete: every piece of state the loop keeps is declared here, with what it is for.
+    """
+
+    def __init__(
+        self, plan: Plan, events: EventSink, sink: OutcomeSink, cancel: CancelToken, pools: PoolCache | None = None
+    ) -> None:
+        spec = plan.spec
+        # -- what runs, fixed for the batch (read from the plan here, once) -------------------------
+        self.task = plan.task
+        self.params = plan.params
+        self.out_dir = str(plan.out_dir)
+        self.choice = plan.choice  # the backend's name and the worker count
+        self.timeout = spec.timeout  # seconds a file may run; None: no limit
+        self.retries = spec.retries  # extra attempts for a file that crashed or timed out
+        self.verify = spec.verify  # workers read every output back and compare it
+        self.memory_floor_mb = spec.memory_floor_mb  # no file starts while less is free; 0: no floor
+        self.batch_id = secrets.token_hex(8)  # tags this batch's messages: a warm pool's channel outlives it
+        # -- where things go, and where the pool comes from -----------------------------------------
+        self.events = events  # FileStarted, FileProgress and notices
+        self.sink = sink  # every outcome: the journal, then FileFinished
         self.cancel = cancel
-        self.spec = plan.spec
-        self.results: dict[int, FileOutcome] = {}
-        self.states: dict[int, FileState] = {}
-        self.notices: list[str] = []
-        self.timed_out: set[int] = set()  # killed by us for running past the limit
-        self.over_memory: dict[int, int] = {}  # killed by us for using more memory than its budget: index -> RSS
-        self.memory_budget: int | None = None  # per process worker, set when the backend can kill
-        self._memory_checked = 0.0
-        self._processes: dict[int, Any] = {}
-        self.backend: Backend | None = None
-        self._memory_wait_since: float | None = None
-        self.journal: Journal | None = None
-        self.hash_inputs = False  # the cache identifies content by SHA-256
-        self.params_key = params_key(plan.params)
-        self.batch_id = secrets.token_hex(8)
-        self.pools: PoolCache | None = None
-        self.healthy = True  # False when the pool should not be reused (stopped, or a thread abandoned)
+        self.pools = pools  # warm pools to borrow from; None: a pool of our own, shut down at the end
+        self.backend: Backend | None = None  # acquired when run() starts, released when it ends
+        self.healthy = True  # False when the pool must not be reused (stopped, or a thread abandoned)
+        # -- the files -------------------------------------------------------------------------------
+        self.states: dict[int, FileState] = {}  # every file run() was given: attempt, start time, worker pid
+        # Files to run one at a time, alone: suspects whose culprit could not be told apart, and retries.
+        self.isolate: collections.deque[WorkFile] = collections.deque()
+        # -- a pool broke: what recover() sorts out --------------------------------------------------
+        self.suspects: list[WorkFile] = []  # were running in the broken pool: one may be the culprit
+        self.requeue: list[WorkFile] = []  # were submitted but had not started: innocent, run again
+        self.last_break = ""  # how the pool broke last ("BrokenProcessPool: ..."), for notices and details
+        # Workers we stopped ourselves; their files are the culprits of the break that follows.
+        self.timed_out: set[int] = set()  # past the time limit
+        self.over_memory: dict[int, int] = {}  # past the memory budget: index -> the RSS seen
+        # Set when we stopped a worker since the last recover(): then a lone bystander of the break is not
+        # taken for a culprit (the break was ours).
+        self.stopped_recently = False
+        # -- the memory guards -------------------------------------------------------------------------
+        self.memory_budget: int | None = None  # RSS bytes per process worker; set in run() if the backend can kill
+        self._memory_checked = 0.0  # time.monotonic() of the last RSS check
+        self._processes: dict[int, Any] = {}  # psutil.Process per worker pid, kept between RSS checks
+        self._memory_wait_since: float | None = None  # when the wait for free memory began; None: not waiting
 
     # -- bookkeeping -----------------------------------------------------------------------------
-    def notice(self, message: str, level: str = "info") -> None:
-        self.notices.append(message)
-        self.emit(Notice(level, message))
-
-    def finish(self, outcome: FileOutcome, record: bool = True) -> None:
-        if outcome.index in self.results:
-            return  # already settled (a late result of an abandoned thread, or a duplicate message)
-        self.results[outcome.index] = outcome
-        if record and self.journal is not None and outcome.status == OK:
-            try:
-                digest = file_hash(outcome.path) if self.hash_inputs else None
-                self.journal.record(outcome, self.plan.task.name, self.plan.task.version, self.params_key, digest)
-            except OSError as exc:  # the batch goes on; only a later resume would redo this file
-                self.notice(f"Could not record progress for resuming: {exc}", "warning")
-                self.journal = None
-        self.emit(FileFinished(outcome.index, outcome.path, outcome))
-
-    def fail(self, work: WorkFile, error: FileError, seconds: float = 0.0) -> None:
-        self.finish(FileOutcome(work.index, work.path, FAILED, seconds, error=error, attempts=work.attempt))
+    def settled(self, index: int) -> bool:
+        return self.sink.settled(index)
 
     def cancelled(self, work: WorkFile) -> None:
-        self.finish(
-            FileOutcome(work.index, work.path, CANCELLED, reason="cancelled before it ran", attempts=work.attempt)
-        )
+        self.sink.finish(cancelled_before_running(work))
 
     def elapsed(self, index: int) -> float:
         state = self.states.get(index)
@@ -159,46 +168,46 @@ class Supervisor:
         assert self.backend is not None
         for message in self.backend.drain():
             kind, batch, index = message[0], message[1], message[2]
-            if batch != self.batch_id or index in self.results:
+            if batch != self.batch_id or self.settled(index):
                 continue
             state = self.states.get(index)
             if state is None:
                 continue
             if kind == "started":
                 state.started_at, state.pid = time.monotonic(), message[3]
-                state.started_emitted = True
-                self.emit(FileStarted(index, state.work.path, message[4]))
+                self.events.emit(FileStarted(index, state.work.path, message[4]))
             elif kind == "progress":
-                self.emit(FileProgress(index, state.work.path, message[3], message[4]))
+                self.events.emit(FileProgress(index, state.work.path, message[3], message[4]))
             elif kind == "done":
                 self.settle(message[3])
 
     def settle(self, outcome: FileOutcome) -> None:
         """A file's outcome from a worker; failures worth retrying go back to the queue."""
-        if outcome.index in self.results:
+        if self.settled(outcome.index):
             return
         state = self.states[outcome.index]
         if (
             outcome.status == FAILED
             and outcome.error is not None
             and outcome.error.kind in RETRYABLE
-            and state.work.attempt <= self.spec.retries
+            and state.work.attempt <= self.retries
         ):
             self.retry(state, outcome.error)
             return
-        self.finish(outcome)
+        self.sink.finish(outcome)
 
     def retry(self, state: FileState, error: FileError) -> None:
         attempt = state.work.attempt + 1
-        self.notice(f"Retrying {Path(state.work.path).name} (attempt {attempt}) after: {error.message}")
+        self.events.notice(f"Retrying {Path(state.work.path).name} (attempt {attempt}) after: {error.message}")
         state.work = replace(state.work, attempt=attempt)
         state.started_at = state.pid = None
         self.isolate.appendleft(state.work)
 
     # -- the loop --------------------------------------------------------------------------------
-    def make_items(self, files: list[WorkFile], backend: str, workers: int) -> list[WorkItem]:
-        group = 1
-        if backend in ("processes", "multiprocessing", "joblib") and len(files) > workers * 8:
+    def make_items(self, files: list[WorkFile], backend: Backend) -> list[WorkItem]:
+        """One file per item; many small files per item where each item costs a trip to another process."""
+        group, workers = 1, self.choice.workers
+        if backend.groups_small_files and len(files) > workers * 8:
             sizes = [self.file_size(w) for w in files]
             if max(sizes) <= SMALL_FILE_BYTES:
                 group = max(1, min(MAX_FILES_PER_ITEM, len(files) // (workers * 8)))
@@ -212,50 +221,38 @@ class Supervisor:
             return 0
 
     def item(self, files: list[WorkFile]) -> WorkItem:
-        deadline = self.spec.timeout
         return WorkItem(
-            self.plan.task,
-            self.plan.params,
+            self.task,
+            self.params,
             tuple(files),
-            str(self.plan.out_dir),
+            self.out_dir,
             frozenset(w.path for w in files),
-            deadline,
+            self.timeout,
             self.batch_id,
-            verify=self.spec.verify,
+            verify=self.verify,
         )
 
     def run(self, files: list[WorkFile]) -> None:
-        choice = self.plan.choice
+        """Run these files to their outcomes (each settled in the sink), or until a stop request says so."""
         for work in files:
             self.states[work.index] = FileState(work)
-        pending: collections.deque[WorkItem] = collections.deque(self.make_items(files, choice.backend, choice.workers))
-        self.isolate: collections.deque[WorkFile] = collections.deque()
+        backend = self.acquire_backend()
         inflight: dict[concurrent.futures.Future[Any], WorkItem] = {}
-        if self.pools is not None:
-            backend = self.backend = self.pools.acquire(choice.backend, choice.workers)
-        else:
-            backend = self.backend = make_backend(choice.backend, choice.workers)
-            backend.start()
-        if hasattr(backend, "gate"):
-            backend.gate = self.memory_gate  # type: ignore[attr-defined]
-        if backend.can_kill:
-            self.memory_budget = worker_memory_budget(choice.workers)
-        isolating: WorkFile | None = None
-        cap = 10**9 if backend.bulk else choice.workers
+        isolating: WorkFile | None = None  # the suspect running alone, if one is
+        cap = 10**9 if backend.bulk else self.choice.workers
         try:
+            pending: collections.deque[WorkItem] = collections.deque(self.make_items(files, backend))
             while True:
                 self.handle_messages()
                 broken = False
-                done = [f for f in inflight if f.done()]
-                for future in done:
-                    item = inflight.pop(future)
-                    broken |= self.collect(future, item)
+                for future in [f for f in inflight if f.done()]:
+                    broken |= self.collect(future, inflight.pop(future))
                 if backend.can_kill and backend.dead_workers():
                     broken = True
                 if broken:
                     self.recover(inflight, pending, isolating)
                     isolating = None
-                elif isolating is not None and isolating.index in self.results:
+                elif isolating is not None and self.settled(isolating.index):
                     isolating = None
                 self.drop_settled(inflight)
                 self.enforce_timeouts()
@@ -269,7 +266,8 @@ class Supervisor:
                 # Submit: suspects one at a time, alone; otherwise keep the pool full.
                 if not inflight and self.isolate and mode is None:
                     isolating = self.isolate.popleft()
-                    inflight[backend.submit(self.item([isolating]))] = self.item([isolating])
+                    alone = self.item([isolating])
+                    inflight[backend.submit(alone)] = alone
                 while (
                     pending
                     and isolating is None
@@ -287,37 +285,54 @@ class Supervisor:
                 else:
                     time.sleep(TICK_SECONDS)
         finally:
-            self.handle_messages_safely()
-            healthy = self.healthy and self.cancel.mode != NOW
-            if self.pools is not None:
-                self.pools.release(self.backend, healthy)
-            else:
-                self.backend.shutdown(kill=not healthy)
+            try:
+                self.handle_messages()  # what workers sent while the loop ended
+            finally:
+                self.release_backend()
 
-    def handle_messages_safely(self) -> None:
-        with contextlib.suppress(Exception):
-            self.handle_messages()
+    def acquire_backend(self) -> Backend:
+        """A started backend for the batch (a warm one from `pools` if it matches), with the guards set."""
+        name, workers = self.choice.backend, self.choice.workers
+        if self.pools is not None:
+            backend = self.pools.acquire(name, workers)
+        else:
+            backend = make_backend(name, workers)
+            backend.start()
+        self.backend = backend
+        if backend.gates_submissions:
+            backend.gate = self.memory_gate
+        if backend.can_kill:
+            self.memory_budget = worker_memory_budget(workers)
+        return backend
+
+    def release_backend(self) -> None:
+        """Give the pool back (kept warm only if healthy), or shut our own down."""
+        assert self.backend is not None
+        healthy = self.healthy and self.cancel.mode != NOW
+        if self.pools is not None:
+            self.pools.release(self.backend, healthy)
+        else:
+            self.backend.shutdown(kill=not healthy)
 
     def collect(self, future: concurrent.futures.Future[Any], item: WorkItem) -> bool:
         """Take a finished future's outcomes; return True if it failed because the pool broke."""
         # A worker writes `started` before its result: take those messages first, so every file's events
         # come in order (queued, started, progress, finished).
-        self.handle_messages_safely()
+        self.handle_messages()
         try:
             outcomes = future.result()
         # BrokenProcessPool, PoolBroken, TerminatedWorkerError..., and whatever a worker raised outside
         # Exception (SystemExit in a worker is that worker's end, not the batch's): the item broke.
         except BaseException as exc:  # noqa: BLE001
             self.handle_messages()  # keep the `done` and `started` messages sent before the break
-            name = type(exc).__name__
-            if name == "NotStarted":
+            if isinstance(exc, NotStarted):
                 for work in item.files:
-                    if work.index not in self.results:
+                    if not self.settled(work.index):
                         (self.cancelled(work) if self.cancel.requested else self.isolate.append(work))
                 return False
-            self.last_break = f"{name}: {exc}"
+            self.last_break = f"{type(exc).__name__}: {exc}"
             for work in item.files:
-                if work.index in self.results:
+                if self.settled(work.index):
                     continue
                 state = self.states[work.index]
                 if state.started_at is not None:
@@ -328,14 +343,14 @@ class Supervisor:
         for outcome in outcomes:
             self.settle(outcome)
         for work in item.files:  # files a stop request kept from starting
-            if work.index not in self.results and self.cancel.requested:
+            if not self.settled(work.index) and self.cancel.requested:
                 self.cancelled(work)
         return False
 
     def drop_settled(self, inflight: dict[concurrent.futures.Future[Any], WorkItem]) -> None:
         """Forget items whose files are all settled even if their future is not done (abandoned threads)."""
         for future, item in list(inflight.items()):
-            if all(w.index in self.results for w in item.files):
+            if all(self.settled(w.index) for w in item.files):
                 inflight.pop(future)
 
     def recover(
@@ -352,19 +367,19 @@ class Supervisor:
             concurrent.futures.wait(list(inflight), 0.2)
             for future in [f for f in inflight if f.done()]:
                 self.collect(future, inflight.pop(future))
-            if inflight and self.backend.name == "multiprocessing":
+            if inflight and self.backend.needs_dead_worker_poll:
                 self.backend.dead_workers()  # fails the pool's lost futures
         for item in inflight.values():  # still not done: treat like the rest of the broken pool
             for work in item.files:
-                if work.index not in self.results:
+                if not self.settled(work.index):
                     (self.suspects if self.states[work.index].started_at else self.requeue).append(work)
         inflight.clear()
-        self.handle_messages_safely()
-        suspects = [w for w in dict.fromkeys(self.suspects) if w.index not in self.results]
+        self.handle_messages()
+        suspects = [w for w in dict.fromkeys(self.suspects) if not self.settled(w.index)]
         # The exit codes tell the culprit from the workers the pool stopped; give each a moment to be reaped.
         suspect_pids = {pid for w in suspects if (pid := self.states[w.index].pid) is not None}
         dead = {**self.backend.dead_workers(), **self.backend.exit_codes(suspect_pids, 1.0)}
-        requeue = [w for w in dict.fromkeys(self.requeue) if w.index not in self.results]
+        requeue = [w for w in dict.fromkeys(self.requeue) if not self.settled(w.index)]
         self.suspects, self.requeue = [], []
         culprits: list[tuple[WorkFile, int | None]] = []
         innocents: list[WorkFile] = []
@@ -384,7 +399,7 @@ class Supervisor:
                         FAILED,
                         self.elapsed(work.index),
                         error=FileError(
-                            errors.TIMEOUT, _timeout_message(self.spec.timeout), "the worker process was stopped"
+                            errors.TIMEOUT, _timeout_message(self.timeout), "the worker process was stopped"
                         ),
                         attempts=work.attempt,
                     )
@@ -399,7 +414,7 @@ class Supervisor:
         if not culprits and isolating is not None and isolating in innocents:
             innocents.remove(isolating)  # it ran alone and the pool broke: it is the culprit
             culprits.append((isolating, dead.get(self.states[isolating.index].pid or -1)))
-        if not culprits and len(innocents) == 1 and not self.timed_out_recently:
+        if not culprits and len(innocents) == 1 and not self.stopped_recently:
             culprits.append((innocents.pop(), None))
         for work, code in culprits:
             self.crashed(work, code)
@@ -410,9 +425,9 @@ class Supervisor:
         for work in reversed(requeue):
             self.states[work.index].started_at = None
             pending.appendleft(self.item([work]))
-        self.timed_out_recently = False
+        self.stopped_recently = False
         reason = self.last_break
-        self.notice(
+        self.events.notice(
             f"A worker stopped ({reason}); the pool was replaced and unfinished files will run again.", "warning"
         )
         self.backend.restart()
@@ -446,26 +461,26 @@ class Supervisor:
             return
         self._memory_checked = now
         for index, state in self.states.items():
-            if index in self.results or state.started_at is None or not state.pid or index in self.over_memory:
+            if self.settled(index) or state.started_at is None or not state.pid or index in self.over_memory:
                 continue
             rss = _rss(state.pid, self._processes)
             if rss is not None and rss > budget:
                 self.over_memory[index] = rss
-                self.timed_out_recently = True  # a worker we stopped: not a crash to pin on a bystander
+                self.stopped_recently = True  # a worker we stopped: not a crash to pin on a bystander
                 self.backend.kill({state.pid})
 
     def enforce_timeouts(self) -> None:
-        limit = self.spec.timeout
+        limit = self.timeout
         if not limit or self.backend is None:
             return
         for index, state in self.states.items():
-            if index in self.results or state.started_at is None:
+            if self.settled(index) or state.started_at is None:
                 continue
             elapsed = time.monotonic() - state.started_at
             if self.backend.can_kill:
                 if elapsed > limit + KILL_GRACE_SECONDS and index not in self.timed_out and state.pid:
                     self.timed_out.add(index)
-                    self.timed_out_recently = True
+                    self.stopped_recently = True
                     self.backend.kill({state.pid})
             elif elapsed > limit + KILL_GRACE_SECONDS:
                 # A thread cannot be stopped from outside: report the file now; its thread is abandoned
@@ -488,9 +503,8 @@ class Supervisor:
                 self.cancelled(work)
         while self.isolate:
             self.cancelled(self.isolate.popleft())
-        stop = getattr(self.backend, "start_no_more", None)
-        if stop is not None:
-            stop()
+        assert self.backend is not None
+        self.backend.start_no_more()
 
     def stop_now(
         self, inflight: dict[concurrent.futures.Future[Any], WorkItem], pending: collections.deque[WorkItem]
@@ -505,11 +519,11 @@ class Supervisor:
             concurrent.futures.wait(list(inflight), STOP_GRACE_SECONDS)
             for future in [f for f in inflight if f.done()]:
                 self.collect(future, inflight.pop(future))
-        self.handle_messages_safely()
+        self.handle_messages()
         for item in inflight.values():
             for work in item.files:
-                if work.index not in self.results:
-                    self.finish(
+                if not self.settled(work.index):
+                    self.sink.finish(
                         FileOutcome(
                             work.index,
                             work.path,
@@ -523,20 +537,21 @@ class Supervisor:
 
     # -- memory guard ----------------------------------------------------------------------------
     def memory_ok(self, busy: bool) -> bool:
-        floor = self.spec.memory_floor_mb * 1024 * 1024
+        floor = self.memory_floor_mb * 1024 * 1024
         if floor <= 0:
             return True
         available = memory_probe()
         now = time.monotonic()
         if available >= floor:
             if self._memory_wait_since is not None:
-                self.notice(f"Memory is available again after {now - self._memory_wait_since:.0f} s; continuing.")
+                waited = now - self._memory_wait_since
+                self.events.notice(f"Memory is available again after {waited:.0f} s; continuing.")
                 self._memory_wait_since = None
             return True
         if self._memory_wait_since is None:
             self._memory_wait_since = now
-            self.notice(
-                f"Free memory is low ({available / 2**20:.0f} MB, below {self.spec.memory_floor_mb:.0f} MB): "
+            self.events.notice(
+                f"Free memory is low ({available / 2**20:.0f} MB, below {self.memory_floor_mb:.0f} MB): "
                 "waiting for running files to finish before starting more.",
                 "warning",
             )
@@ -545,16 +560,11 @@ class Supervisor:
 
     def memory_gate(self) -> None:
         """For backends that dispatch by themselves: block while memory is low (bounded)."""
-        floor = self.spec.memory_floor_mb * 1024 * 1024
+        floor = self.memory_floor_mb * 1024 * 1024
         waited = 0.0
         while floor > 0 and memory_probe() < floor and waited < MEMORY_WAIT_LIMIT_SECONDS:
             time.sleep(0.2)
             waited += 0.2
-
-    suspects: list[WorkFile]
-    requeue: list[WorkFile]
-    last_break: str = ""
-    timed_out_recently: bool = False
 
 
 def _timeout_message(limit: float | None) -> str:

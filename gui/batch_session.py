@@ -25,8 +25,9 @@ from xlbatch.gui import desktop, dialogs, eventlog
 from xlbatch.gui.controller import BatchRun, Planned, Refused
 from xlbatch.gui.formatting import plural
 from xlbatch.gui.models import RUNNING
+from xlbatch.plan import BatchSpec, Plan
 from xlbatch.report import Report
-from xlbatch.runner import REPORT_NAME, BatchSpec, Plan
+from xlbatch.runner import REPORT_NAME
 from xlbatch.tasks import TASKS
 
 if TYPE_CHECKING:

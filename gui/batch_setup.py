@@ -14,8 +14,8 @@ from xlbatch.executors import Choice
 from xlbatch.gui import dialogs
 from xlbatch.gui.run_choice import PROCESSES, ChoiceInputs, SettingsFile, prestart_count, preview
 from xlbatch.params import InvalidParams
+from xlbatch.plan import BatchSpec
 from xlbatch.recipe import resolve_spec
-from xlbatch.runner import BatchSpec
 from xlbatch.settings import Settings, SettingsError
 
 if TYPE_CHECKING:

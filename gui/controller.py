@@ -44,8 +44,9 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from xlbatch.cancel import CancelToken
 from xlbatch.executors.pools import PoolCache
 from xlbatch.params import InvalidParams
+from xlbatch.plan import BatchSpec, Plan, plan_batch
 from xlbatch.report import Report
-from xlbatch.runner import BatchSpec, Plan, plan_batch, run_plan
+from xlbatch.runner import run_plan
 
 # How long a batch waits for a pool still starting in the background before planning without it.
 PRESTART_WAIT_SECONDS = 30.0

@@ -37,7 +37,7 @@ from xlbatch.gui.formatting import format_size, plural
 from xlbatch.gui.models import COL_FOLDER, COL_NAME, COL_SIZE, COL_STATUS, COL_TIME, COL_TYPE, FilesModel, PathRole
 from xlbatch.gui.settings import AppSettings
 from xlbatch.gui.widgets import action_button
-from xlbatch.runner import DEFAULT_OUT_DIR
+from xlbatch.plan import DEFAULT_OUT_DIR
 
 # Folders a folder walk does not enter: earlier outputs of this app, wherever they were put.
 OUTPUT_EXCLUDES = (f"{DEFAULT_OUT_DIR}/*", f"*/{DEFAULT_OUT_DIR}/*")

@@ -79,8 +79,8 @@ from xlbatch.gui.settings import AppSettings
 from xlbatch.gui.task_panel import TaskPanel
 from xlbatch.gui.warm_pool import WarmPool
 from xlbatch.gui.widgets import action_button
+from xlbatch.plan import BatchSpec
 from xlbatch.recipe import Recipe
-from xlbatch.runner import BatchSpec
 from xlbatch.settings import Settings
 from xlbatch.tasks import load_plugins
 

@@ -33,7 +33,7 @@ from xlbatch.executors import BACKEND_TITLES, Choice, available_backends
 from xlbatch.gui.formatting import plural
 from xlbatch.gui.settings import AppSettings
 from xlbatch.gui.widgets import repolish
-from xlbatch.runner import DEFAULT_OUT_DIR
+from xlbatch.plan import DEFAULT_OUT_DIR
 from xlbatch.settings import Settings
 
 FORCE_TIP = (

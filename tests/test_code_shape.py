@@ -18,15 +18,6 @@ FOLDERS = ("gui", "core", "resources", "tests", "benchmarks", "packaging")  # fu
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 
-# Functions that were longer than the limit when it was introduced, to be split and then removed from
-# here (the last test fails once an entry is no longer needed, so this list only shrinks).
-# (module path, qualified name): why it is still long.
-ALLOWED_LONG_FUNCTIONS: dict[tuple[str, str], str] = {
-    ("core/runner.py", "run_plan"): "the batch loop's set-up, resume/cache skips and reduce in one function",
-    ("core/bench.py", "compare_backends"): "sampling, candidates and the timing loop in one function",
-}
-
-
 def modules(folders: tuple[str, ...] = PACKAGES) -> list[Path]:
     return sorted(p for folder in folders for p in (REPO / folder).rglob("*.py") if "__pycache__" not in p.parts)
 
@@ -85,11 +76,6 @@ def test_no_function_is_too_long(package: str) -> None:
     offenders = [
         f"{path}: {name}() has {lines} lines"
         for (path, name), lines in sorted(long_functions().items())
-        if path.split("/")[0] == package and (path, name) not in ALLOWED_LONG_FUNCTIONS
+        if path.split("/")[0] == package
     ]
     assert not offenders, f"functions over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(offenders)
-
-
-def test_the_allowed_long_functions_are_still_long() -> None:
-    stale = sorted(set(ALLOWED_LONG_FUNCTIONS) - set(long_functions()))
-    assert not stale, f"under {MAX_FUNCTION_LINES} lines now (or gone): remove from ALLOWED_LONG_FUNCTIONS: {stale}"

@@ -2,9 +2,24 @@
 kill workers, and be replaced when broken.
 
 The runner's supervisor loop is the same for every backend; a backend only adapts one pool API to
-this interface. Thread-based backends cannot kill a running file (a thread cannot be stopped from
-outside): their `can_kill` is False, a late file is reported `timeout` and its thread abandoned, and a
-stop request is honoured cooperatively at the file's next progress call.
+this interface, and says in its capability attributes how the loop must treat it (the loop asks these,
+never a backend's name):
+
+  can_kill               a running file can be stopped by killing its worker process. Thread backends
+                         cannot (a thread cannot be stopped from outside): a late file is reported
+                         `timeout` and its thread abandoned, a stop request is honoured at the file's
+                         next progress call.
+  bulk                   takes every item at once and dispatches them itself (joblib), instead of being
+                         kept at `workers` items in flight.
+  gates_submissions      dispatches by itself, so it calls `gate()` (the supervisor's memory guard) before
+                         starting each item, where the loop cannot hold work back.
+  groups_small_files     each item costs a round trip to another process: small files travel several
+                         to an item.
+  needs_dead_worker_poll a lost item fails only when `dead_workers()` looks (multiprocessing.Pool never
+                         reports a task whose worker died), so the loop keeps asking while it waits.
+
+How an item's future can fail: PoolBroken (its worker, or the pool, died: the supervisor re-examines
+the item's files), NotStarted (it was never dispatched: the files are still to run, or cancelled).
 """
 
 from __future__ import annotations
@@ -13,6 +28,7 @@ import contextlib
 import queue
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -23,14 +39,24 @@ class PoolBroken(Exception):
     """The pool lost a worker (crash, kill or timeout); unfinished items must be re-examined."""
 
 
+class NotStarted(Exception):
+    """The item was never dispatched (a stop request, or the pool shut down first): none of it ran."""
+
+
 class Backend(ABC):
     name: str = ""
-    can_kill: bool = False  # can stop a running file by killing its worker
-    bulk: bool = False  # prefers every item submitted at once (joblib dispatches them itself)
+    # Capabilities (see the module docstring); the defaults describe an in-process backend.
+    can_kill: bool = False
+    bulk: bool = False
+    gates_submissions: bool = False
+    groups_small_files: bool = False
+    needs_dead_worker_poll: bool = False
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
         self.stop_event = threading.Event()  # cooperative "stop now" for in-thread work
+        # Called before each dispatch by a backend that `gates_submissions`; blocks while work is held back.
+        self.gate: Callable[[], None] | None = None
 
     def start(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Create the pool (called once before the first submit, and again after `restart`)."""
@@ -66,6 +92,9 @@ class Backend(ABC):
 
     def kill(self, pids: set[int] | None = None) -> None:  # noqa: B027 - optional hook, empty by default
         """Kill the given worker processes (all if None). No-op for thread backends."""
+
+    def start_no_more(self) -> None:  # noqa: B027 - optional hook, empty by default
+        """A `bulk` backend holds items not yet dispatched: fail them with NotStarted, finish the rest."""
 
     def restart(self) -> None:
         """Throw the pool away (its unfinished futures fail with PoolBroken) and start a fresh one."""

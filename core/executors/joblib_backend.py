@@ -1,8 +1,9 @@
 """The `joblib` backend: joblib.Parallel on its default loky process pool, results as they complete
 (`return_as="generator_unordered"`).
 
-joblib dispatches the items itself, so this backend takes every item at once (`bulk`) and runs one
-Parallel call per round on a driver thread. Workers receive the message channel (a multiprocessing
+joblib dispatches the items itself, so this backend takes every item at once (`bulk`), calls the
+supervisor's `gate` before dispatching each (`gates_submissions`), and runs one Parallel call per round
+on a driver thread. Workers receive the message channel (a multiprocessing
 Manager queue: loky workers get no initializer) with each item. When a worker dies, loky raises
 TerminatedWorkerError for the whole round; the round's unfinished futures fail with PoolBroken and the
 runner re-runs the suspects alone, as for the other process backends.
@@ -16,23 +17,21 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
 
-from xlbatch.executors.base import Backend, PoolBroken
+from xlbatch.executors.base import Backend, NotStarted, PoolBroken
 from xlbatch.executors.processes import kill_pid
 from xlbatch.worker import Message, WorkItem, run_item_with_channel
-
-
-class NotStarted(Exception):
-    """The item was never dispatched because the batch was told to start no more files."""
 
 
 class JoblibBackend(Backend):
     name = "joblib"
     can_kill = True
     bulk = True
+    gates_submissions = True
+    groups_small_files = True
 
     def __init__(self, workers: int) -> None:
         super().__init__(workers)
@@ -44,7 +43,6 @@ class JoblibBackend(Backend):
         self._closing = False
         self._driver: threading.Thread | None = None
         self._no_more = threading.Event()
-        self.gate: Callable[[], None] | None = None  # blocks while the runner holds new work back
 
     def start(self) -> None:
         import multiprocessing
@@ -121,7 +119,8 @@ class JoblibBackend(Backend):
         messages: list[Message] = []
         if self._channel is None:
             return messages
-        with contextlib.suppress(queue.Empty, EOFError, OSError, BrokenPipeError):
+        # A manager being shut down answers with EOFError or a broken connection (OSError).
+        with contextlib.suppress(queue.Empty, EOFError, OSError):
             while True:
                 messages.append(self._channel.get_nowait())
         return messages

@@ -61,9 +61,12 @@ class ProcessChannel:
         self.queue = spawn_context().SimpleQueue()
 
     def drain(self) -> list[Message]:
+        """What is waiting, in order. A channel closed by a pool's teardown raises OSError ("handle is
+        closed"), one whose writer died mid-message EOFError: the messages read before that are kept."""
         messages = []
-        while not self.queue.empty():
-            messages.append(self.queue.get())
+        with contextlib.suppress(OSError, EOFError, ValueError):
+            while not self.queue.empty():
+                messages.append(self.queue.get())
         return messages
 
     def close(self) -> None:
@@ -73,6 +76,7 @@ class ProcessChannel:
 
 class _ProcessBackendBase(Backend):
     can_kill = True
+    groups_small_files = True
 
     def __init__(self, workers: int) -> None:
         super().__init__(workers)
@@ -120,16 +124,14 @@ class _ProcessBackendBase(Backend):
     def drain(self) -> list[Message]:
         messages, self._leftover = self._leftover, []
         if self.channel is not None:
-            with contextlib.suppress(OSError, EOFError, ValueError):
-                messages.extend(self.channel.drain())
+            messages.extend(self.channel.drain())
         return messages
 
     def _close_channel(self) -> None:
         """Keep what workers sent before the pool went down (a file may have finished meanwhile)."""
         if self.channel is None:
             return
-        with contextlib.suppress(OSError, EOFError, ValueError):
-            self._leftover.extend(self.channel.drain())
+        self._leftover.extend(self.channel.drain())
         self.channel.close()
 
     def _join_all(self, timeout: float = 5.0) -> None:
@@ -191,6 +193,7 @@ class ProcessesBackend(_ProcessBackendBase):
 
 class MultiprocessingBackend(_ProcessBackendBase):
     name = "multiprocessing"
+    needs_dead_worker_poll = True  # a Pool never fails a task whose worker died: dead_workers() does
 
     def __init__(self, workers: int) -> None:
         super().__init__(workers)

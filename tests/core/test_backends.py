@@ -167,6 +167,8 @@ def test_cancel_finish_completes_running_files_and_starts_no_more(tmp_path: Path
     assert report.cancelled and report.exit_code == 130
     assert counts["ok"] >= 1 and counts["cancelled"] >= 1
     assert counts["ok"] + counts["cancelled"] == 8
+    # Files a stop request kept from being dispatched (joblib: NotStarted) are not a broken pool.
+    assert [n for n in report.notices if "A worker stopped" in n] == []
     for f in report.files:  # a finished file has its output; a cancelled one has none
         output = tmp_path / "out" / (Path(f.path).stem + ".done")
         assert output.exists() == (f.status == "ok")
@@ -231,6 +233,27 @@ def test_memory_guard_waits_and_says_so(tmp_path: Path, monkeypatch: pytest.Monk
     texts = [n.message for n in notices]
     assert any("Free memory is low" in t for t in texts)
     assert any("Memory is available again" in t for t in texts)
+
+
+def test_the_memory_guard_also_gates_what_joblib_dispatches_by_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """joblib takes every item at once and dispatches them from its own thread: the guard runs there too."""
+    import xlbatch.supervisor as supervisor
+
+    folder = tmp_path / "in"
+    for i in range(3):
+        numbers_book(folder / f"f{i}.xlsx")
+    probed_from: set[str] = set()
+
+    def probe() -> int:
+        probed_from.add("batch" if threading.current_thread() is threading.main_thread() else "dispatcher")
+        return 8 * 2**30
+
+    monkeypatch.setattr(supervisor, "memory_probe", probe)
+    report = run_batch(task="summarize", paths=[str(folder)], out_dir=str(tmp_path / "out"), backend="joblib")
+    assert report.counts["ok"] == 3
+    assert probed_from == {"batch", "dispatcher"}
 
 
 def test_events_come_in_order_for_every_file(tmp_path: Path) -> None:

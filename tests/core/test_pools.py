@@ -12,7 +12,8 @@ from tests.helpers import numbers_book
 from xlbatch.cancel import CancelToken
 from xlbatch.events import FileFinished, FileStarted
 from xlbatch.executors.pools import PoolCache
-from xlbatch.runner import BatchSpec, plan_batch, run_plan
+from xlbatch.plan import BatchSpec, plan_batch
+from xlbatch.runner import run_plan
 
 
 @pytest.fixture

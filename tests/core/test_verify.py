@@ -15,8 +15,9 @@ import pytest
 
 from tests.helpers import write_book
 from xlbatch import output_record, verify
+from xlbatch.plan import BatchSpec
 from xlbatch.recipe import RecipeError, load_recipe, recipe_from_spec, resolve_spec, save_recipe
-from xlbatch.runner import BatchSpec, run_batch
+from xlbatch.runner import run_batch
 from xlbatch.settings import Settings, SettingsError, load_settings
 from xlbatch.workbook import WorkbookReader
 from xlbatch.writing import CsvTableWriter, ExactWorksheet, XlsxTableWriter

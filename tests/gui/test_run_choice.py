@@ -20,7 +20,7 @@ from tests.gui.test_window import child, pick
 from xlbatch.executors import Choice, cpu_count
 from xlbatch.executors.choice import USER_CHOICE
 from xlbatch.gui.run_choice import ChoiceInputs, effective_backend, prestart_count, preview
-from xlbatch.runner import plan_batch
+from xlbatch.plan import plan_batch
 from xlbatch.settings import Settings, load_settings
 from xlbatch.tasks import get_task
 

@@ -34,7 +34,7 @@ from xlbatch.errors import ADVICE
 from xlbatch.executors import BACKEND_TITLES, available_backends
 from xlbatch.gui.main_window import MainWindow
 from xlbatch.gui.models import CANCELLED, COL_ADVICE, COL_FILE, COL_KIND, DONE, FAILED, RUNNING, KindRole
-from xlbatch.runner import DEFAULT_OUT_DIR
+from xlbatch.plan import DEFAULT_OUT_DIR
 
 BATCH_TIMEOUT_MS = 60_000
 GOOD = {"alpha.xlsx", "beta.xlsx", "gamma.csv"}
