@@ -175,6 +175,8 @@ def stage_package(root: Path, build_dir: Path) -> Path:
             root / folder,
             destination,
             dirs_exist_ok=True,
+            # Contents only: copy2 uses CopyFile2 on Windows since Python 3.12, which Wine 8 lacks.
+            copy_function=shutil.copyfile,
             # Sub-packages mapped from other folders are copied on their own; data stays in resources/.
             ignore=lambda here, names, top=root / folder: [
                 n for n in names if n == "__pycache__" or n.endswith(".pyc") or (Path(here) == top and n == "samples")
