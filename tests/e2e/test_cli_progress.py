@@ -63,7 +63,8 @@ def started(total: int) -> BatchStarted:
     return BatchStarted(task="convert", backend="threads", backend_reason="chosen", workers=2, total=total, out_dir="o")
 
 
-def test_on_a_terminal_running_files_have_lines_and_failures_print_above(tmp_path: Path) -> None:
+def test_on_a_terminal_running_files_have_lines_and_failures_print_above(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(cli_progress, "STATUS_EVERY", 0.0)  # status lines are for logs, never a terminal
     console, buffer = terminal()
     bar = BarProgress(buffer, console)
     bar(started(3))
@@ -71,6 +72,7 @@ def test_on_a_terminal_running_files_have_lines_and_failures_print_above(tmp_pat
     bar(FileStarted(1, "/in/second.xlsx"))
     bar(FileProgress(0, "/in/first [draft].xlsx", 0.5, "sheet Sales"))
     bar.live.refresh()
+    assert bar.batch.tasks[0].completed == 0.5  # the bar moves with the running files' shares
     frame = buffer.getvalue()
     assert "first [draft].xlsx" in frame and "second.xlsx" in frame and "sheet Sales" in frame
     assert "\x1b[" in frame  # drawn in place
@@ -89,6 +91,7 @@ def test_on_a_terminal_running_files_have_lines_and_failures_print_above(tmp_pat
     assert "Waiting for free memory." in text and "3/3 files" in text and "1 failed" in text
     assert "Done in 2.5 s" in text and f"Report: {tmp_path / 'report.json'}" in text
     assert not bar.live.is_started and not bar.files.tasks  # nothing left drawing or listed as running
+    assert "files done" not in text
 
 
 def test_past_the_shown_lines_the_other_running_files_are_counted() -> None:
