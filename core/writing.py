@@ -234,6 +234,12 @@ class _FileLink(Url):
 
 
 _NO_STYLE = object()
+_NO_FORMATS: list[Any] = [None] * EXCEL_MAX_COLS
+
+
+def _per_column(formats: list[Any]) -> list[Any]:
+    """`formats` padded to every column Excel has: the write loop indexes it without a bounds check."""
+    return formats[:EXCEL_MAX_COLS] + _NO_FORMATS[len(formats) :]
 
 
 class XlsxTableWriter:
@@ -277,7 +283,7 @@ class XlsxTableWriter:
         self._kinds: list[str] | None = None
         self._layout: SheetLayout | None = None  # the report sheet's columns
         self._held: list[tuple[list[Any], str | None, bool]] = []  # its first rows, until measured
-        self._column_formats: list[Any] | None = None
+        self._column_formats: list[Any] = _NO_FORMATS
         self._links = 0
         self._losses: dict[str, list[Any]] = {}  # loss kind -> [count, first cells]
         self._warnings: list[str] = []
@@ -311,18 +317,18 @@ class XlsxTableWriter:
         self._links = 0
         self._header = header
         self._kinds = list(kinds) if kinds is not None else None
-        self._layout = self._column_formats = None
+        self._layout, self._column_formats = None, _NO_FORMATS
         if header is not None and kinds is not None:
             self._layout = SheetLayout(header, kinds, self._sample_rows)
             # Left-aligned even over numbers: in Excel the filter button covers a header's right end.
-            self._write(header, [self._header_style] * len(header))
+            self._write(header, _per_column([self._header_style] * len(header)))
             self._sheet.freeze_panes(1, 0)
             # Printed: across the page, as wide as one page, the header on every page.
             self._sheet.set_landscape()
             self._sheet.fit_to_pages(1, 0)
             self._sheet.repeat_rows(0)
         elif header is not None:
-            self._write(header, [self._bold] * len(header))
+            self._write(header, _per_column([self._bold] * len(header)))
         return title
 
     def write_row(self, row: list[Any], link: str | None = None, failed: bool = False) -> None:
@@ -342,14 +348,14 @@ class XlsxTableWriter:
             previous, layout = self.sheet_names[-1], self._layout
             self.add_sheet(f"{self._sheet_base} (cont.)", self._header, self._kinds)
             if layout is not None:  # the same columns: keep what the first sheet's sample decided
-                self._layout, self._column_formats = layout, [self._style(code) for code in layout.codes]
+                self._layout, self._column_formats = layout, _per_column([self._style(c) for c in layout.codes])
             self._warnings.append(
                 f"Sheet '{previous}' reached Excel's limit of {EXCEL_MAX_ROWS:,} rows; "
                 f"the rows continue on sheet '{self.sheet_names[-1]}'."
             )
         layout = self._layout
         if layout is None:
-            self._write(row, None)
+            self._write(row, _NO_FORMATS)
             return
         if failed or layout.per_cell or (link is not None and layout.link_column is not None):
             self._write_styled(row, link, failed)
@@ -362,7 +368,7 @@ class XlsxTableWriter:
         assert layout is not None
         held, self._held = self._held, []
         layout.settle([row for row, _link, _failed in held])
-        self._column_formats = [self._style(code) for code in layout.codes]
+        self._column_formats = _per_column([self._style(code) for code in layout.codes])
         for row, link, failed in held:
             self._put(row, link, failed)
 
@@ -394,18 +400,17 @@ class XlsxTableWriter:
             self._styles[key] = style
         return style
 
-    def _write(self, row: list[Any], formats: list[Any] | None) -> None:
+    def _write(self, row: list[Any], formats: list[Any]) -> None:
         # What reads back is recorded as python-calamine gives it, before xlbatch.workbook normalises it:
         # numbers as floats, empty cells as "". xlbatch.verify then compares whole rows in C.
-        # `formats`: each column's cell format (a report sheet's number formats), or None.
+        # `formats`: each column's cell format (None: none), for every column Excel has (_per_column).
         sheet, r = self._sheet, self._row
         write_string, write_number = _writer(sheet, "string"), _writer(sheet, "number")
         expected: list[Any] = []
         add = expected.append
-        width = len(formats) if formats is not None else 0
         for c, value in enumerate(row[:EXCEL_MAX_COLS]):
             cls = value.__class__
-            cell_format = formats[c] if c < width else None  # type: ignore[index]
+            cell_format = formats[c]
             # The common cases inline (this loop is most of a conversion's time); the rest via to_cell.
             if value is None:
                 add("")
