@@ -34,7 +34,7 @@ from xlbatch.cancel import FINISH, NOW, CancelToken
 from xlbatch.errors import FileError
 from xlbatch.events import FileProgress, FileStarted
 from xlbatch.executors import Backend, make_backend
-from xlbatch.executors.base import NotStarted
+from xlbatch.executors.base import BackendLost, NotStarted
 from xlbatch.executors.processes import TERMINATED_BY_POOL
 from xlbatch.outcome import CANCELLED, FAILED, FileOutcome
 from xlbatch.sinks import EventSink, OutcomeSink, cancelled_before_running
@@ -146,6 +146,8 @@ class Supervisor:
         # Set when we stopped a worker since the last recover(): then a lone bystander of the break is not
         # taken for a culprit (the break was ours).
         self.stopped_recently = False
+        # Why the backend can run nothing more (BackendLost), once it said so: the batch ends.
+        self.lost: str | None = None
         # -- the memory guards -------------------------------------------------------------------------
         self.memory_budget: int | None = None  # RSS bytes per process worker; set in run() if the backend can kill
         self._memory_checked = 0.0  # time.monotonic() of the last RSS check
@@ -239,7 +241,6 @@ class Supervisor:
         backend = self.acquire_backend()
         inflight: dict[concurrent.futures.Future[Any], WorkItem] = {}
         isolating: WorkFile | None = None  # the suspect running alone, if one is
-        cap = 10**9 if backend.bulk else self.choice.workers
         try:
             pending: collections.deque[WorkItem] = collections.deque(self.make_items(files, backend))
             while True:
@@ -255,6 +256,9 @@ class Supervisor:
                 elif isolating is not None and self.settled(isolating.index):
                     isolating = None
                 self.drop_settled(inflight)
+                if self.lost is not None:
+                    self.end_lost(inflight, pending)
+                    return
                 self.enforce_timeouts()
                 self.enforce_memory_budget()
                 mode = self.cancel.mode
@@ -272,7 +276,7 @@ class Supervisor:
                     pending
                     and isolating is None
                     and not self.isolate
-                    and len(inflight) < cap
+                    and len(inflight) < (10**9 if backend.bulk else backend.slots())
                     and mode is None
                     and self.memory_ok(bool(inflight))
                 ):
@@ -294,14 +298,14 @@ class Supervisor:
         """A started backend for the batch (a warm one from `pools` if it matches), with the guards set."""
         name, workers = self.choice.backend, self.choice.workers
         if self.pools is not None:
-            backend = self.pools.acquire(name, workers)
+            backend = self.pools.acquire(name, workers, self.choice.options)
         else:
-            backend = make_backend(name, workers)
+            backend = make_backend(name, workers, self.choice.options)
             backend.start()
         self.backend = backend
         if backend.gates_submissions:
             backend.gate = self.memory_gate
-        if backend.can_kill:
+        if backend.can_kill and not backend.remote_workers:  # a cluster's workers have their own limit
             self.memory_budget = worker_memory_budget(workers)
         return backend
 
@@ -325,10 +329,16 @@ class Supervisor:
         # Exception (SystemExit in a worker is that worker's end, not the batch's): the item broke.
         except BaseException as exc:  # noqa: BLE001
             self.handle_messages()  # keep the `done` and `started` messages sent before the break
+            if isinstance(exc, BackendLost):
+                self.lost = str(exc)
+                return False
             if isinstance(exc, NotStarted):
                 for work in item.files:
                     if not self.settled(work.index):
                         (self.cancelled(work) if self.cancel.requested else self.isolate.append(work))
+                return False
+            if self.backend is not None and self.backend.fails_alone:
+                self.failed_alone(item, exc)
                 return False
             self.last_break = f"{type(exc).__name__}: {exc}"
             for work in item.files:
@@ -392,18 +402,7 @@ class Supervisor:
             if work.index in self.timed_out:
                 known = True
                 self.timed_out.discard(work.index)
-                self.settle(
-                    FileOutcome(
-                        work.index,
-                        work.path,
-                        FAILED,
-                        self.elapsed(work.index),
-                        error=FileError(
-                            errors.TIMEOUT, _timeout_message(self.timeout), "the worker process was stopped"
-                        ),
-                        attempts=work.attempt,
-                    )
-                )
+                self.settle(self.timed_out_outcome(work))
                 continue
             pid = self.states[work.index].pid
             code = dead.get(pid) if pid is not None else None
@@ -431,6 +430,45 @@ class Supervisor:
             f"A worker stopped ({reason}); the pool was replaced and unfinished files will run again.", "warning"
         )
         self.backend.restart()
+
+    def timed_out_outcome(self, work: WorkFile) -> FileOutcome:
+        error = FileError(errors.TIMEOUT, _timeout_message(self.timeout), "the worker process was stopped")
+        return FileOutcome(work.index, work.path, FAILED, self.elapsed(work.index), error=error, attempts=work.attempt)
+
+    def failed_alone(self, item: WorkItem, exc: BaseException) -> None:
+        """An item of a `fails_alone` backend failed: its own files are settled, nothing else is touched."""
+        self.handle_messages()
+        self.last_break = f"{type(exc).__name__}: {exc}"
+        for work in item.files:
+            if self.settled(work.index):
+                continue
+            if work.index in self.timed_out:
+                self.timed_out.discard(work.index)
+                self.settle(self.timed_out_outcome(self.states[work.index].work))
+            elif self.cancel.requested:
+                self.cancelled(work)
+            else:
+                self.crashed(self.states[work.index].work, None)
+
+    def end_lost(
+        self, inflight: dict[concurrent.futures.Future[Any], WorkItem], pending: collections.deque[WorkItem]
+    ) -> None:
+        """The backend can run nothing more: every file not settled yet is cancelled, with the reason."""
+        self.healthy = False
+        self.events.notice(f"The batch stopped: {self.lost}", "warning")
+        unfinished = [w for item in [*inflight.values(), *pending] for w in item.files]
+        unfinished += list(self.isolate)
+        inflight.clear()
+        pending.clear()
+        self.isolate.clear()
+        for work in unfinished:
+            if not self.settled(work.index):
+                reason = f"{self.lost} Run the batch again with resume to finish it."
+                self.sink.finish(
+                    FileOutcome(
+                        work.index, work.path, CANCELLED, self.elapsed(work.index), reason=reason, attempts=work.attempt
+                    )
+                )
 
     def crashed(self, work: WorkFile, code: int | None) -> None:
         detail = f"worker exit code {code}" if code is not None else f"worker lost: {self.last_break}"
