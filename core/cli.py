@@ -49,19 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"how to run in parallel: {', '.join(BACKENDS)} (default auto, or as set in the settings)",
     )
-    run.add_argument(
-        "--cluster",
-        metavar="ADDRESS",
-        help="with --backend dask: tcp://HOST:8786 (a running `dask scheduler`), local or local:N "
-        "(N worker processes on this computer); default: as set in the settings, else local",
-    )
-    run.add_argument(
-        "--shared-storage",
-        action="store_true",
-        default=None,
-        help="with --backend dask: every machine sees the inputs and the output folder at the same paths "
-        "(e.g. a network share), so paths are sent instead of the files' bytes",
-    )
+    _cluster_options(run)
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a task parameter")
     run.add_argument("--timeout", type=float, metavar="SECONDS", help="time limit per file")
     run.add_argument("--retries", type=int, default=0, metavar="N", help="re-run a crashed or timed-out file N times")
@@ -107,6 +95,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_parser(commands)
 
+    _add_worker_parser(commands)
+
+    gui = commands.add_parser("gui", help="open the desktop app")
+    gui.add_argument("paths", metavar="PATH", nargs="*", help="files or folders to load")
+    gui.add_argument("--screenshot", metavar="FILE", help="render the window to a PNG file and exit")
+    return parser
+
+
+def _cluster_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="with --backend dask: tcp://HOST:8786 (a running `dask scheduler`), local or local:N "
+        "(N worker processes on this computer); default: as set in the settings, else local",
+    )
+    run.add_argument(
+        "--shared-storage",
+        action="store_true",
+        default=None,
+        help="with --backend dask: every machine sees the inputs and the output folder at the same paths "
+        "(e.g. a network share), so paths are sent instead of the files' bytes",
+    )
+
+
+def _add_worker_parser(commands: Any) -> None:
     worker = commands.add_parser(
         "worker", help="start Dask workers on this computer for a scheduler (see: Running on several machines)"
     )
@@ -121,11 +134,6 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--ports", type=int, metavar="START", help="worker i listens on START+2i, its nanny on START+2i+1 (firewalls)"
     )
-
-    gui = commands.add_parser("gui", help="open the desktop app")
-    gui.add_argument("paths", metavar="PATH", nargs="*", help="files or folders to load")
-    gui.add_argument("--screenshot", metavar="FILE", help="render the window to a PNG file and exit")
-    return parser
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:

@@ -39,6 +39,7 @@ from xlbatch.executors.processes import TERMINATED_BY_POOL
 from xlbatch.outcome import CANCELLED, FAILED, FileOutcome
 from xlbatch.sinks import EventSink, OutcomeSink, cancelled_before_running
 from xlbatch.worker import WorkFile, WorkItem
+from xlbatch.worker_failures import crashed_error, failed, timeout_error, too_large_error
 
 if TYPE_CHECKING:
     from xlbatch.executors.pools import PoolCache
@@ -331,6 +332,8 @@ class Supervisor:
             self.handle_messages()  # keep the `done` and `started` messages sent before the break
             if isinstance(exc, BackendLost):
                 self.lost = str(exc)
+                for work in item.files:
+                    self.cancel_lost(work)
                 return False
             if isinstance(exc, NotStarted):
                 for work in item.files:
@@ -432,8 +435,7 @@ class Supervisor:
         self.backend.restart()
 
     def timed_out_outcome(self, work: WorkFile) -> FileOutcome:
-        error = FileError(errors.TIMEOUT, _timeout_message(self.timeout), "the worker process was stopped")
-        return FileOutcome(work.index, work.path, FAILED, self.elapsed(work.index), error=error, attempts=work.attempt)
+        return failed(work, self.elapsed(work.index), timeout_error(self.timeout))
 
     def failed_alone(self, item: WorkItem, exc: BaseException) -> None:
         """An item of a `fails_alone` backend failed: its own files are settled, nothing else is touched."""
@@ -462,34 +464,19 @@ class Supervisor:
         pending.clear()
         self.isolate.clear()
         for work in unfinished:
-            if not self.settled(work.index):
-                reason = f"{self.lost} Run the batch again with resume to finish it."
-                self.sink.finish(
-                    FileOutcome(
-                        work.index, work.path, CANCELLED, self.elapsed(work.index), reason=reason, attempts=work.attempt
-                    )
-                )
+            self.cancel_lost(work)
+
+    def cancel_lost(self, work: WorkFile) -> None:
+        if not self.settled(work.index):
+            reason = f"{self.lost} Run the batch again with resume to finish it."
+            seconds, attempts = self.elapsed(work.index), work.attempt
+            self.sink.finish(FileOutcome(work.index, work.path, CANCELLED, seconds, reason=reason, attempts=attempts))
 
     def crashed(self, work: WorkFile, code: int | None) -> None:
-        detail = f"worker exit code {code}" if code is not None else f"worker lost: {self.last_break}"
-        error = FileError(
-            errors.CRASHED,
-            "The program reading this file stopped unexpectedly (it may be damaged or too large "
-            "for the available memory).",
-            detail,
-        )
-        self.settle(
-            FileOutcome(work.index, work.path, FAILED, self.elapsed(work.index), error=error, attempts=work.attempt)
-        )
+        self.settle(failed(work, self.elapsed(work.index), crashed_error(code, self.last_break)))
 
     def too_large(self, work: WorkFile, rss: int) -> FileOutcome:
-        budget = self.memory_budget or 0
-        error = FileError(
-            errors.TOO_LARGE,
-            "The file needs more memory than this computer has free; it was stopped so the other files could go on.",
-            f"the worker process used {rss / 2**20:,.0f} MB, above its budget of {budget / 2**20:,.0f} MB",
-        )
-        return FileOutcome(work.index, work.path, FAILED, self.elapsed(work.index), error=error, attempts=work.attempt)
+        return failed(work, self.elapsed(work.index), too_large_error(rss, self.memory_budget or 0))
 
     def enforce_memory_budget(self) -> None:
         """Stop a process worker whose memory passed its budget; recover() reports its file `too_large`."""
@@ -524,16 +511,7 @@ class Supervisor:
                 # A thread cannot be stopped from outside: report the file now; its thread is abandoned
                 # and stops at its next progress call (and the pool is not kept for another batch).
                 self.healthy = False
-                self.settle(
-                    FileOutcome(
-                        index,
-                        state.work.path,
-                        FAILED,
-                        elapsed,
-                        error=FileError(errors.TIMEOUT, _timeout_message(limit), "the worker thread was abandoned"),
-                        attempts=state.work.attempt,
-                    )
-                )
+                self.settle(failed(state.work, elapsed, timeout_error(limit, "the worker thread was abandoned")))
 
     def start_no_more(self, pending: collections.deque[WorkItem]) -> None:
         while pending:
@@ -604,6 +582,3 @@ class Supervisor:
             time.sleep(0.2)
             waited += 0.2
 
-
-def _timeout_message(limit: float | None) -> str:
-    return f"The file took longer than the time limit ({limit:g} s) and was stopped."

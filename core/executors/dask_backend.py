@@ -47,8 +47,11 @@ from xlbatch.worker import Message, WorkItem
 
 # How often the cluster's size is asked for (machines may join or leave during a batch).
 SLOTS_REFRESH_SECONDS = 2.0
-# How long restarting a worker (timeout, stop now) may take before it is left to its nanny.
-RESTART_SECONDS = 60.0
+# How long restarting a worker (timeout, stop now) may take before it is left to its nanny, and how long
+# the end of a batch waits for it: the old process is gone within seconds (the nanny kills it after 4 s),
+# registering its replacement can take longer on a busy machine, and the batch need not wait for that.
+RESTART_SECONDS = 30.0
+RESTART_WAIT_SECONDS = 15.0
 
 
 @dataclass
@@ -286,7 +289,7 @@ class DaskBackend(Backend):
         if kill:
             self.kill(None)
         for thread in self._restarts:
-            thread.join(RESTART_SECONDS)
+            thread.join(RESTART_WAIT_SECONDS)
         self._restarts = []
         with self._lock:
             leftovers = list(self._submitted.values())

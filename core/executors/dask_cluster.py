@@ -11,8 +11,9 @@ refused, naming both versions), and the scheduler is told to blame a task after 
 worker deaths (`distributed.scheduler.allowed-failures`; Dask's default of 3 would let one damaged
 workbook take down four workers before it is named) and to give a worker no more tasks than it has
 threads (`worker-saturation` 1.0; Dask's 1.1 rounds up to two tasks on a one-thread worker, and the one
-waiting there would share the fate of a file that kills its worker). Dask keeps no state across a scheduler restart: what
-a batch finished is in xlbatch's own journal, so `--resume` continues it on a new scheduler.
+waiting there would share the fate of a file that kills its worker). Dask keeps no state across a
+scheduler restart: what a batch finished is in xlbatch's own journal, so `--resume` continues it on a new
+scheduler.
 """
 
 from __future__ import annotations
@@ -129,8 +130,9 @@ class ClusterHandle:
         return f"{len(workers)} Dask worker(s) with {threads} thread(s) on {hosts} machine(s), {where}"
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.client.close(timeout=5)
+        if self.client.status not in ("closing", "closed"):  # one whose scheduler went away closes itself
+            with contextlib.suppress(Exception):
+                self.client.close(timeout=5)
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 self.cluster.close(timeout=10)

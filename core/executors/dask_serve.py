@@ -31,7 +31,9 @@ def memory_limit_problem(text: str) -> str | None:
     return f"a size such as 2GB or 1500MB, 'auto' (the machine's memory shared by the workers) or 0 (got {text!r})"
 
 
-def serve(address: str, nworkers: int, memory_limit: str = "auto", ports: int | None = None, out: TextIO = sys.stderr) -> int:
+def serve(
+    address: str, nworkers: int, memory_limit: str = "auto", ports: int | None = None, out: TextIO = sys.stderr
+) -> int:
     """Run `nworkers` Dask workers for the scheduler at `address` until Ctrl+C or the scheduler closes them."""
     import xlbatch.tasks  # noqa: F401 - fail here, not in the first task, if the tasks cannot be imported
     from xlbatch import __version__
