@@ -1,4 +1,5 @@
-"""The frozen programs' entry points: freeze_support first, no Qt before the window, no joblib when frozen."""
+"""The frozen programs' entry points: loky's and multiprocessing's freeze_support first, no Qt before the
+window, every backend offered when frozen."""
 
 from __future__ import annotations
 
@@ -48,7 +49,9 @@ def module_level_imports(statements: list[ast.stmt]) -> list[str]:
 def test_entry_scripts_call_freeze_support_before_anything_else(path):
     statements = body(path)
     assert ast.unparse(statements[0]) == "import multiprocessing"
-    assert is_freeze_support(statements[1])
+    assert ast.unparse(statements[1]) == "from loky_frozen import freeze_support as loky_freeze_support"
+    assert ast.unparse(statements[2]) == "loky_freeze_support()"  # loky's helpers first (see loky_frozen.py)
+    assert is_freeze_support(statements[3])
 
 
 @pytest.mark.parametrize("path", [*ENTRY_SCRIPTS, "gui/entry.py", "core/__main__.py"])
@@ -76,6 +79,7 @@ def run_entry(monkeypatch, path: str, argv: list[str]) -> tuple[int, list]:
     record = lambda paths, screenshot=None: calls.append((paths, screenshot)) or 0  # noqa: E731
     monkeypatch.setattr(xlbatch.gui.entry, "launch_gui", record)
     monkeypatch.setattr(sys, "argv", [path, *argv])
+    monkeypatch.syspath_prepend(str(ROOT / "packaging"))  # what `python packaging/entry_cli.py` puts first
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_path(str(ROOT / path), run_name="__main__")
     return exit_info.value.code, calls
@@ -102,6 +106,7 @@ def test_cli_entry_works_where_qt_cannot_be_imported():
     """A spawned worker re-imports the entry module: it must neither need nor load Qt."""
     script = (
         "import runpy, sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'packaging')!r})\n"
         "sys.modules['PySide6'] = None\n"
         "sys.argv = ['xlbatch-cli', 'tasks']\n"
         "try:\n"
