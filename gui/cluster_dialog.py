@@ -1,8 +1,9 @@
 """The Dask cluster's row of the run settings (shown with the "Dask cluster" backend) and its "Test
 connection" dialog.
 
-    Cluster  [ this computer / tcp://server:8786 ]  [Test connection…]
-             [x] The machines share the files' folders
+    Cluster  [ this computer / tcp://server:8786 ]
+             [Test connection…]
+             [x] Shared storage
 
 The address field left empty means "this computer" (a LocalCluster of one worker process per core, on
 127.0.0.1); otherwise it is a scheduler's address (`dask scheduler`, see the README's "Running on several
@@ -59,15 +60,17 @@ class ClusterRow(QWidget):
         self.test_button.setObjectName("testClusterButton")
         self.test_button.setToolTip("Connect to the cluster and list its workers")
         self.test_button.clicked.connect(self.test_connection)
-        self.shared_check = QCheckBox("The machines share the files' folders", self)
+        self.shared_check = QCheckBox("Shared storage", self)
         self.shared_check.setObjectName("sharedStorageCheck")
         self.shared_check.setToolTip(SHARED_TIP)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.address_edit, 1)
-        row.addWidget(self.test_button)
+        # One below the other: the run settings' column is narrow.
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.address_edit)
+        row = QHBoxLayout()
+        row.addWidget(self.test_button)
+        row.addStretch(1)
         layout.addLayout(row)
         layout.addWidget(self.shared_check)
 

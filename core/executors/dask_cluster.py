@@ -102,7 +102,10 @@ class ClusterHandle:
         return str(self.client.scheduler.address)
 
     def workers(self) -> list[WorkerInfo]:
-        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        try:
+            info = self.client.scheduler_info(n_workers=-1)["workers"]  # newer Dask lists 5 unless asked
+        except TypeError:  # older Dask lists them all and has no such argument
+            info = self.client.scheduler_info()["workers"]
         found = []
         for address, worker in sorted(info.items()):
             host = str(worker.get("host") or address.split("://")[-1].rsplit(":", 1)[0])
@@ -114,13 +117,20 @@ class ClusterHandle:
         return sum(w.threads for w in self.workers())
 
     def dashboard_link(self) -> str | None:
-        """The scheduler's dashboard, if it runs one (it needs `bokeh` where the scheduler runs)."""
+        """The scheduler's dashboard, if it answers from here. A scheduler always serves a few HTTP pages
+        (health, metrics) where the dashboard would be; the dashboard itself needs `bokeh` installed where
+        the scheduler runs, and a firewall may keep it from this computer: both are tried by asking it."""
+        import urllib.request
+
         services = self.client.scheduler_info().get("services", {})
         if "dashboard" not in services:
             return None
-        with contextlib.suppress(Exception):
-            return str(self.client.dashboard_link)
-        return None
+        try:
+            link = str(self.client.dashboard_link)
+            with urllib.request.urlopen(link, timeout=3) as page:  # noqa: S310 - the scheduler's own http URL
+                return link if page.status == 200 else None
+        except Exception:  # noqa: BLE001 - 404 without bokeh, refused, timed out: no dashboard to open
+            return None
 
     def describe(self) -> str:
         workers = self.workers()
