@@ -11,7 +11,11 @@ joblib/loky#625, adds a loky-level `freeze_support()` called first in the entry 
                             main(FD, VERBOSE)"
   a worker on Windows       EXE --multiprocessing-fork HANDLE   (loky's frozen form, a bare handle;
                             multiprocessing's own gives key=value pairs, and PyInstaller's freeze_support
-                            fails on a bare one with "not enough values to unpack", pyinstaller#7008)
+                            fails on a bare one with "not enough values to unpack", pyinstaller#7008).
+                            The handle is the parent's and is not inherited, and loky's frozen command
+                            line leaves out the parent's pid: the worker duplicates the handle from its
+                            parent (os.getppid(): loky starts it directly), or from the grandparent in a
+                            single-file program (there the program's bootloader stands in between).
 
 PyInstaller >= 6.10 fixed the Windows handle inheritance that #625 no longer needs to patch
 (pyinstaller#8634); the bare-handle form above is still left to this shim. Only these exact forms are run:
@@ -54,6 +58,22 @@ def loky_command(argv: Sequence[str]) -> tuple[str, ...] | None:
     return None
 
 
+def _parents() -> list[int]:
+    """This process's parent and grandparent (the loky parent, or it through a single-file bootloader)."""
+    import os
+
+    parents = [os.getppid()]
+    try:
+        import psutil
+
+        grandparent = psutil.Process(parents[0]).ppid()
+        if grandparent:
+            parents.append(grandparent)
+    except Exception:  # noqa: BLE001 - psutil missing or the parent gone: the parent is all there is
+        pass
+    return parents
+
+
 def freeze_support(argv: Sequence[str] | None = None) -> None:
     """In a frozen program started by loky as one of its helpers: be that helper, then exit."""
     if not getattr(sys, "frozen", False):
@@ -80,5 +100,11 @@ def freeze_support(argv: Sequence[str] | None = None) -> None:
         import importlib
 
         sys.argv = [argv[0], "--multiprocessing-fork", command[1]]
-        importlib.import_module(WINDOWS_WORKER).main(int(command[1]))
+        worker = importlib.import_module(WINDOWS_WORKER)
+        for parent in _parents():
+            try:
+                worker.main(int(command[1]), parent_pid=parent)  # ends with sys.exit()
+            except OSError:  # the handle is not that process's: try the next one up
+                continue
+        sys.exit(1)
     sys.exit(0)

@@ -366,7 +366,10 @@ def scheduler_with_two_workers(tmp_path: Path, tag: str) -> Iterator[tuple[str, 
         tmp_path / f"scheduler-{tag}.log",
     )
     workers = [
-        _spawn(["-m", "xlbatch", "worker", address, "--nworkers", "1"], tmp_path / f"worker-{tag}-{i}.log")
+        _spawn(
+            ["-m", "xlbatch", "worker", address, "--nworkers", "1", "--memory-limit", MEMORY_LIMIT],
+            tmp_path / f"worker-{tag}-{i}.log",
+        )
         for i in range(2)
     ]
     try:
@@ -380,11 +383,16 @@ def scheduler_with_two_workers(tmp_path: Path, tag: str) -> Iterator[tuple[str, 
             proc.wait(30)
 
 
+MEMORY_LIMIT = "1500MB"
+
+
 def _wait_for_workers(address: str, count: int) -> None:
     from distributed import Client
 
     with Client(address, timeout=30, set_as_default=False) as client:
         client.wait_for_workers(count, timeout=60)
+        limits = [w["memory_limit"] for w in client.scheduler_info(n_workers=-1)["workers"].values()]
+    assert limits == [1_500_000_000] * count  # `xlbatch worker --memory-limit` applied to each worker
 
 
 def test_the_scheduler_stopping_mid_batch_then_resume(tmp_path: Path) -> None:
@@ -436,6 +444,20 @@ def test_the_scheduler_stopping_mid_batch_then_resume(tmp_path: Path) -> None:
 
 
 # -- the address ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["local:2"], "tcp://HOST:PORT"),
+        (["127.0.0.1:8786"], "tcp://HOST:PORT"),
+        (["tcp://127.0.0.1:8786", "--nworkers", "0"], "--nworkers"),
+        (["tcp://127.0.0.1:8786", "--memory-limit", "lots"], "--memory-limit"),
+    ],
+)
+def test_xlbatch_worker_refuses_bad_arguments(args: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["worker", *args]) == 2
+    assert says in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
