@@ -210,7 +210,10 @@ class Supervisor:
     def make_items(self, files: list[WorkFile], backend: Backend) -> list[WorkItem]:
         """One file per item; many small files per item where each item costs a trip to another process."""
         group, workers = 1, self.choice.workers
-        if backend.groups_small_files and len(files) > workers * 8:
+        # A fails_alone backend (Dask) returns a group's outcomes only with the whole group: with a time
+        # limit, the first file's clock would run on while the others work. Those files travel alone.
+        grouping = backend.groups_small_files and not (self.timeout and backend.fails_alone)
+        if grouping and len(files) > workers * 8:
             sizes = [self.file_size(w) for w in files]
             if max(sizes) <= SMALL_FILE_BYTES:
                 group = max(1, min(MAX_FILES_PER_ITEM, len(files) // (workers * 8)))
@@ -438,19 +441,23 @@ class Supervisor:
         return failed(work, self.elapsed(work.index), timeout_error(self.timeout))
 
     def failed_alone(self, item: WorkItem, exc: BaseException) -> None:
-        """An item of a `fails_alone` backend failed: its own files are settled, nothing else is touched."""
+        """An item of a `fails_alone` backend failed: its own files are settled, nothing else is touched.
+        Of several small files that travelled together, the one past its time limit is known; the others
+        run again one by one (the one that fails alone is the culprit)."""
         self.handle_messages()
         self.last_break = f"{type(exc).__name__}: {exc}"
-        for work in item.files:
-            if self.settled(work.index):
-                continue
+        unsettled = [self.states[w.index].work for w in item.files if not self.settled(w.index)]
+        for work in unsettled:
             if work.index in self.timed_out:
                 self.timed_out.discard(work.index)
-                self.settle(self.timed_out_outcome(self.states[work.index].work))
+                self.settle(self.timed_out_outcome(work))
             elif self.cancel.requested:
                 self.cancelled(work)
+            elif len(item.files) > 1:
+                self.states[work.index].started_at = None
+                self.isolate.append(work)
             else:
-                self.crashed(self.states[work.index].work, None)
+                self.crashed(work, None)
 
     def end_lost(
         self, inflight: dict[concurrent.futures.Future[Any], WorkItem], pending: collections.deque[WorkItem]

@@ -21,8 +21,8 @@ Failures, as the supervisor sees them (the capabilities `fails_alone`, `remote_w
     (`allowed-failures` 1) the scheduler gives up with KilledWorker and only that file is `crashed`.
     Innocents are never touched: each worker runs one file at a time;
   - a file past its time limit, and "stop now": the supervisor calls kill() with the worker numbers from
-    `started`; the item's future is cancelled and its worker restarted (`Client.restart_workers`), so the
-    next file gets a clean process;
+    `started`; the item's future is cancelled and its worker process ended (`end_worker_process`), which
+    its nanny replaces, so the next file gets a clean process;
   - "finish running files": files submitted but not started yet are cancelled (NotStarted);
   - the scheduler going away: every unfinished item fails with BackendLost, so the batch ends with those
     files `cancelled` and the report written, and `--resume` continues it.
@@ -41,16 +41,21 @@ from typing import Any
 
 from xlbatch.errors import classify
 from xlbatch.executors.base import Backend, BackendLost, NotStarted, PoolBroken
-from xlbatch.executors.dask_remote import SCATTER_BYTES, VersionMismatch, localize, run_remote, worker_version
+from xlbatch.executors.dask_remote import (
+    SCATTER_BYTES,
+    VersionMismatch,
+    end_worker_process,
+    localize,
+    run_remote,
+    worker_version,
+)
 from xlbatch.outcome import FAILED, FileOutcome
 from xlbatch.worker import Message, WorkItem
 
 # How often the cluster's size is asked for (machines may join or leave during a batch).
 SLOTS_REFRESH_SECONDS = 2.0
-# How long restarting a worker (timeout, stop now) may take before it is left to its nanny, and how long
-# the end of a batch waits for it: the old process is gone within seconds (the nanny kills it after 4 s),
-# registering its replacement can take longer on a busy machine, and the batch need not wait for that.
-RESTART_SECONDS = 30.0
+# How long the end of a batch waits for the workers it restarted (timeout, stop now) to be gone; their
+# nannies start the fresh ones by themselves.
 RESTART_WAIT_SECONDS = 15.0
 
 
@@ -70,6 +75,9 @@ class DaskBackend(Backend):
     can_kill = True
     fails_alone = True
     remote_workers = True
+    # Each task costs a trip client ─► scheduler ─► worker and back: small files travel several to a task
+    # (a task that fails with several files has them run again one by one, see Supervisor.failed_alone).
+    groups_small_files = True
 
     def __init__(self, workers: int, cluster: str = "local", shared_storage: bool = False) -> None:
         super().__init__(workers)
@@ -83,7 +91,8 @@ class DaskBackend(Backend):
         self._lock = threading.Lock()
         self._submitted: dict[str, Submitted] = {}  # by Dask key
         self._by_index: dict[int, str] = {}  # file index -> key of its current submission
-        self._started: set[str] = set()  # keys whose `started` went out through drain()
+        self._started: set[tuple[str, int]] = set()  # (key, file index) whose `started` went out in drain()
+        self._running: set[str] = set()  # keys of which a file started
         self._numbers: dict[str, int] = {}  # worker address -> the number `started` carries for it
         self._addresses: dict[int, str] = {}
         self._restarts: list[threading.Thread] = []
@@ -107,13 +116,15 @@ class DaskBackend(Backend):
         self._collector.start()
 
     def slots(self) -> int:
-        """One item per worker thread of the cluster, as it is now (asked every few seconds)."""
-        asked, count = self._slots
+        """Two items per worker thread of the cluster, as it is now (asked every few seconds): one running,
+        one waiting at the scheduler (never on the worker: worker-saturation 1.0), so a worker never idles
+        for the round trip. With shared storage one: a file cancelled just as it starts would still write."""
+        asked, threads = self._slots
         if self.client is not None and time.monotonic() - asked > SLOTS_REFRESH_SECONDS:
             with contextlib.suppress(Exception):
-                count = max(1, self.handle.threads())
-            self._slots = (time.monotonic(), count)
-        return count
+                threads = max(1, self.handle.threads())
+            self._slots = (time.monotonic(), threads)
+        return threads if self.shared_storage else 2 * threads
 
     def submit(self, item: WorkItem) -> Future[Any]:
         done: Future[Any] = Future()
@@ -233,9 +244,10 @@ class DaskBackend(Backend):
         _kind, batch, index, pid, address = message
         with self._lock:
             key = self._by_index.get(index)
-            if key is None or key in self._started:
+            if key is None or (key, index) in self._started:
                 return None
-            self._started.add(key)
+            self._started.add((key, index))
+            self._running.add(key)
             if key in self._submitted:
                 self._submitted[key].worker = address
             number = self._numbers.setdefault(address, len(self._numbers) + 1)
@@ -249,7 +261,7 @@ class DaskBackend(Backend):
         if self.shared_storage:
             return
         with self._lock:
-            waiting = [s for key, s in self._submitted.items() if key not in self._started]
+            waiting = [s for key, s in self._submitted.items() if key not in self._running]
         self._cancel(waiting, NotStarted("the batch was told to start no more files"))
 
     def kill(self, pids: set[int] | None = None) -> None:
@@ -280,8 +292,16 @@ class DaskBackend(Backend):
             self.client.cancel([e.future for e in targets], force=True)
 
     def _restart(self, workers: list[str]) -> None:
+        """End these workers' processes (their nannies start fresh ones) and wait until they are gone."""
+        client = self.client
         with contextlib.suppress(Exception):
-            self.client.restart_workers(workers, timeout=RESTART_SECONDS, raise_for_error=False)
+            client.run(end_worker_process, workers=workers)
+        deadline = time.monotonic() + RESTART_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            with contextlib.suppress(Exception):
+                if not set(workers) & {w.address for w in self.handle.workers()}:
+                    return
+            time.sleep(0.05)
 
     def shutdown(self, kill: bool = False) -> None:
         if self.client is None:

@@ -51,6 +51,16 @@ def worker_version() -> str:
     return __version__
 
 
+def end_worker_process() -> int:
+    """Run on a worker (Client.run) to restart it: the process ends a moment after answering, and its
+    nanny starts a fresh one. Measured here: back in about 0.5 s, where Client.restart_workers waited 4 s
+    for the task's thread and, after an earlier restart, timed out and left no worker at all."""
+    import threading
+
+    threading.Timer(0.1, os._exit, (1,)).start()
+    return os.getpid()
+
+
 def version_message(address: str, theirs: str, ours: str) -> str:
     return (
         f"The Dask worker at {address} runs xlbatch {theirs}, but this computer runs xlbatch {ours}. "

@@ -195,6 +195,29 @@ def test_a_worker_killed_from_outside_has_its_file_run_again(tmp_path: Path) -> 
     assert not psutil.pid_exists(killed[0])
 
 
+def test_small_files_travel_together_and_a_crash_among_them_blames_only_its_file(tmp_path: Path) -> None:
+    """40 small files travel two to a task; the task with crash.xlsx dies twice (KilledWorker): its other
+    file runs again alone and ends ok, crash.xlsx alone is the one `crashed`."""
+    names = [f"f{i:02d}.xlsx" for i in range(40)] + ["crash.xlsx"]
+    folder = _books(tmp_path / "in", names, n=2)
+    starts: list[tuple[int, str]] = []
+    report = run_batch(
+        task="faulty",
+        paths=[str(folder)],
+        out_dir=str(tmp_path / "out"),
+        backend="dask",
+        cluster=LOCAL,
+        on_event=lambda e: starts.append((e.index, e.worker)) if isinstance(e, FileStarted) else None,
+    )
+    by_name = {Path(f.path).name: f for f in report.files}
+    crashed = by_name.pop("crash.xlsx")
+    assert crashed.error.kind == "crashed"
+    assert all(f.status == "ok" for f in by_name.values()), {n: f.error for n, f in by_name.items() if f.error}
+    pids = {f.result["pid"] for f in by_name.values()}
+    tasks_per_worker = len(by_name) / max(1, len({w for _i, w in starts}))
+    assert len(pids) >= 2 and tasks_per_worker > 1  # several files per worker process: they travelled together
+
+
 def test_a_timeout_restarts_the_worker_that_ran_it(tmp_path: Path) -> None:
     folder = _books(tmp_path / "in", ["a.xlsx", "hang.xlsx", "b.xlsx"])
     started: dict[str, int] = {}
@@ -212,7 +235,8 @@ def test_a_timeout_restarts_the_worker_that_ran_it(tmp_path: Path) -> None:
     assert by_name["a.xlsx"].status == by_name["b.xlsx"].status == "ok"
     assert not psutil.pid_exists(started["hang.xlsx"])  # its worker process was replaced
     handle = dask_cluster.connect(LOCAL)
-    assert len(handle.workers()) == 2  # by a fresh one
+    handle.client.wait_for_workers(2, timeout=30)  # its nanny started a fresh one
+    assert started["hang.xlsx"] not in handle.client.run(os.getpid).values()
 
 
 def test_retries_resubmit_a_crashed_file(tmp_path: Path) -> None:
