@@ -218,6 +218,39 @@ def test_small_files_travel_together_and_a_crash_among_them_blames_only_its_file
     assert len(pids) >= 2 and tasks_per_worker > 1  # several files per worker process: they travelled together
 
 
+def test_a_crashed_file_still_has_its_started_event(tmp_path: Path) -> None:
+    """A worker that dies at once may not get its `started` out: the backend puts one before the crash."""
+    folder = _books(tmp_path / "in", ["a.xlsx", "crash.xlsx", "b.xlsx"])
+    events = []
+    report = run_batch(
+        task="faulty", paths=[str(folder)], out_dir=str(tmp_path / "out"), backend="dask", cluster=LOCAL,
+        on_event=events.append,
+    )  # fmt: skip
+    crash = next(f for f in report.files if f.path.endswith("crash.xlsx"))
+    assert crash.error.kind == "crashed"
+    index = report.files.index(crash)
+    kinds = [type(e).__name__ for e in events if getattr(e, "index", None) == index]
+    assert kinds[:2] == ["FileQueued", "FileStarted"] and kinds[-1] == "FileFinished", kinds
+
+
+def test_finish_running_files_cancels_what_waits_at_the_scheduler(tmp_path: Path) -> None:
+    """Two tasks per worker are in flight (one running, one waiting at the scheduler): "finish running
+    files" lets the running ones finish and cancels the waiting ones."""
+    from xlbatch.cancel import FINISH, CancelToken
+
+    folder = _books(tmp_path / "in", [f"f{i}.xlsx" for i in range(8)])
+    cancel = CancelToken()
+    out = tmp_path / "out"
+    report = run_batch(
+        task="sleepy", paths=[str(folder)], out_dir=str(out), backend="dask", cluster=LOCAL,
+        params={"seconds": 1.0}, cancel=cancel,
+        on_event=lambda e: cancel.cancel(FINISH) if isinstance(e, FileStarted) else None,
+    )  # fmt: skip
+    assert report.counts["ok"] <= 2 and report.counts["ok"] + report.counts["cancelled"] == 8
+    for f in report.files:
+        assert (out / (Path(f.path).stem + ".done")).exists() == (f.status == "ok")
+
+
 def test_a_timeout_restarts_the_worker_that_ran_it(tmp_path: Path) -> None:
     folder = _books(tmp_path / "in", ["a.xlsx", "hang.xlsx", "b.xlsx"])
     started: dict[str, int] = {}
