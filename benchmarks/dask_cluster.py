@@ -112,6 +112,9 @@ def simulated_machines(folder: Path) -> dict[str, Any]:
         spread = Counter(e.worker.split(" ")[0] for e in events if type(e).__name__ == "FileStarted")
         return {"seconds": seconds, "files_per_worker": sorted(spread.values(), reverse=True), "workers": len(spread)}
     finally:
+        from xlbatch.executors.dask_cluster import forget
+
+        forget(address)
         for proc in reversed(procs):
             with contextlib.suppress(Exception):
                 import psutil

@@ -249,6 +249,16 @@ def check_cluster(handle: ClusterHandle) -> None:
             raise ClusterError(version_message(address, str(theirs), ours))
 
 
+def forget(address: str) -> None:
+    """Close and drop this process's clients of the cluster at `address` (before its scheduler is stopped,
+    so that no client is left retrying a connection to it)."""
+    with _lock:
+        keys = [k for k, h in _handles.items() if address in (h.address, h.scheduler_address)]
+        handles = [_handles.pop(k) for k in keys]
+    for handle in handles:
+        handle.close()
+
+
 def close_all() -> None:
     """Close every client and the LocalClusters this process started (the app's exit, the CLI's end)."""
     with _lock:

@@ -345,8 +345,7 @@ def _preloaded_cluster(tmp_path: Path, code: str) -> Iterator[str]:
     try:
         yield cluster.scheduler_address
     finally:
-        for key in [k for k, h in dask_cluster._handles.items() if h.address == cluster.scheduler_address]:
-            dask_cluster._handles.pop(key).close()
+        dask_cluster.forget(cluster.scheduler_address)
         cluster.close()
 
 
@@ -432,6 +431,7 @@ def scheduler_with_two_workers(tmp_path: Path, tag: str) -> Iterator[tuple[str, 
     try:
         yield address, scheduler
     finally:
+        dask_cluster.forget(address)
         for proc in [*workers, scheduler]:
             with contextlib.suppress(psutil.Error):
                 family = psutil.Process(proc.pid).children(recursive=True)
