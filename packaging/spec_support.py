@@ -26,10 +26,9 @@ DIST_FOLDER = "xlbatch"  # the onedir folder holding both programs
 # Files under resources/ that are for developers only.
 RESOURCE_EXCLUDES = ("__init__.py", "samples/make_samples.py")
 
-# Not needed at run time. pandas and numpy: no runtime dependency uses them (openpyxl and joblib import
-# numpy only if present). joblib: its loky workers fail inside a frozen program, so the frozen app does
-# not offer that backend and never imports it. The rest are test, notebook or GUI-toolkit packages that
-# an analysis can reach through optional imports.
+# Not needed at run time. pandas and numpy: no runtime dependency uses them (openpyxl, joblib and dask
+# import numpy only if present). The rest are test, notebook or GUI-toolkit packages that an analysis can
+# reach through optional imports. joblib and distributed (the joblib and dask backends) are bundled.
 PACKAGE_EXCLUDES = (
     "pandas",
     "numpy",
@@ -37,7 +36,6 @@ PACKAGE_EXCLUDES = (
     "matplotlib",
     "PIL",
     "lxml",
-    "joblib",
     "tkinter",
     "_tkinter",
     "IPython",
@@ -160,6 +158,16 @@ def core_modules(root: Path = ROOT) -> list[str]:
             parts.pop()
         modules.append(".".join(parts))
     return modules
+
+
+# Modules loky starts its helpers from by name (packaging/loky_frozen.py runs them in the frozen programs),
+# and the shim itself, which sits beside the entry scripts.
+LOKY_MODULES = [
+    "loky_frozen",
+    "joblib.externals.loky.backend.popen_loky_posix",
+    "joblib.externals.loky.backend.popen_loky_win32",
+    "joblib.externals.loky.backend.resource_tracker",
+]
 
 
 def rich_modules() -> list[str]:
