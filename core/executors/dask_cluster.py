@@ -40,6 +40,9 @@ SCHEDULER_CONFIG = {
 }
 # How long a cluster with no worker yet is waited for.
 WORKERS_WAIT_SECONDS = 8.0
+# A LocalCluster of ours is waited for until all its workers are up: its nannies replace a worker that a
+# time limit or "stop now" ended, and on a busy computer a new worker process takes many seconds to start.
+LOCAL_WORKERS_WAIT_SECONDS = 120.0
 
 _ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?$")
 _LOCAL = re.compile(r"^local(:(\d+))?$")
@@ -229,8 +232,12 @@ def check_cluster(handle: ClusterHandle) -> None:
     from xlbatch.executors.dask_remote import version_message, worker_version
 
     client = handle.client
+    if handle.cluster is not None:
+        wanted, seconds = max(1, len(handle.cluster.worker_spec)), LOCAL_WORKERS_WAIT_SECONDS
+    else:
+        wanted, seconds = 1, WORKERS_WAIT_SECONDS
     try:
-        client.wait_for_workers(1, timeout=WORKERS_WAIT_SECONDS)
+        client.wait_for_workers(wanted, timeout=seconds)
     except Exception:  # noqa: BLE001 - TimeoutError
         raise ClusterError(
             f"The cluster at {handle.address} has no workers: start them with `xlbatch worker "

@@ -517,6 +517,31 @@ def test_xlbatch_worker_refuses_bad_arguments(args: list[str], says: str, capsys
     assert says in capsys.readouterr().err
 
 
+class _WaitingClient:
+    """Records what the check waits for; every worker on our version."""
+
+    def __init__(self) -> None:
+        self.waited: list[tuple[int, float]] = []
+
+    def wait_for_workers(self, n_workers: int, timeout: float) -> None:
+        self.waited.append((n_workers, timeout))
+
+    def run(self, function):
+        return {"tcp://127.0.0.1:1": function()}
+
+
+@pytest.mark.parametrize("local", [True, False])
+def test_a_local_cluster_is_waited_for_until_all_its_workers_are_back(local: bool) -> None:
+    """Its nannies replace the workers a time limit or "stop now" ended; on a busy computer that takes
+    longer than a scheduler elsewhere may take to show its first worker."""
+    client = _WaitingClient()
+    cluster = type("Spec", (), {"worker_spec": {0: {}, 1: {}, 2: {}}})() if local else None
+    handle = dask_cluster.ClusterHandle("local:3" if local else "tcp://127.0.0.1:8786", client, cluster)
+    dask_cluster.check_cluster(handle)
+    expected = (3, dask_cluster.LOCAL_WORKERS_WAIT_SECONDS) if local else (1, dask_cluster.WORKERS_WAIT_SECONDS)
+    assert client.waited == [expected]
+
+
 @pytest.mark.parametrize(
     ("text", "ok"),
     [
