@@ -517,6 +517,20 @@ def test_xlbatch_worker_refuses_bad_arguments(args: list[str], says: str, capsys
     assert says in capsys.readouterr().err
 
 
+def test_a_local_cluster_whose_nanny_gave_up_is_started_afresh() -> None:
+    """A nanny closes when its new worker is slow to start (a busy computer, after a time limit or "stop
+    now" ended the old one); the next batch must not be refused for "no workers"."""
+    first = dask_cluster.connect("local:1")
+    try:
+        nanny = next(iter(first.cluster.workers.values()))
+        first.cluster.sync(nanny.close)
+        assert not first.nannies_alive()
+        second = dask_cluster.connect("local:1")
+        assert second is not first and second.nannies_alive() and len(second.workers()) == 1
+    finally:
+        dask_cluster.forget("local:1")
+
+
 class _WaitingClient:
     """Records what the check waits for; every worker on our version."""
 
