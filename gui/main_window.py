@@ -17,6 +17,9 @@ The window is made of parts, one module each, and only composes and wires them h
     BatchSession     xlbatch.gui.batch_session   running a batch: events to the tables, cancel, retry, the end
     RecipeActions    xlbatch.gui.recipes         File > Open recipe… / Save recipe…
     WarmPool         xlbatch.gui.warm_pool       prestarting the next batch's worker processes
+    BatchFinishing   xlbatch.gui.finishing       a batch's end: one notification, the output folder
+    LastBatch        xlbatch.gui.last_batch      the list and a running batch kept for the next start
+    (dialogs)        xlbatch.gui.file_details    a file's details, on double-click
 
 How they are wired: no part touches another's widgets. Each action is bound to the part that carries it
 out (`_bind_actions`); a button follows its action's enabled state, so `sync_state()`, run after every
@@ -67,9 +70,12 @@ from xlbatch.gui.batch_session import BatchSession
 from xlbatch.gui.batch_setup import BatchSetup
 from xlbatch.gui.controller import BatchRun
 from xlbatch.gui.errors_panel import ErrorsPanel
+from xlbatch.gui.file_details import show_file_details
 from xlbatch.gui.files_panel import FilesPanel
-from xlbatch.gui.formatting import plural
+from xlbatch.gui.finishing import BatchFinishing
+from xlbatch.gui.formatting import plural, start_hint
 from xlbatch.gui.gauges import CpuGauge, RamGauge, Sample, SystemMonitor
+from xlbatch.gui.last_batch import LastBatch
 from xlbatch.gui.log_panel import LogPanel
 from xlbatch.gui.models import ErrorsModel, FilesModel
 from xlbatch.gui.progress_panel import ProgressPanel, SummaryPanel
@@ -85,21 +91,6 @@ from xlbatch.settings import Settings
 from xlbatch.tasks import load_plugins
 
 TAB_FILES, TAB_ERRORS = range(2)  # the positions of the tabs whose titles show counts
-
-
-def start_hint(running: bool, has_task: bool, files: int, valid: bool, output_problem: str | None) -> str:
-    """The line under Start: what to do next."""
-    if running:
-        return "Press Esc or Cancel to stop the batch."
-    if not has_task:
-        return "No task is available."
-    if not files:
-        return "Add workbooks to start: Add files…, Add folder…, or drop them on this window."
-    if not valid:
-        return "Correct the task setting shown in red to start."
-    if output_problem is not None:
-        return output_problem
-    return f"Ready to run on {plural(files, 'file')}. Ctrl+Enter starts."
 
 
 class MainWindow(QMainWindow):
@@ -162,6 +153,8 @@ class MainWindow(QMainWindow):
         # One warm process pool for the window's lifetime; every batch borrows it.
         self.pools = PoolCache()
         self.warm_pool = WarmPool(self.pools, self.prestart_target, running, self)
+        self.finishing = BatchFinishing(self)
+        self.last_batch = LastBatch(self)  # offers the last session's list or batch once the window shows
 
     def _build_ui(self) -> None:
         central = QWidget(self)
@@ -267,6 +260,7 @@ class MainWindow(QMainWindow):
         files.selectionChanged.connect(self.sync_state)
         files.titleChanged.connect(lambda title: self.tabs.setTabText(TAB_FILES, title))
         files.dropReceived.connect(lambda: self.tabs.setCurrentIndex(TAB_FILES))
+        files.detailsRequested.connect(lambda row: show_file_details(self, row))
         files.take_drops_on(self)
         errors.changed.connect(self.sync_state)
         errors.titleChanged.connect(lambda title: self.tabs.setTabText(TAB_ERRORS, title))

@@ -47,6 +47,9 @@ VERIFY_TIP = (
 )
 
 
+OPEN_WHEN_DONE = "open_output_when_done"  # the remembered flag of "When done, open the output folder"
+
+
 @dataclass(frozen=True)
 class Toggle:
     """A checkbox of the run settings bound to the BatchSpec field `field`."""
@@ -111,6 +114,11 @@ class RunSettingsPanel(QGroupBox):
             self.checks[toggle.field] = check
             form.addRow(check)
         self.force_check = self.checks["force"]
+        # Not part of the batch: what the window does when it ends (xlbatch.gui.finishing).
+        self.open_when_done_check = QCheckBox("When done, open the output folder", self)
+        self.open_when_done_check.setObjectName("openWhenDoneCheck")
+        self.open_when_done_check.setToolTip("Open the output folder when a batch has run to its end")
+        form.addRow(self.open_when_done_check)
         self._build_filters()
 
     def _build_workers(self) -> QHBoxLayout:
@@ -200,6 +208,7 @@ class RunSettingsPanel(QGroupBox):
                     value = from_settings_file(toggle.settings_key)
                     default = value if isinstance(value, bool) else default
                 self.checks[toggle.field].setChecked(s.flag(toggle.field, default))
+        self.open_when_done_check.setChecked(s.flag(OPEN_WHEN_DONE, False))
 
     def save(self) -> None:
         s = self.settings
@@ -209,6 +218,11 @@ class RunSettingsPanel(QGroupBox):
         for toggle in TOGGLES:
             if toggle.remembered:
                 s.set_flag(toggle.field, self.checks[toggle.field].isChecked())
+        s.set_flag(OPEN_WHEN_DONE, self.open_when_done_check.isChecked())
+
+    def open_when_done(self) -> bool:
+        """Whether the output folder is to be opened when a batch has run to its end."""
+        return self.open_when_done_check.isChecked()
 
     # -- workers and backend -----------------------------------------------------------------------
     def current_backend(self) -> str:
