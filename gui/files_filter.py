@@ -9,6 +9,7 @@ changed). Everything here works on the models alone; the Files tab only puts the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,15 +63,23 @@ class FilesFilter(QSortFilterProxyModel):
         """Show only the rows of the filter `key` (see STATUS_FILTERS; "all" shows every row)."""
         chosen = FILTERS_BY_KEY[key]
         if chosen.key != self.status_key:
+            self._refilter(lambda: setattr(self, "_statuses", chosen.statuses))
             self.status_key = chosen.key
-            self._statuses = chosen.statuses
-            self.invalidateRowsFilter()
 
     def set_search(self, text: str) -> None:
         """Show only the rows whose file name contains `text` (ignoring case and surrounding spaces)."""
         folded = text.strip().casefold()
         if folded != self._text:
-            self._text = folded
+            self._refilter(lambda: setattr(self, "_text", folded))
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        """Change what passes and check every row again (Qt 6.9 brought begin/endFilterChange)."""
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            change()
             self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:

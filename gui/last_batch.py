@@ -126,6 +126,8 @@ class LastBatch(QObject):
         self.save()
 
     def _on_ended(self, _report: Any) -> None:
+        if not self.window.isVisible():
+            return  # the window was closed during the batch: it stays unfinished for the next start
         self._batch = None
         self.save()
 
