@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
         self.log_panel = LogPanel(self.commands, self.settings, save_folder=self.output_folder)
         self.progress = ProgressPanel()
         self.summary = SummaryPanel(self.commands)
-        self.task_panel = TaskPanel(self.settings)
+        self.task_panel = TaskPanel(self.settings, sample_files=lambda: self.files_panel.runnable_paths())
         self.run_settings = RunSettingsPanel(self.settings)
         self.recipes = RecipeActions(self)
         self.session = BatchSession(self)
