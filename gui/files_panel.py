@@ -41,7 +41,7 @@ from xlbatch.gui.files_view import ColumnPlan, FilesView
 from xlbatch.gui.formatting import format_size, plural
 from xlbatch.gui.models import COL_FOLDER, COL_NAME, COL_SIZE, COL_STATUS, COL_TIME, COL_TYPE, FilesModel, PathRole
 from xlbatch.gui.settings import AppSettings
-from xlbatch.gui.widgets import action_button
+from xlbatch.gui.widgets import FlowLayout, action_button
 from xlbatch.plan import DEFAULT_OUT_DIR
 
 # Folders a folder walk does not enter: earlier outputs of this app, wherever they were put.
@@ -107,10 +107,9 @@ class FilesPanel(QWidget):
         layout.addWidget(self.summary_label)
 
     # -- building ----------------------------------------------------------------------------------
-    def _build_bar(self) -> QHBoxLayout:
+    def _build_bar(self) -> FlowLayout:
         a = self.actions
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
+        bar = FlowLayout(spacing=6)  # goes on to a second line in a narrow window
         self.add_files_button = action_button(self, "Add files…", "addFilesButton", a.add_files)
         self.add_files_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
         self.add_folder_button = action_button(self, "Add folder…", "addFolderButton", a.add_folder)
@@ -119,10 +118,14 @@ class FilesPanel(QWidget):
         # Clear needs files as well as an idle window: its own rule (see sync()).
         self.clear_button = action_button(self, "Clear", "clearButton", a.clear, follow=False)
         self.samples_button = action_button(self, "Load sample files", "samplesButton", a.samples)
-        for widget in (self.add_files_button, self.add_folder_button, self.remove_button, self.clear_button):
+        for widget in (
+            self.add_files_button,
+            self.add_folder_button,
+            self.remove_button,
+            self.clear_button,
+            self.samples_button,
+        ):
             bar.addWidget(widget)
-        bar.addStretch(1)
-        bar.addWidget(self.samples_button)
         return bar
 
     def _build_filter_bar(self) -> QHBoxLayout:
@@ -175,9 +178,11 @@ class FilesPanel(QWidget):
             COL_STATUS: metrics.horizontalAdvance("Will be skipped") + 40,
             COL_TIME: metrics.horizontalAdvance("10 min 00 s") + 20,
         }
-        minimum = {COL_NAME: 10 * em, COL_FOLDER: 5 * em, COL_TYPE: metrics.horizontalAdvance("Excel workbook") + 16}
-        # Status and time matter most while a batch runs; the type is also in the file name.
-        return ColumnPlan(preferred, minimum, (COL_TYPE, COL_FOLDER, COL_NAME), (COL_TYPE,), COL_FOLDER)
+        minimum = {COL_NAME: 12 * em, COL_FOLDER: 8 * em, COL_TYPE: metrics.horizontalAdvance("Excel workbook") + 16}
+        # The name takes the spare width. When narrow, the type goes first (it is in the file name too),
+        # then the folder (the name's tooltip has the whole path), then size and time: the status matters most.
+        drop = (COL_TYPE, COL_FOLDER, COL_SIZE, COL_TIME)
+        return ColumnPlan(preferred, minimum, (COL_TYPE, COL_FOLDER, COL_NAME), drop, COL_NAME)
 
     def _set_up_view(self, view: FilesView) -> None:
         view.setObjectName("filesView")
@@ -197,7 +202,7 @@ class FilesPanel(QWidget):
         header = view.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(COL_FOLDER, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setMinimumSectionSize(4 * view.fontMetrics().horizontalAdvance("M"))
         view.set_column_plan(self._column_plan(view))

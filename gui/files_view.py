@@ -198,7 +198,8 @@ class FilesView(QTableView):
                 text = model.display_text(row, column)
                 if not text:
                     continue
-                mode = Qt.TextElideMode.ElideMiddle if column == COL_FOLDER else Qt.TextElideMode.ElideRight
+                # A folder is known by its last names: "…/Finance/2026" rather than "C:\Us…2026".
+                mode = Qt.TextElideMode.ElideLeft if column == COL_FOLDER else Qt.TextElideMode.ElideRight
                 align = Qt.AlignmentFlag.AlignVCenter | (
                     Qt.AlignmentFlag.AlignRight if column in (COL_SIZE, COL_TIME) else Qt.AlignmentFlag.AlignLeft
                 )

@@ -48,10 +48,12 @@ from typing import Any
 from PySide6.QtCore import QPoint, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStyle,
@@ -84,7 +86,7 @@ from xlbatch.gui.run_settings import RunSettingsPanel
 from xlbatch.gui.settings import AppSettings
 from xlbatch.gui.task_panel import TaskPanel
 from xlbatch.gui.warm_pool import WarmPool
-from xlbatch.gui.widgets import action_button
+from xlbatch.gui.widgets import VerticalScrollArea, action_button
 from xlbatch.plan import BatchSpec
 from xlbatch.recipe import Recipe
 from xlbatch.settings import Settings
@@ -170,7 +172,14 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         root.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        # On a screen smaller than the window can be laid out in (1024 x 700 at 150%), scroll, never cut.
+        outer = QScrollArea(self)
+        outer.setObjectName("centralScroll")
+        outer.setWidgetResizable(True)
+        outer.setFrameShape(QFrame.Shape.NoFrame)
+        outer.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        outer.setWidget(central)
+        self.setCentralWidget(outer)
 
         status = self.statusBar()
         status.setObjectName("statusBar")
@@ -205,10 +214,19 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(side)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        # Boxes as tall as their content; spare height goes between them and Start, not into a box.
-        layout.addWidget(self.task_panel)
-        layout.addWidget(self.run_settings)
-        layout.addStretch(1)
+        # Boxes as tall as their content; spare height goes between them and Start, not into a box. On a
+        # short screen the boxes scroll and Start stays in view.
+        boxes = QWidget(side)
+        boxes.setObjectName("sideBoxes")
+        box_layout = QVBoxLayout(boxes)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.setSpacing(8)
+        box_layout.addWidget(self.task_panel)
+        box_layout.addWidget(self.run_settings)
+        box_layout.addStretch(1)
+        scroll = VerticalScrollArea(boxes, side)
+        scroll.setObjectName("sideScroll")
+        layout.addWidget(scroll, 1)
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
         self.start_button = action_button(side, "Start", "startButton", self.commands.start)
@@ -224,7 +242,6 @@ class MainWindow(QMainWindow):
         self.start_hint.setObjectName("hintLabel")
         self.start_hint.setWordWrap(True)
         layout.addWidget(self.start_hint)
-        side.setMinimumWidth(330)
         side.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         return side
 
@@ -315,7 +332,9 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         splitter = s.splitter()
         if splitter is None or not self.splitter.restoreState(splitter):
-            self.splitter.setSizes([self.width() - 400, 400])
+            # The settings as wide as they like up to 400 px, but never more than 40%: the list comes first.
+            side = max(self.splitter.widget(1).minimumSizeHint().width(), min(400, int(self.width() * 0.4)))
+            self.splitter.setSizes([self.width() - side, side])
 
     def _default_geometry(self) -> None:
         screen = QGuiApplication.primaryScreen()

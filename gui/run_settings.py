@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -96,6 +96,9 @@ class RunSettingsPanel(QGroupBox):
             "How the files are run in parallel.\nAuto: the backend your settings file names for this task, "
             "if any; otherwise what suits the task and the files."
         )
+        # Narrower than its longest title when the window is (the list still shows them whole).
+        self.backend_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.backend_combo.setMinimumContentsLength(14)
         for name in available_backends():
             self.backend_combo.addItem(BACKEND_TITLES.get(name, name), name)
         self.backend_combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
@@ -121,6 +124,50 @@ class RunSettingsPanel(QGroupBox):
         form.addRow(self.open_when_done_check)
         self._build_filters()
 
+    # -- narrow: every field under its label -------------------------------------------------------
+    def _side_by_side_width(self) -> int:
+        """The width the form needs with labels beside their fields."""
+        form = self._form
+        labels, fields = 0, 0
+        for row in range(form.rowCount()):
+            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if label is not None and field is not None and not label.isEmpty():
+                labels = max(labels, label.minimumSize().width())
+                fields = max(fields, field.minimumSize().width())
+        margins = form.contentsMargins()
+        return labels + form.horizontalSpacing() + fields + margins.left() + margins.right()
+
+    def resizeEvent(self, event: Any) -> None:
+        # All rows wrap or none do: a box where some labels sit above their fields and some beside looks broken.
+        room = self.contentsRect().width()
+        policy = (
+            QFormLayout.RowWrapPolicy.WrapAllRows
+            if room < self._side_by_side_width()
+            else QFormLayout.RowWrapPolicy.DontWrapRows
+        )
+        if self._form.rowWrapPolicy() != policy:
+            self._form.setRowWrapPolicy(policy)
+        super().resizeEvent(event)
+
+    def minimumSizeHint(self) -> QSize:
+        # As narrow as the wrapped form allows (its widest field), not the side-by-side width.
+        hint = super().minimumSizeHint()
+        wrapped = self._wrapped_width()
+        return QSize(min(hint.width(), wrapped), hint.height()) if wrapped else hint
+
+    def _wrapped_width(self) -> int:
+        form = self._form
+        widest = 0
+        for row in range(form.rowCount()):
+            roles = (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole, QFormLayout.ItemRole.SpanningRole)
+            for role in roles:
+                item = form.itemAt(row, role)
+                if item is not None and not item.isEmpty():
+                    widest = max(widest, item.minimumSize().width())
+        margins = form.contentsMargins()
+        return widest + margins.left() + margins.right() + (self.width() - self.contentsRect().width())
+
     def _build_workers(self) -> QHBoxLayout:
         self.workers_spin = QSpinBox(self)
         self.workers_spin.setObjectName("workersSpin")
@@ -138,6 +185,7 @@ class RunSettingsPanel(QGroupBox):
         self.workers_note = QLabel("automatic", self)
         self.workers_note.setObjectName("hintLabel")
         row = QHBoxLayout()
+        row.setSpacing(8)
         row.addWidget(self.workers_spin)
         row.addWidget(self.workers_auto)
         row.addWidget(self.workers_note, 1)
