@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCREENS = ((1024, 700), (1366, 768), (1920, 1080))
 SCALES = (1.0, 1.5)
 README_LEDGERS = 36
-README_BROKEN = "Budget 2026 (draft).xlsx"
+README_BROKEN = "Sales South 2026-02 (old copy).xlsx"  # sorts among the others: in view with them
 
 
 def render(out: Path, screen: tuple[int, int], scale: float, extra: list[str]) -> int:
@@ -70,6 +70,9 @@ def readme(target: Path, folder: Path) -> int:
     sys.path.insert(0, str(ROOT))
     from tests import corpus
 
+    made = folder  # the topmost folder this creates, removed again at the end
+    while not made.parent.exists():
+        made = made.parent
     made_folder = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -86,7 +89,7 @@ def readme(target: Path, folder: Path) -> int:
             path.unlink(missing_ok=True)
         shutil.rmtree(folder / "xlbatch-output", ignore_errors=True)
         if made_folder:
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def wait_for(condition: Any, seconds: float) -> bool:
@@ -140,7 +143,11 @@ def render_window(
             return counts["failed"] >= 1 and counts["done"] >= 0.6 * files.rowCount() and counts["running"] >= 1
 
         wait_for(far_enough if running else lambda: not window.is_running(), 300)
-        wait_for(lambda: False, 0.3)  # the next pump paints the rows
+        wait_for(lambda: False, 0.2)  # the next pump brings the rows up to date
+        running_rows = files.rows_with_status("running")
+        if running_rows:  # the files that run now at the foot of the list, with the failed one above
+            view = window.files_panel.view
+            view.scrollTo(view.model().index(running_rows[-1], 0), view.ScrollHint.PositionAtBottom)
     window.monitor.sample()
     app.processEvents()
     target.parent.mkdir(parents=True, exist_ok=True)
