@@ -19,6 +19,9 @@ from the test suite's generators in tests/corpus.py):
   - the desktop app renders its window offscreen with `--screenshot` and exits 0; the PNG is a real
     picture (size and colours checked); again on an Xvfb display through the real windowing plugin
     (xcb on Linux, qwindows.dll under Wine) when Xvfb is there;
+  - the same batch through the window of the windowed program, as a desktop shortcut starts it
+    (`--recipe FILE --start --exit-when-done`, packaging/ci/smoke_window.py): exit 1, the report right,
+    files run in worker processes, no copy of the program left once the window has closed;
   - with --window-time: time from starting the app to its main window being shown (Xvfb and xdotool
     on Linux and under Wine; FindWindow on Windows).
 Exit status 0 when every check passed. Results also go to WORK/smoke-summary.json.
@@ -214,23 +217,8 @@ class Smoke:
             watch.stop()
         self.timings[f"run_{backend}_s"] = round(result.seconds, 2)
         report = read_json(out / "report.json")
-        problems = []
-        if result.rc != 1:
-            problems.append(f"exit {result.rc}, expected 1 (three files fail)")
-        if report.get("backend") != backend or report.get("workers") != WORKERS:
-            problems.append(f"report says backend {report.get('backend')} with {report.get('workers')} workers")
-        files = {Path(f["path"].replace("\\", "/")).name: f for f in report.get("files", [])}
-        for name, (rows, columns, total) in expected.items():
-            entry = files.get(name) or {}
-            sheets = (entry.get("result") or {}).get("sheets") or [{}]
-            got = (sheets[0].get("rows"), sheets[0].get("columns"), sheets[0].get("numeric_sum"))
-            if entry.get("status") != "ok" or got[:2] != (rows, columns) or abs((got[2] or 0) - total) > 1e-6:
-                problems.append(f"{name}: {entry.get('status')} {got}, expected ok {(rows, columns, total)}")
-        for name, kind in HOSTILE_KINDS.items():
-            entry = files.get(name) or {}
-            got = (entry.get("error") or {}).get("kind")
-            if entry.get("status") != "failed" or got != kind:
-                problems.append(f"{name}: {entry.get('status')} {got}, expected failed {kind}")
+        problems = [] if result.rc == 1 else [f"exit {result.rc}, expected 1 (three files fail)"]
+        problems += report_problems(report, expected, backend)
         workers = started_worker_pids(result.out)
         if not workers:
             problems.append("no FileStarted events naming a worker process")
@@ -385,6 +373,27 @@ def read_json(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+
+
+def report_problems(report: dict[str, Any], expected: dict[str, tuple[int, int, float]], backend: str) -> list[str]:
+    """What is wrong in the report of the smoke test's batch: its backend and workers, each ledger's rows,
+    columns and numeric sum, each hostile file's error kind."""
+    problems = []
+    if report.get("backend") != backend or report.get("workers") != WORKERS:
+        problems.append(f"report says backend {report.get('backend')} with {report.get('workers')} workers")
+    files = {Path(f["path"].replace("\\", "/")).name: f for f in report.get("files", [])}
+    for name, (rows, columns, total) in expected.items():
+        entry = files.get(name) or {}
+        sheets = (entry.get("result") or {}).get("sheets") or [{}]
+        got = (sheets[0].get("rows"), sheets[0].get("columns"), sheets[0].get("numeric_sum"))
+        if entry.get("status") != "ok" or got[:2] != (rows, columns) or abs((got[2] or 0) - total) > 1e-6:
+            problems.append(f"{name}: {entry.get('status')} {got}, expected ok {(rows, columns, total)}")
+    for name, kind in HOSTILE_KINDS.items():
+        entry = files.get(name) or {}
+        got = (entry.get("error") or {}).get("kind")
+        if entry.get("status") != "failed" or got != kind:
+            problems.append(f"{name}: {entry.get('status')} {got}, expected failed {kind}")
+    return problems
 
 
 def started_worker_pids(jsonl: str) -> set[int]:
@@ -615,6 +624,9 @@ def start_xvfb(attempts: int = 3) -> tuple[str, subprocess.Popen[bytes]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    sys.modules.setdefault("smoke", sys.modules[__name__])  # smoke_window imports its helpers from here
+    import smoke_window
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cli", required=True, type=Path, help="the built xlbatch-cli program")
     parser.add_argument("--gui", required=True, type=Path, help="the built xlbatch program")
@@ -651,6 +663,7 @@ def main(argv: list[str] | None = None) -> int:
             smoke.check_joblib_refused(folder)
             smoke.check_screenshot()
             smoke.check_screenshot_on_display()
+            smoke_window.check_window_batch(smoke, folder, expected)
         if args.window_time or args.window_only:
             smoke.check_window_time(args.window_time or 3)
     finally:

@@ -161,3 +161,17 @@ def test_frozen_cli_refuses_joblib_with_exit_2(monkeypatch, tmp_path):
     assert not Path(out, "report.json").exists()
     monkeypatch.delattr(sys, "frozen")
     assert cli_main(["run", "summarize", str(book.parent), "--out", str(out), "--backend", "sequential"]) == 0
+
+
+def test_the_windowed_entry_works_without_a_console(monkeypatch):
+    """A windowed program on Windows starts with sys.stdout and sys.stderr set to None: argparse's help and
+    errors and warnings must not fail on them."""
+    monkeypatch.setattr(xlbatch.gui.entry, "launch_gui", lambda *a, **k: 0)
+    for args, code in ((["--help"], 0), (["--start"], 2)):
+        monkeypatch.setattr(sys, "stdout", None)
+        monkeypatch.setattr(sys, "stderr", None)
+        monkeypatch.setattr(sys, "argv", ["xlbatch", *args])
+        with pytest.raises(SystemExit) as exit_info:
+            runpy.run_path(str(ROOT / "packaging" / "entry_gui.py"), run_name="__main__")
+        assert exit_info.value.code == code
+        assert sys.stdout is not None and sys.stderr is not None
