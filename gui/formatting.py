@@ -106,18 +106,3 @@ def progress_text(done: int, total: int, rate: float) -> str:
     left = format_remaining((total - done) / rate)
     # "about 35 s left", but "a few seconds left": it is already an estimate.
     return f"{head}, {rate:.1f} files/s, {'' if left.startswith('a ') else 'about '}{left} left"
-
-
-def start_hint(running: bool, has_task: bool, files: int, valid: bool, output_problem: str | None) -> str:
-    """The line under Start: what to do next."""
-    if running:
-        return "Press Esc or Cancel to stop the batch."
-    if not has_task:
-        return "No task is available."
-    if not files:
-        return "Add workbooks to start: Add files…, Add folder…, or drop them on this window."
-    if not valid:
-        return "Correct the task setting shown in red to start."
-    if output_problem is not None:
-        return output_problem
-    return f"Ready to run on {plural(files, 'file')}. Ctrl+Enter starts."

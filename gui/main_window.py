@@ -50,7 +50,6 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QScrollArea,
@@ -75,7 +74,7 @@ from xlbatch.gui.errors_panel import ErrorsPanel
 from xlbatch.gui.file_details import show_file_details
 from xlbatch.gui.files_panel import FilesPanel
 from xlbatch.gui.finishing import BatchFinishing
-from xlbatch.gui.formatting import plural, start_hint
+from xlbatch.gui.formatting import plural
 from xlbatch.gui.gauges import CpuGauge, RamGauge, Sample, SystemMonitor
 from xlbatch.gui.last_batch import LastBatch
 from xlbatch.gui.log_panel import LogPanel
@@ -84,6 +83,7 @@ from xlbatch.gui.progress_panel import ProgressPanel, SummaryPanel
 from xlbatch.gui.recipes import RecipeActions
 from xlbatch.gui.run_settings import RunSettingsPanel
 from xlbatch.gui.settings import AppSettings
+from xlbatch.gui.start_hint import StartHint, start_hint
 from xlbatch.gui.task_panel import TaskPanel
 from xlbatch.gui.warm_pool import WarmPool
 from xlbatch.gui.widgets import VerticalScrollArea, action_button
@@ -238,9 +238,8 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.start_button, 2)
         buttons.addWidget(self.cancel_button, 1)
         layout.addLayout(buttons)
-        self.start_hint = QLabel("", side)
-        self.start_hint.setObjectName("hintLabel")
-        self.start_hint.setWordWrap(True)
+        self.start_hint = StartHint(side)
+        self.start_hint.goToSetting.connect(self.task_panel.focus_error)
         layout.addWidget(self.start_hint)
         side.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         return side
@@ -581,8 +580,9 @@ class MainWindow(QMainWindow):
         self.files_panel.sync(running)
         self.task_panel.setEnabled(not running)
         self.run_settings.setEnabled(not running)
-        hint = start_hint(running, has_task, self.files.rowCount(), valid, problem)
-        self.start_hint.setText(hint)
+        error = self.task_panel.param_form.error if has_task and not valid else None
+        hint = start_hint(running, has_task, self.files.rowCount(), valid, problem, error)
+        self.start_hint.show_hint(hint, bad_setting=not running and has_files and error is not None)
         self.start_button.setToolTip(hint if not can_start else "Run the task on every file (Ctrl+Enter)")
 
     # == closing ==================================================================================

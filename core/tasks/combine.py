@@ -39,6 +39,7 @@ from xlbatch.cost import WorkCost
 from xlbatch.outcome import OK, FileOutcome
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
+from xlbatch.report_layout import AUTO, TEXT
 from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
@@ -309,7 +310,10 @@ class Combine(Task):
         with out.output(f"{stem}.{fmt}") as tmp:
             if fmt == "xlsx":
                 with XlsxTableWriter(tmp, constant_memory=True) as writer:
-                    writer.add_sheet("Combined", full_header)
+                    # The user's data: AUTO gives a column of fractions separators, whole numbers stay as
+                    # typed; the writer measures and formats from the first rows (see report_layout).
+                    kinds = [TEXT] * (len(full_header) - len(header)) + [AUTO] * len(header)
+                    writer.add_sheet("Combined", full_header, kinds)
                     self._stream(done, mappings, len(header), add_source, writer, out)
                 for warning in writer.warnings:
                     out.warn(warning)
