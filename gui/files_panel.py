@@ -41,7 +41,7 @@ from xlbatch.gui.files_view import ColumnPlan, FilesView
 from xlbatch.gui.formatting import format_size, plural
 from xlbatch.gui.models import COL_FOLDER, COL_NAME, COL_SIZE, COL_STATUS, COL_TIME, COL_TYPE, FilesModel, PathRole
 from xlbatch.gui.settings import AppSettings
-from xlbatch.gui.widgets import FlowLayout, action_button
+from xlbatch.gui.widgets import FlowBar, action_button
 from xlbatch.plan import DEFAULT_OUT_DIR
 
 # Folders a folder walk does not enter: earlier outputs of this app, wherever they were put.
@@ -96,7 +96,7 @@ class FilesPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 6)
         layout.setSpacing(6)
-        layout.addLayout(self._build_bar())
+        layout.addWidget(self._build_bar())
         self.filter = FilesFilter(model, self)
         layout.addLayout(self._build_filter_bar())
         self.view = FilesView(self)
@@ -107,9 +107,9 @@ class FilesPanel(QWidget):
         layout.addWidget(self.summary_label)
 
     # -- building ----------------------------------------------------------------------------------
-    def _build_bar(self) -> FlowLayout:
+    def _build_bar(self) -> FlowBar:
         a = self.actions
-        bar = FlowLayout(spacing=6)  # goes on to a second line in a narrow window
+        bar = FlowBar(self, spacing=6)  # goes on to a second line in a narrow window
         self.add_files_button = action_button(self, "Add files…", "addFilesButton", a.add_files)
         self.add_files_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
         self.add_folder_button = action_button(self, "Add folder…", "addFolderButton", a.add_folder)
@@ -125,7 +125,7 @@ class FilesPanel(QWidget):
             self.clear_button,
             self.samples_button,
         ):
-            bar.addWidget(widget)
+            bar.flow.addWidget(widget)
         return bar
 
     def _build_filter_bar(self) -> QHBoxLayout:

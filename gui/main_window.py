@@ -75,7 +75,7 @@ from xlbatch.gui.file_details import show_file_details
 from xlbatch.gui.files_panel import FilesPanel
 from xlbatch.gui.finishing import BatchFinishing
 from xlbatch.gui.formatting import plural
-from xlbatch.gui.gauges import CpuGauge, RamGauge, Sample, SystemMonitor
+from xlbatch.gui.gauges import CpuGauge, GaugeFit, RamGauge, Sample, SystemMonitor
 from xlbatch.gui.last_batch import LastBatch
 from xlbatch.gui.log_panel import LogPanel
 from xlbatch.gui.models import ErrorsModel, FilesModel
@@ -186,8 +186,7 @@ class MainWindow(QMainWindow):
         status.setSizeGripEnabled(True)
         self.cpu_gauge = CpuGauge(self)
         self.ram_gauge = RamGauge(self)
-        status.addPermanentWidget(self.cpu_gauge)
-        status.addPermanentWidget(self.ram_gauge)
+        self.gauge_fit = GaugeFit(status, [self.cpu_gauge, self.ram_gauge])
         # Dropped files go to the list wherever they land; text fields must not swallow them.
         for edit in self.findChildren(QLineEdit):
             edit.setAcceptDrops(False)

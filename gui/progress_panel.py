@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLabel, QProgress
 
 from xlbatch.gui.actions import WindowActions
 from xlbatch.gui.formatting import RateMeter, format_duration, plural, progress_text
-from xlbatch.gui.widgets import action_button, repolish
+from xlbatch.gui.widgets import FlowLayout, action_button, minimum_height_changed, repolish
 from xlbatch.runner import UNCHANGED
 
 
@@ -137,13 +137,14 @@ class SummaryPanel(QFrame):
         head.setSpacing(8)
         head.addWidget(self.icon)
         head.addWidget(self.label, 1)
-        self._buttons = QHBoxLayout()
-        self._buttons.setSpacing(8)
-        self._buttons.addStretch(1)
+        # A flow of buttons: under the text in a narrow window they go on to a second line rather than
+        # make the window scroll sideways (three buttons side by side are wider than 1024 px at 150%).
+        self._buttons = FlowLayout(spacing=8)
         for button in (self.open_output_button, self.retry_button, self.report_button):
             self._buttons.addWidget(button)
         self._layout.addLayout(head, 1)
         self._layout.addLayout(self._buttons)
+        self._height = 0  # the minimum height last told to the layouts above
         self.hide()
 
     def _button_widgets(self) -> tuple[QWidget, ...]:
@@ -158,6 +159,14 @@ class SummaryPanel(QFrame):
         margins = self._layout.contentsMargins()
         return int(text.idealWidth()) + self.icon.width() + 16 + buttons + margins.left() + margins.right()
 
+    def minimumSizeHint(self) -> QSize:
+        # The height the text and the lines of buttons take at this width (the column gives no more
+        # than the minimum in a short window, and the panel would cover the file list).
+        hint = super().minimumSizeHint()
+        if self.width() > 0 and self._layout.hasHeightForWidth():
+            hint.setHeight(max(hint.height(), self._layout.totalHeightForWidth(self.width())))
+        return hint
+
     def resizeEvent(self, event: Any) -> None:
         wanted = QBoxLayout.Direction.LeftToRight
         if self.width() < self._one_row_width():
@@ -165,6 +174,10 @@ class SummaryPanel(QFrame):
         if self._layout.direction() != wanted:
             self._layout.setDirection(wanted)
         super().resizeEvent(event)
+        height = self.minimumSizeHint().height()
+        if height != self._height:
+            self._height = height
+            minimum_height_changed(self)
 
     def show_report(self, data: dict[str, Any] | None) -> None:
         """Show the summary of a finished batch's report (None: the runner broke)."""

@@ -164,3 +164,41 @@ class FlowLayout(QLayout):
                     item.setGeometry(QRect(QPoint(left, y + (height - hint.height()) // 2), hint))
             y += height + self._spacing
         return max(0, y - self._spacing - rect.y())
+
+
+def minimum_height_changed(widget: QWidget) -> None:
+    """Tell every widget from `widget` up to its window that its minimum height changed.
+
+    A QTabWidget (no layout of its own) keeps its page's old minimum height until it is told, and so
+    would the column holding it: the window would lay one widget over another instead of scrolling."""
+    current: QWidget | None = widget
+    while current is not None and not current.isWindow():
+        current.updateGeometry()
+        current = current.parentWidget()
+
+
+class FlowBar(QWidget):
+    """A FlowLayout (`flow`) in a widget that asks for the height its lines take at its width.
+
+    A layout's own minimum height is one line: in a window too short for everything (1024 x 700 at 150%
+    after a batch) the rows below would be laid over the bar's second line. Asking for the real height
+    makes the window scroll instead (its central scroll area)."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self.flow = FlowLayout(self, spacing)
+        self._lines_height = 0
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.flow.minimumSize().width(), self.flow.heightForWidth(max(1, self.width())))
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.flow.sizeHint().width(), self.minimumSizeHint().height())
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        height = self.flow.heightForWidth(self.width())
+        if height != self._lines_height:  # a line more or less: the layouts above must make room
+            self._lines_height = height
+            minimum_height_changed(self)
+
