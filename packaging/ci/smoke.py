@@ -207,7 +207,7 @@ class Smoke:
 
     def check_run(self, backend: str, folder: Path, expected: dict[str, tuple[int, int, float]]) -> None:
         out = self.work / f"run-{backend}"
-        watch = ProcessWatch(self.cli.name)
+        watch = ProcessWatch(self.cli)
         watch.start()
         args = ["run", "summarize", self.arg_path(folder), "--out", self.arg_path(out)]
         args += ["--backend", backend, "--workers", str(WORKERS), "--progress", "jsonl"]
@@ -446,10 +446,10 @@ def png_info(path: Path) -> dict[str, int] | None:
 
 
 class ProcessWatch:
-    """Counts the running copies of one program (by executable name) while a batch runs."""
+    """Counts the running copies of one program file while a batch runs."""
 
-    def __init__(self, exe_name: str) -> None:
-        self.stem = Path(exe_name.replace("\\", "/")).stem.lower()
+    def __init__(self, program: Path) -> None:
+        self.program = program
         self.max_count = 0
         self.root_pids: set[int] = set()
         self.max_snapshot: list[tuple[int, int, str]] = []
@@ -461,7 +461,7 @@ class ProcessWatch:
         # Not a copy left over from an earlier call (e.g. a resource tracker still exiting), not a zombie.
         if info["pid"] in self._before or info.get("status") == "zombie" or not info.get("cmdline"):
             return False
-        return is_program(info, self.stem)
+        return is_program(info, self.program)
 
     def _loop(self) -> None:
         import psutil
@@ -549,7 +549,7 @@ def time_to_window(smoke: Smoke, attempt: int) -> float | None:
         family = []
         with contextlib.suppress(psutil.Error):
             family = [*psutil.Process(proc.pid).children(recursive=True), psutil.Process(proc.pid)]
-        family += [p for p in program_processes(smoke.gui.name) if p.pid not in before]
+        family += [p for p in program_processes(smoke.gui) if p.pid not in before]
         for member in family:
             with contextlib.suppress(psutil.Error):
                 member.kill()
@@ -567,21 +567,32 @@ def time_to_window(smoke: Smoke, attempt: int) -> float | None:
     return shown
 
 
-def program_processes(exe_name: str) -> list[Any]:
-    """Running processes of the program with this file name (natively or under Wine)."""
+def program_processes(program: Path) -> list[Any]:
+    """Running processes of this program file (natively or under Wine)."""
     import psutil
 
-    stem = Path(exe_name.replace("\\", "/")).stem.lower()
-    return [proc for proc in psutil.process_iter(["name", "cmdline"]) if is_program(proc.info, stem)]
+    return [proc for proc in psutil.process_iter(["name", "cmdline"]) if is_program(proc.info, program)]
 
 
-def is_program(info: dict[str, Any], stem: str) -> bool:
-    """Whether a process (psutil info: name, cmdline) runs the program `stem` or `stem`.exe. Under Wine
-    the name is the .exe's and the command line starts with its Windows or Linux path."""
-    names = [(info.get("name") or "").lower()]
-    if info.get("cmdline"):
-        names.append(re.split(r"[\\/]", info["cmdline"][0])[-1].lower())
-    return any(re.fullmatch(rf"{re.escape(stem)}(\.exe)?", name) for name in names)
+def command_forms(program: Path) -> list[str]:
+    """How a command line starting with `program` begins (lower case): its path, and under Wine its
+    Windows path on drive Z:, which is how Wine shows the program's processes."""
+    path = os.path.abspath(program)
+    forms = [path]
+    if os.name != "nt":
+        forms.append("z:" + path.replace("/", "\\"))
+    return [form.lower() for form in forms]
+
+
+def is_program(info: dict[str, Any], program: Path) -> bool:
+    """Whether a process (psutil info with its cmdline) runs this very program file.
+
+    By path, not by name: on a shared machine another bundle's `xlbatch` (or `xlbatch.exe`) may be
+    running, and it is neither counted nor stopped here."""
+    command = " ".join(info.get("cmdline") or []).strip().lstrip('"').lower()
+    return bool(command) and any(
+        command == form or command.startswith((form + " ", form + '"')) for form in command_forms(program)
+    )
 
 
 def accepts_connections(display: str, seconds: float = 10.0) -> bool:

@@ -56,13 +56,13 @@ def program_environment(smoke: Smoke, display: str | None) -> dict[str, str]:
     return env
 
 
-def left_behind(exe_name: str, before: set[int], seconds: float) -> list[Any]:
+def left_behind(program: Path, before: set[int], seconds: float) -> list[Any]:
     """Processes of the program started during the run and still there after `seconds`."""
     from smoke import program_processes
 
     deadline = time.monotonic() + seconds
     while True:
-        alive = [p for p in program_processes(exe_name) if p.pid not in before]
+        alive = [p for p in program_processes(program) if p.pid not in before]
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.5)
@@ -81,7 +81,7 @@ def check_window_batch(smoke: Smoke, folder: Path, expected: dict[str, tuple[int
         smoke.check(name, False, str(exc))
         return
     before = set(psutil.pids())
-    watch = ProcessWatch(smoke.gui.name)
+    watch = ProcessWatch(smoke.gui)
     watch.start()
     try:
         args = ["--recipe", smoke.arg_path(recipe), "--start", "--exit-when-done"]
@@ -96,7 +96,7 @@ def check_window_batch(smoke: Smoke, folder: Path, expected: dict[str, tuple[int
     if not 2 <= watch.max_count <= limit:
         copies = f"{watch.max_count} copies of {smoke.gui.name} at once (expected 2..{limit})"
         problems.append(f"{copies}: {watch.max_snapshot}")
-    left = left_behind(smoke.gui.name, before, LEFT_BEHIND_WAIT)
+    left = left_behind(smoke.gui, before, LEFT_BEHIND_WAIT)
     if left:
         problems.append(f"still running after the window closed: {[p.pid for p in left]}")
         for process in left:
