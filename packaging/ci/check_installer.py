@@ -21,12 +21,15 @@ Exit status 0 when every step passed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import select
 import shutil
 import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +37,9 @@ APP_ID = "{8BB07C3B-C7F4-467A-829A-85ADE98FB1F4}"  # packaging/windows/xlbatch.i
 UNINSTALL_KEY = rf"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\{APP_ID}_is1"
 WINDOW_KEY = r"HKCU\Software\xlbatch\xlbatch"  # QSettings("xlbatch", "xlbatch")
 INNO_PACKAGE = "innosetup@6"
+# Wine 8 cannot expand {autopf} (FOLDERID_UserProgramFiles has no CSIDL, which its SHGetKnownFolderPath
+# needs): the same folder, named through {localappdata} (packaging/windows/xlbatch.iss).
+WINE_INSTALL_ROOT = "/DInstallRoot={localappdata}\\Programs"
 USER_SETTINGS = "# the user's own settings: an uninstall keeps them\nverify: true\n"
 
 
@@ -51,10 +57,11 @@ class Step:
 class Wine:
     """Runs Windows programs in the build kit's prefix."""
 
-    def __init__(self, wine_run: str) -> None:
+    def __init__(self, wine_run: str, display: str) -> None:
         self.wine_run = wine_run
         work = Path(os.environ.get("WORK", "/tmp/wine-build"))
-        self.env = dict(os.environ, WINEPREFIX=str(work / "prefix"), WINEARCH="win64", WINEDEBUG="-all")
+        env = dict(os.environ, WINEPREFIX=str(work / "prefix"), WINEARCH="win64", WINEDEBUG="-all")
+        self.env = dict(env, DISPLAY=display)
 
     def run(self, args: list[str], seconds: int, program: str = "wine") -> subprocess.CompletedProcess[str]:
         command = ["timeout", "-k", "10", str(seconds), program, *args]
@@ -89,6 +96,33 @@ class Wine:
         self.run(["-w"], 120, program="wineserver")
 
 
+@contextlib.contextmanager
+def virtual_display() -> Iterator[str]:
+    """An X display for the whole check (a private Xvfb unless DISPLAY is set).
+
+    Setup and the uninstaller make their windows even when silent, and without a display Wine cannot
+    ("Error reading FPreparingMemo.Lines.Strings: A call to an OS function failed"). One server for all
+    steps: the uninstaller hands over to a copy of itself, which must find the display still there."""
+    if os.environ.get("DISPLAY"):
+        yield os.environ["DISPLAY"]
+        return
+    read, write = os.pipe()
+    command = ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"]
+    server = subprocess.Popen(command, pass_fds=(write,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    os.close(write)
+    try:
+        ready, _, _ = select.select([read], [], [], 30)
+        number = os.read(read, 64).decode().strip() if ready else ""
+        if not number:
+            raise SystemExit("Xvfb did not start (apt-get install xvfb)")
+        yield f":{number}"
+    finally:
+        os.close(read)
+        server.terminate()
+        server.wait(10)
+
+
 def project_version() -> str:
     with open(ROOT / "pyproject.toml", "rb") as handle:
         return str(tomllib.load(handle)["project"]["version"])
@@ -113,6 +147,7 @@ def compile_installer(wine: Wine, step: Step, dist: Path, out: Path) -> Path | N
     iscc = inno_compiler(out)
     started = time.monotonic()
     args = [str(iscc), "/Q", f"/DAppVersion={version}", f"/DDistDir={wine.windows_path(dist)}"]
+    args.append(WINE_INSTALL_ROOT)
     args += [f"/O{wine.windows_path(out)}", wine.windows_path(ROOT / "packaging" / "windows" / "xlbatch.iss")]
     done = wine.run(args, 1500)
     setup = out / f"xlbatch-{version}-setup.exe"
@@ -197,13 +232,15 @@ def main(argv: list[str] | None = None) -> int:
     work = args.out / "installer-test"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
-    wine, step = Wine(args.wine_run), Step()
+    step = Step()
     started = time.monotonic()
-    setup = compile_installer(wine, step, args.dist, args.out)
-    app = check_installed(wine, step, setup, work) if setup is not None else None
-    if app is not None:
-        check_installed_cli(wine, step, app, work)
-        check_uninstalled(wine, step, app)
+    with virtual_display() as display:
+        wine = Wine(args.wine_run, display)
+        setup = compile_installer(wine, step, args.dist, args.out)
+        app = check_installed(wine, step, setup, work) if setup is not None else None
+        if app is not None:
+            check_installed_cli(wine, step, app, work)
+            check_uninstalled(wine, step, app)
     print(f"installer checks in {time.monotonic() - started:.0f} s; installer: {setup}")
     if step.failures:
         print("FAILED: " + ", ".join(step.failures))

@@ -24,6 +24,13 @@
 #ifndef DistDir
   #define DistDir "..\..\dist\xlbatch"
 #endif
+; The folder the program folder goes in. {autopf} is the user's Programs folder in a per-user install.
+; Under Wine 8 (CI) {autopf} cannot be expanded: its SHGetKnownFolderPath knows only the folders that have
+; a CSIDL, and FOLDERID_UserProgramFiles has none. CI passes /DInstallRoot={localappdata}\Programs, the
+; same folder on Windows.
+#ifndef InstallRoot
+  #define InstallRoot "{autopf}"
+#endif
 #define AppName "xlbatch"
 #define AppExe "xlbatch.exe"
 
@@ -40,7 +47,7 @@ VersionInfoDescription={#AppName} setup
 ; Per user, never elevated: {autopf} is then the user's own Programs folder and {autoprograms} the
 ; user's Start menu. Leaving out PrivilegesRequiredOverridesAllowed keeps it from offering an all-users install.
 PrivilegesRequired=lowest
-DefaultDirName={autopf}\{#AppName}
+DefaultDirName={#InstallRoot}\{#AppName}
 DisableProgramGroupPage=yes
 ; The programs are 64-bit (x64); Qt 6 needs Windows 10 1809 or later.
 ArchitecturesAllowed=x64compatible
