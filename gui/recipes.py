@@ -19,6 +19,7 @@ from xlbatch.discovery import discover
 from xlbatch.executors import available_backends
 from xlbatch.gui import dialogs
 from xlbatch.gui.formatting import plural
+from xlbatch.plan import BatchSpec
 from xlbatch.recipe import Recipe, load_recipe, recipe_from_spec, save_recipe
 from xlbatch.settings import SettingsError
 from xlbatch.tasks import TASKS
@@ -77,7 +78,20 @@ class RecipeActions:
             dialogs.show_error(w, CANNOT_OPEN, problem)
             return False
         task = TASKS[recipe.task]
-        w.task_panel.show_task(task, recipe.params)
+        self.show_recipe(recipe)
+        added = w.add_paths(recipe.inputs) if recipe.inputs else 0
+        w.sync_state()
+        message = f"Opened recipe {name}: {task.title or task.name}"
+        message += f", {plural(added, 'file')} added." if recipe.inputs else "; add files to run it."
+        w.statusBar().showMessage(message, 8000)
+        w.log_panel.log(message)
+        return True
+
+    def show_recipe(self, recipe: Recipe) -> None:
+        """Show a recipe's set-up in the window (task, its settings, run settings, filters, output folder);
+        its inputs are not added. The recipe must be one this version can run (`recipe_problem`)."""
+        w = self.window
+        w.task_panel.show_task(TASKS[recipe.task], recipe.params)
         w.run_settings.select_backend(recipe.backend or "auto")
         w.run_settings.set_workers(recipe.workers)
         w.run_settings.set_timeout(recipe.timeout)
@@ -86,13 +100,6 @@ class RecipeActions:
         w.set_filters(recipe.include, recipe.exclude)
         if recipe.output:
             w.set_output_folder(recipe.output)
-        added = w.add_paths(recipe.inputs) if recipe.inputs else 0
-        w.sync_state()
-        message = f"Opened recipe {name}: {task.title or task.name}"
-        message += f", {plural(added, 'file')} added." if recipe.inputs else "; add files to run it."
-        w.statusBar().showMessage(message, 8000)
-        w.log_panel.log(message)
-        return True
 
     # -- saving ------------------------------------------------------------------------------------
     def choose_save_recipe(self) -> None:
@@ -118,12 +125,19 @@ class RecipeActions:
         spec = w.spec_or_explain(CANNOT_SAVE)
         if spec is None:
             return None
+        recipe = self.shown_recipe(spec)
+        recipe.inputs = self.recipe_inputs()
+        return recipe
+
+    def shown_recipe(self, spec: BatchSpec) -> Recipe:
+        """The recipe of `spec` as the window shows it: Auto and No limit stay open (the settings file
+        decides them wherever the recipe runs); its inputs are the spec's files."""
+        w = self.window
         recipe = recipe_from_spec(spec)
         backend = w.current_backend()
         recipe.backend = None if backend == "auto" else backend
         recipe.timeout = float(w.run_settings.timeout_seconds()) or None
         recipe.output = recipe.output if w.run_settings.output_text() else None
-        recipe.inputs = self.recipe_inputs()
         return recipe
 
     def recipe_inputs(self) -> list[str]:
