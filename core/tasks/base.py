@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from xlbatch import errors, output_record
-from xlbatch.atomic import atomic_path
+from xlbatch.atomic import Identity, atomic_path
 from xlbatch.cost import DEFAULT_COST, WorkCost
 from xlbatch.errors import Cancelled, FileTimeout, TaskFailure
 from xlbatch.journal import STATE_DIR
@@ -43,6 +43,7 @@ class OutputFolder:
         inputs: frozenset[str] = frozenset(),
         keep_intermediate: bool = False,
         verify: bool = False,
+        on_commit: Callable[[Path, Identity | None], None] | None = None,
     ) -> None:
         self.out_dir = Path(out_dir)
         self.inputs = inputs  # resolved input paths, as strings
@@ -53,6 +54,8 @@ class OutputFolder:
         # With verify on, table writers record what they write to each output, for xlbatch.verify to check.
         self.verify = verify
         self.records: dict[str, OutputRecord] = {}
+        # Told of each output just before it is put in place (a worker tells the parent: xlbatch.atomic).
+        self.on_commit = on_commit
 
     @property
     def state_dir(self) -> Path:
@@ -82,7 +85,7 @@ class OutputFolder:
             )
         temporary: list[Path] = []
         try:
-            with atomic_path(target) as tmp:
+            with atomic_path(target, self.on_commit) as tmp:
                 temporary.append(tmp)
                 if self.verify:
                     output_record.want(tmp)
@@ -107,8 +110,9 @@ class FileContext(OutputFolder):
         should_stop: Callable[[], bool] | None = None,
         verify: bool = False,
         output_stem: str | None = None,
+        on_commit: Callable[[Path, Identity | None], None] | None = None,
     ) -> None:
-        super().__init__(out_dir, inputs, verify=verify)
+        super().__init__(out_dir, inputs, verify=verify, on_commit=on_commit)
         self.source = source
         # What per-file outputs are named after: the input's name without its extension, unless that
         # would clash with another input's outputs (then the runner gives one with the extension in it).
