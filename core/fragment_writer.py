@@ -172,6 +172,10 @@ class FragmentXlsxWriter:
             raise ValueError("a report sheet needs a header")
         if kinds is not None and VALUE in kinds:
             raise ValueError("a format per cell (VALUE) needs xlbatch.writing.XlsxTableWriter")
+        self._flush()  # rows still waiting belong to the sheet before (which they may continue)
+        return self._start(name, header, kinds)
+
+    def _start(self, name: str, header: list[Any] | None, kinds: Sequence[str] | None) -> str:
         self._finish_sheet()
         title = safe_sheet_name(name, self._taken)
         if title != name and not name.endswith(" (cont.)"):
@@ -191,7 +195,7 @@ class FragmentXlsxWriter:
 
     def _continue(self) -> None:
         previous = self.sheet_names[-1]
-        self.add_sheet(f"{self._base} (cont.)", self._header, self._kinds)
+        self._start(f"{self._base} (cont.)", self._header, self._kinds)  # the waiting rows go there
         self._warnings.append(
             f"Sheet '{previous}' reached Excel's limit of {EXCEL_MAX_ROWS:,} rows; "
             f"the rows continue on sheet '{self.sheet_names[-1]}'."
@@ -297,7 +301,6 @@ class FragmentXlsxWriter:
         sheet = self._sheet
         if sheet is None:
             return
-        self._flush()
         index = len(self.sheet_names)
         report = self._kinds is not None and self._layout is not None
         columns = max(sheet.width, len(self._header or []))
@@ -348,6 +351,7 @@ class FragmentXlsxWriter:
     def close(self) -> None:
         if not self.sheet_names:
             self.add_sheet("Sheet1")
+        self._flush()
         self._finish_sheet()
         count = len(self.sheet_names)
         codes = list(self._layout.codes) if self._layout is not None else []

@@ -25,7 +25,8 @@ from xml.sax.saxutils import escape, quoteattr
 from xlbatch.sheet_xml import DATE_STYLES, DATE_STYLES_MS, NUMBER_STYLES
 
 LEVEL = 6  # zlib's default, as xlsxwriter and Excel compress; 1 is faster and a third larger
-_ZIP64_LIMIT = 0xFFFFFFFF
+_ZIP64_LIMIT = 0xFFFFFFFF  # a size or offset from here on needs a ZIP64 record
+_IN_ZIP64 = 0xFFFFFFFF  # what the classic field then says
 _DOS_DATE = (1980 - 1980) << 9 | 1 << 5 | 1  # 1980-01-01, as xlsxwriter stamps its members
 _FINAL_BLOCK = b"\x03\x00"  # an empty final block of fixed Huffman codes: ends a stream of pieces
 _CRC_POLY = 0xEDB88320
@@ -139,8 +140,8 @@ class ZipWriter:
             0,
             _DOS_DATE,
             crc,
-            _ZIP64_LIMIT if big else compressed,
-            _ZIP64_LIMIT if big else size,
+            _IN_ZIP64 if big else compressed,
+            _IN_ZIP64 if big else size,
             len(encoded),
             len(extra),
         )
@@ -174,15 +175,15 @@ class ZipWriter:
                     0,
                     _DOS_DATE,
                     entry.crc,
-                    _ZIP64_LIMIT if big else entry.compressed,
-                    _ZIP64_LIMIT if big else entry.size,
+                    _IN_ZIP64 if big else entry.compressed,
+                    _IN_ZIP64 if big else entry.size,
                     len(entry.name),
                     len(extra),
                     0,
                     0,
                     0,
                     0,
-                    _ZIP64_LIMIT if big else entry.offset,
+                    _IN_ZIP64 if big else entry.offset,
                 )
                 + entry.name
                 + extra
@@ -192,7 +193,7 @@ class ZipWriter:
         if count >= 0xFFFF or start >= _ZIP64_LIMIT or size >= _ZIP64_LIMIT:
             self._write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, size, start))
             self._write(struct.pack("<IIQI", 0x07064B50, 0, end, 1))
-            count_field, size_field, start_field = 0xFFFF, _ZIP64_LIMIT, _ZIP64_LIMIT
+            count_field, size_field, start_field = 0xFFFF, _IN_ZIP64, _IN_ZIP64
         else:
             count_field, size_field, start_field = count, size, start
         self._write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count_field, count_field, size_field, start_field, 0))

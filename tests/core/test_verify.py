@@ -152,6 +152,8 @@ def test_compare_tells_types_apart(tmp_path: Path) -> None:
     other = _recorded_xlsx(tmp_path / "b.xlsx", [[1, 1, True, 0.5]])
     difference = verify.first_difference(tmp_path / "a.xlsx", other)
     assert difference == "S!B1: written 1, read back '1'"
+    number = _recorded_xlsx(tmp_path / "c.xlsx", [[1, "1", 1, 0.5]])  # equal to True for ==, not the same value
+    assert verify.first_difference(tmp_path / "a.xlsx", number) == "S!C1: written 1, read back True"
 
 
 def test_compare_names_missing_and_extra_rows(tmp_path: Path) -> None:
