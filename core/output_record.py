@@ -10,6 +10,8 @@
 Rows are kept in chunks of pickled, zlib-compressed lists (about two bytes per cell, less than the
 output itself); past `MAX_RECORD_BYTES` only a 16-byte digest per chunk is kept, so
 memory stays bounded for the biggest outputs (a difference is then named by its chunk of rows).
+Rows rendered in a worker (combine's fragments, xlbatch.fragment_writer) come with their record packed
+there (`pack`), numbered from their first row; `add_packed` keeps it with the row it starts at.
 Writers only record for paths an OutputFolder asked for, so with verification off nothing is kept.
 """
 
@@ -78,6 +80,22 @@ class OutputRecord:
         self._size += len(packed)
         self._chunks[-1].append(("rows", packed))
 
+    def add_packed(self, offset: int, packed: bytes) -> None:
+        """Record rows another process recorded (`pack()`), numbered from 0: here they start at row `offset`.
+
+        They are kept as they came, so merging a worker's rows costs no unpacking."""
+        self._flush()
+        if not self._chunks:
+            self.sheets.append("")
+            self._chunks.append([])
+        if self._size > MAX_RECORD_BYTES:
+            rows = shifted(offset, packed)
+            if rows:
+                self._chunks[-1].append(("digest", (rows[0][0], rows[-1][0], len(rows), digest(rows))))
+            return
+        self._size += len(packed)
+        self._chunks[-1].append(("shifted", (offset, packed)))
+
     def close(self) -> None:
         self._flush()
 
@@ -86,8 +104,25 @@ class OutputRecord:
         for kind, payload in self._chunks[sheet]:
             if kind == "rows":
                 yield kind, pickle.loads(zlib.decompress(payload))
+            elif kind == "shifted":
+                yield "rows", shifted(*payload)
             else:
                 yield kind, payload
+
+
+def pack(rows: list[Row]) -> bytes:
+    """Rows recorded in one process for `OutputRecord.add_packed` in another."""
+    return zlib.compress(pickle.dumps(rows, pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack(packed: bytes) -> list[Row]:
+    return pickle.loads(zlib.decompress(packed))
+
+
+def shifted(offset: int, packed: bytes) -> list[Row]:
+    """Packed rows numbered from `offset`."""
+    rows = unpack(packed)
+    return [(number + offset, values) for number, values in rows] if offset else rows
 
 
 # --- which temporary paths want a record (see the module docstring) -------------------------------

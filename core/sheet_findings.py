@@ -50,7 +50,7 @@ class FindingsScan:
     def feed(self, data: bytes) -> None:
         tail = self._tail
         formulas = b"<f" in data or b"<f" in tail
-        errors = b'"e"' in data or b'"e"' in tail
+        errors = b't="e"' in data or b't="e"' in tail  # chunks end after a tag: no needle is cut in two
         if formulas or errors:
             joined = tail + data
             seen = len(tail)  # a match ending here was counted with the previous chunk

@@ -15,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import csv
 from collections.abc import Iterator
-from itertools import islice
+from itertools import chain, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +67,37 @@ def _row_difference(sheet: str, number: int, written: list[Any], found: list[Any
     return f"row {number + 1} of '{sheet}' differs"  # not reached: the rows were found unequal
 
 
+def _same(found: list[Row], written: list[Row]) -> bool:
+    """Whether a chunk of rows read back is the chunk written, type included, compared in C."""
+    if found != written:  # 1 == 1.0 == True here: the types are compared next
+        return False
+    values = itemgetter(1)
+    return list(map(type, chain.from_iterable(map(values, found)))) == list(
+        map(type, chain.from_iterable(map(values, written)))
+    )
+
+
+def _first_difference_in(sheet: str, found: Iterator[Row], payload: list[Row]) -> str | None:
+    """Row by row: the first difference between the rows written and those read back."""
+    for number, written in payload:
+        got = next(found, None)
+        if got is None:
+            return _row_difference(sheet, number, written, [])
+        found_number, row = got
+        if found_number != number:
+            if found_number < number:
+                return _row_difference(sheet, found_number, [], row)
+            return _row_difference(sheet, number, written, [])
+        if row != written or list(map(type, row)) != list(map(type, written)):
+            return _row_difference(sheet, number, written, row)
+    return None
+
+
 def compare(sheet: str, found: Iterator[Row], chunks: Iterator[tuple[str, Any]]) -> str | None:
-    """The first difference between a sheet's recorded rows and the rows read back, or None."""
+    """The first difference between a sheet's recorded rows and the rows read back, or None.
+
+    A chunk of rows is compared whole first (most outputs are right); only one that differs is walked
+    row by row to name its first differing cell."""
     for kind, payload in chunks:
         if kind == "digest":
             first, last, count, expected = payload
@@ -75,17 +105,11 @@ def compare(sheet: str, found: Iterator[Row], chunks: Iterator[tuple[str, Any]])
             if len(rows) != count or rows[0][0] != first or rows[-1][0] != last or digest(rows) != expected:
                 return f"rows {first + 1}-{last + 1} of '{sheet}' differ from what was written"
             continue
-        for number, written in payload:
-            got = next(found, None)
-            if got is None:
-                return _row_difference(sheet, number, written, [])
-            found_number, row = got
-            if found_number != number:
-                if found_number < number:
-                    return _row_difference(sheet, found_number, [], row)
-                return _row_difference(sheet, number, written, [])
-            if row != written or list(map(type, row)) != list(map(type, written)):
-                return _row_difference(sheet, number, written, row)
+        got = list(islice(found, len(payload)))
+        if _same(got, payload):
+            continue
+        difference = _first_difference_in(sheet, chain(got, found), payload)
+        return difference or f"rows {payload[0][0] + 1}-{payload[-1][0] + 1} of '{sheet}' differ from what was written"
     extra = next(found, None)
     if extra is not None:
         return _row_difference(sheet, extra[0], [], extra[1])

@@ -3,12 +3,16 @@
 Data flow, built so memory grows with the largest input and not with the total:
 
     worker, per file:  read the sheet(s) -> rows below the header row, blank rows dropped
-                       -> part file `.xlbatch/combine-parts/<id>.part` in the output folder (pickled chunks:
-                          typed rows for an xlsx output; for a CSV output, the final CSV text of the rows,
-                          source columns included, so the rendering runs in parallel in the workers)
+                       -> part file `.xlbatch/combine-parts/<id>.part` in the output folder (pickled chunks
+                          of rows rendered as they will be written, source columns included, so the rendering
+                          runs in parallel in the workers: for an xlsx output finished sheet-XML fragments,
+                          compressed, with the record of what they read back as (xlbatch.fragment_writer) and
+                          the typed values of each sheet's first rows, which the layout measures; for a CSV
+                          output the final CSV text)
                        -> result: the sheets' headers, row counts, the part's path
     parent, reduce():  union header from the results (input order) -> stream each "ok" part, in input
-                       order, into ONE output (CSV text whose columns already line up is copied as it is)
+                       order, into ONE output: fragments and CSV text whose columns already line up are
+                       copied as they are, others have their columns moved first
                        -> delete the parts (kept when caching is on, so an
                        unchanged file is combined from its part next time without being read again)
 
@@ -36,15 +40,17 @@ from typing import Any
 from xlbatch.atomic import TEMP_MARKER, atomic_path
 from xlbatch.cell_refs import column_letters
 from xlbatch.cost import WorkCost
+from xlbatch.fragment_writer import Fragment, FragmentXlsxWriter, make_fragment, rearrange
 from xlbatch.outcome import OK, FileOutcome
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
 from xlbatch.report_layout import AUTO, TEXT
+from xlbatch.sheet_xml import RowRenderer
 from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
 from xlbatch.workbook import open_workbook, trim_row
-from xlbatch.writing import CSV_LINE_END, CsvTableWriter, XlsxTableWriter, csv_text
+from xlbatch.writing import CSV_LINE_END, CsvTableWriter, csv_text
 
 PARTS_FOLDER = "combine-parts"  # inside the output folder's private state folder
 PART_SUFFIX = ".part"
@@ -92,6 +98,29 @@ def sheet_columns(header: list[Any], width: int, used: set[int]) -> list[str | N
     return names
 
 
+class _Unnamed:
+    """The positions of a sheet without a header name that hold data, the only ones `sheet_columns` asks
+    about: a sheet whose columns all have names costs nothing per row."""
+
+    def __init__(self) -> None:
+        self.positions: set[int] = set()
+        self._width = 0
+        self._watched: list[int] = []
+
+    def watch(self, header: list[Any]) -> None:
+        self._width = len(header)
+        self._watched = [p for p, v in enumerate(header) if not header_text(v)]
+
+    def see(self, row: list[Any]) -> None:
+        if self._watched:
+            found = [p for p in self._watched if p < len(row) and row[p] is not None]
+            if found:
+                self.positions.update(found)
+                self._watched = [p for p in self._watched if p not in self.positions]
+        if len(row) > self._width:
+            self.positions.update(p for p in range(self._width, len(row)) if row[p] is not None)
+
+
 class _PartUnpickler(pickle.Unpickler):
     """Reads only what a part file may hold, so a tampered part cannot run code."""
 
@@ -123,8 +152,29 @@ class _CsvRenderer:
         return self._buffer.getvalue()
 
 
-def read_part(path: str | Path) -> Iterator[tuple[int, list[list[Any]] | str]]:
-    """Yield the (sheet index, rows or CSV text) chunks of a part file in the order they were written."""
+class _XlsxRenderer:
+    """Renders chunks of typed rows as xlsx fragments, in the worker: source columns first, number cells
+    pointing at their column's style. A sheet's first chunk also keeps its typed rows, which the parent's
+    layout measures (column widths, number formats)."""
+
+    def __init__(self, prefix: list[str]) -> None:
+        self._renderer = RowRenderer(number_styles=True, lead=prefix)
+        self._first = True
+
+    def render(self, rows: list[list[Any]]) -> tuple[tuple[Any, ...], list[list[Any]] | None] | list[list[Any]]:
+        fragment = make_fragment(self._renderer, rows)
+        sample, self._first = (rows if self._first else None), False
+        if fragment is None:  # a row with a long run of empty cells: the parent writes it with references
+            return rows
+        return fragment.to_plain(), sample
+
+
+PartChunk = list[list[Any]] | str | tuple[tuple[Any, ...], list[list[Any]] | None]
+
+
+def read_part(path: str | Path) -> Iterator[tuple[int, PartChunk]]:
+    """Yield the (sheet index, chunk) records of a part file in the order they were written: typed rows,
+    CSV text, or an xlsx fragment (Fragment.to_plain) with the typed rows of a sheet's first chunk."""
     with open(path, "rb") as handle:
         reader = _PartUnpickler(handle)
         while True:
@@ -144,7 +194,7 @@ class Combine(Task):
     # Writing one xlsx is most of the work; a CSV costs far less (work_cost).
     cost = WorkCost(seconds_per_mb=2.5, seconds_per_file=0.003, lock_free=0.1)
     csv_cost = WorkCost(seconds_per_mb=0.9, seconds_per_file=0.003, lock_free=0.4)
-    version = 1
+    version = 2  # 2: parts for an xlsx output hold rendered fragments
     params = (
         common_params.sheet("The sheet to take from each file: a name, a 1-based position, or * for every sheet."),
         common_params.header_row("The row that holds the column names; rows above it are ignored.", maximum=None),
@@ -185,9 +235,8 @@ class Combine(Task):
                 pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
                 for index, sheet in enumerate(names):
                     ctx.progress(index / len(names), f"sheet {sheet}")
-                    renderer = None
-                    if params["output_format"] == "csv":
-                        renderer = _CsvRenderer([source.rel, sheet] if params["add_source"] else [])
+                    prefix = [source.rel, sheet] if params["add_source"] else []
+                    renderer = _CsvRenderer(prefix) if params["output_format"] == "csv" else _XlsxRenderer(prefix)
                     columns, rows, blanks, csv_width = self._read_sheet(
                         book.rows(sheet), sheet, index, len(names), params["header_row"], source, pickler, ctx, renderer
                     )
@@ -228,19 +277,21 @@ class Combine(Task):
         source: SourceFile,
         pickler: pickle.Pickler,
         ctx: FileContext,
-        renderer: _CsvRenderer | None = None,
+        renderer: _CsvRenderer | _XlsxRenderer,
     ) -> tuple[list[str | None], int, int, int | None]:
-        """Pickle one sheet's data rows into the part, typed or rendered as CSV text; return its column
-        names, data rows, blank rows and, when rendered, the width of every row (None: not all alike)."""
+        """Pickle one sheet's data rows into the part, rendered; return its column names, data rows, blank
+        rows and, rendered as CSV, the width of every row (None: not all alike, or not CSV)."""
         header: list[Any] | None = None
         width = data = blank = 0
-        used: set[int] = set()  # positions holding data, to name (or drop) columns without a header
+        used = _Unnamed()  # positions without a header holding data, to name (or drop) those columns
         chunk: list[list[Any]] = []
         header_width = 0
         uniform = True  # no data row is wider than the header, so rendered rows all have its width
 
+        as_csv = isinstance(renderer, _CsvRenderer)
+
         def flush() -> None:
-            pickler.dump((index, chunk if renderer is None else renderer.render(chunk, header_width)))
+            pickler.dump((index, renderer.render(chunk, header_width) if as_csv else renderer.render(chunk)))
             pickler.clear_memo()
 
         for number, row in enumerate(rows, start=1):
@@ -251,12 +302,13 @@ class Combine(Task):
             if number == header_row:
                 header = trim_row(row)
                 width = header_width = len(header)
+                used.watch(header)
                 continue
             row = trim_row(row)
             if not row:
                 blank += 1
                 continue
-            used.update(p for p, v in enumerate(row) if v is not None)
+            used.see(row)
             if len(row) > header_width:
                 uniform = False
                 width = max(width, len(row))
@@ -274,13 +326,13 @@ class Combine(Task):
             ctx.warn(f"Sheet '{sheet}' has no data rows below row {header_row}.")
         elif not any(map(header_text, header)):
             ctx.warn(f"Row {header_row} of sheet '{sheet}' is empty; its columns are named by letter.")
-        columns = sheet_columns(header, width, used)
+        columns = sheet_columns(header, width, used.positions)
         unnamed = [
             c for p, c in enumerate(columns) if c is not None and not (p < len(header) and header_text(header[p]))
         ]
         if unnamed and any(map(header_text, header)):
             ctx.warn(f"Sheet '{sheet}' has data in columns without a header: {', '.join(unnamed)}.")
-        return columns, data, blank, (header_width if renderer is not None and uniform else None)
+        return columns, data, blank, (header_width if as_csv and uniform else None)
 
     # -- parent ----------------------------------------------------------------------------------
     def reduce(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:
@@ -309,7 +361,7 @@ class Combine(Task):
             stem = stem[: -len(fmt) - 1]
         with out.output(f"{stem}.{fmt}") as tmp:
             if fmt == "xlsx":
-                with XlsxTableWriter(tmp, constant_memory=True) as writer:
+                with FragmentXlsxWriter(tmp) as writer:
                     # The user's data: AUTO gives a column of fractions separators, whole numbers stay as
                     # typed; the writer measures and formats from the first rows (see report_layout).
                     kinds = [TEXT] * (len(full_header) - len(header)) + [AUTO] * len(header)
@@ -418,7 +470,7 @@ class Combine(Task):
         mappings: list[list[list[int]]],
         width: int,
         add_source: bool,
-        writer: XlsxTableWriter | CsvTableWriter,
+        writer: FragmentXlsxWriter | CsvTableWriter,
         out: OutputFolder,
     ) -> None:
         """Copy every part, chunk by chunk, into the writer: one chunk in memory at a time."""
@@ -446,13 +498,43 @@ class Combine(Task):
                         Combine._rearrange_csv(chunk, mapping, width, lead, writer)
                     continue
                 prefix = [result.get("source") or Path(o.path).name, sheets[sheet_index]] if add_source else []
-                for row in chunk:
-                    line: list[Any] = [*prefix, *([None] * width)]
-                    for position, value in enumerate(row):
-                        target = mapping[position] if position < len(mapping) else -1
-                        if target >= 0:
-                            line[lead + target] = value
-                    writer.write_row(line)
+                if isinstance(chunk, tuple):  # an xlsx fragment rendered by the worker
+                    assert isinstance(writer, FragmentXlsxWriter)
+                    Combine._copy_fragment(chunk, prefix, mapping, width, writer)
+                    continue
+                lines = (Combine._line(prefix, row, mapping, width) for row in chunk)
+                if isinstance(writer, FragmentXlsxWriter):
+                    writer.write_rows(lines)
+                else:
+                    for line in lines:
+                        writer.write_row(line)
+
+    @staticmethod
+    def _line(prefix: list[Any], row: list[Any], mapping: list[int], width: int) -> list[Any]:
+        """One source row in the output's columns, source columns first."""
+        lead = len(prefix)
+        line: list[Any] = [*prefix, *([None] * width)]
+        for position, value in enumerate(row):
+            target = mapping[position] if position < len(mapping) else -1
+            if target >= 0:
+                line[lead + target] = value
+        return line
+
+    @staticmethod
+    def _copy_fragment(
+        chunk: tuple[Any, ...], prefix: list[Any], mapping: list[int], width: int, writer: FragmentXlsxWriter
+    ) -> None:
+        """A fragment into the output: copied when its columns are the output's first ones, else moved."""
+        plain, sample = chunk
+        fragment = Fragment.from_plain(plain)
+        lines = None
+        if sample is not None and writer.wants_sample:
+            lines = [Combine._line(prefix, row, mapping, width) for row in sample]
+        lead = len(prefix)
+        if any(target != position for position, target in enumerate(mapping)):
+            order = list(range(lead)) + [lead + target if target >= 0 else -1 for target in mapping]
+            fragment = rearrange(fragment, order)
+        writer.write_fragment(fragment, lines)
 
     @staticmethod
     def _rearrange_csv(text: str, mapping: list[int], width: int, lead: int, writer: CsvTableWriter) -> None:

@@ -15,13 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 from xlbatch.cost import WorkCost
+from xlbatch.fragment_writer import FragmentXlsxWriter
 from xlbatch.params import Param
 from xlbatch.preflight import SourceFile
 from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, Task
 from xlbatch.tasks.registry import register
 from xlbatch.workbook import open_workbook
-from xlbatch.writing import EXCEL_MAX_COLS, CsvTableWriter, XlsxTableWriter, safe_filename
+from xlbatch.writing import EXCEL_MAX_COLS, CsvTableWriter, safe_filename
 
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t"}
 PROGRESS_EVERY = 2000  # rows between progress reports: a live bar without flooding the pipe
@@ -94,7 +95,7 @@ class Convert(Task):
 
     def _to_xlsx(self, book: Any, sheets: list[str], ctx: FileContext) -> tuple[int, int]:
         total = 0
-        with ctx.file_output(".xlsx") as tmp, XlsxTableWriter(tmp, constant_memory=True) as writer:
+        with ctx.file_output(".xlsx") as tmp, FragmentXlsxWriter(tmp) as writer:
             for position, sheet in enumerate(sheets):
                 ctx.progress(position / len(sheets), f"sheet {sheet}")
                 writer.add_sheet(sheet)  # a name Excel forbids is changed, with a warning from the writer

@@ -35,7 +35,8 @@ _MAX_EXACT_INT = 2**53
 
 _NUMBER_TYPES = frozenset({int, float})
 _DATE_TYPES = frozenset({dt.datetime, dt.date, dt.time})
-_BLANK_TYPES = frozenset({type(None)})
+_NONE = type(None)
+_BLANK_TYPES = frozenset({_NONE})
 
 
 def _whole(value: Any) -> Any:
@@ -86,8 +87,11 @@ class ColumnStats:
     dates_min: tuple[Any, Any] | None = None  # (position on one time scale, the value as read)
     dates_max: tuple[Any, Any] | None = None
 
-    def add_values(self, values: Sequence[Any], blanks: int | None = None) -> tuple[int, float]:
-        """Take one block of this column's values (blanks included, as "" or None).
+    def add_values(
+        self, values: Sequence[Any], blanks: int | None = None, types: Counter[type] | None = None
+    ) -> tuple[int, float]:
+        """Take one block of this column's values (blanks included, as "" or None); `types` counts their
+        types when the caller has counted them already.
 
         Returns how many of them are numbers and their sum, for the sheet's totals.
         """
@@ -97,7 +101,8 @@ class ColumnStats:
         if blanks == size:
             return 0, 0.0
         self.count += size - blanks
-        types = Counter(map(type, values))
+        if types is None:
+            types = Counter(map(type, values))
         numbers = 0
         date_types: list[type] = []
         for value_type, how_many in types.items():
@@ -205,9 +210,10 @@ def _even_out(block: list[list[Any]]) -> tuple[list[list[Any]], list[tuple[int, 
     the others (a value typed at column XFD) is cut to that width and its values past it are returned as
     (position, value), so one stray cell does not pad every row of the block to 16,384 columns.
     """
-    lengths = sorted(map(len, block), reverse=True)
-    if lengths[0] == lengths[-1]:
+    lengths = list(map(len, block))
+    if max(lengths) == min(lengths):  # the usual block: nothing to even out, and no sorting
         return block, []
+    lengths.sort(reverse=True)
     allowance = 2 * sum(lengths) + PAD_ALLOWANCE
     common = next((w for w in lengths if w * len(block) <= allowance), lengths[-1])
     rows: list[list[Any]] = []
@@ -240,11 +246,11 @@ class _SheetTotals:
             self.numeric += 1
             self.sums.append(value)
 
-    def add(self, number: int, values: Sequence[Any], blanks: int) -> None:
+    def add(self, number: int, values: Sequence[Any], blanks: int, types: Counter[type] | None = None) -> None:
         stats = self.columns.get(number)
         if stats is None:
             stats = self.columns[number] = ColumnStats(header=None)
-        numbers, block_sum = stats.add_values(values, blanks)
+        numbers, block_sum = stats.add_values(values, blanks, types)
         self.non_empty += len(values) - blanks
         self.numeric += numbers
         self.sums.append(block_sum)
@@ -290,9 +296,11 @@ def summarize_sheet(
                     break
             block, tails = _even_out(block)
             for position, values in enumerate(zip(*block, strict=True)):
-                blanks = _blanks(values)
+                # One pass counts the types, None included; "" is counted only in a column that holds text.
+                types = Counter(map(type, values))
+                blanks = types.get(_NONE, 0) + (values.count("") if str in types else 0)
                 if blanks != len(values):
-                    totals.add(offset + position, values, blanks)
+                    totals.add(offset + position, values, blanks, types)
             for position, value in tails:
                 totals.add(offset + position, (value,), 0)
         if on_rows is not None:

@@ -19,6 +19,7 @@ from typing import Any
 from xlbatch import errors
 from xlbatch.cost import WorkCost
 from xlbatch.errors import TaskFailure
+from xlbatch.fragment_writer import FragmentXlsxWriter
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
 from xlbatch.tasks import common_params
@@ -27,7 +28,7 @@ from xlbatch.tasks.combine import header_text, name_key
 from xlbatch.tasks.convert import unique_file_name
 from xlbatch.tasks.registry import register
 from xlbatch.workbook import open_workbook, trim_row
-from xlbatch.writing import EXCEL_MAX_COLS, CsvTableWriter, XlsxTableWriter
+from xlbatch.writing import EXCEL_MAX_COLS, CsvTableWriter
 
 BLANK = "(blank)"
 VALUES_LISTED = 50  # values named in the result; the report stays small whatever the column holds
@@ -212,13 +213,12 @@ class Split(Task):
         if params["one_workbook"]:
             with (
                 ctx.file_output(" - split.xlsx") as tmp,
-                XlsxTableWriter(tmp, constant_memory=True) as writer,
+                FragmentXlsxWriter(tmp) as writer,
             ):
                 for number, (label, rows) in enumerate(zip(labels, groups, strict=True)):
                     ctx.progress(0.5 + 0.5 * number / len(groups), f"writing {label}")
                     writer.add_sheet(label, header)  # made a legal, unique sheet name by safe_sheet_name
-                    for row in rows:
-                        writer.write_row(row)
+                    writer.write_rows(rows)
                     written += len(rows)
                     groups[number] = []  # release the rows as soon as they are written
             for warning in writer.warnings:
@@ -238,10 +238,9 @@ class Split(Task):
                         for row in rows:
                             csv_writer.write_row(row)
                 else:
-                    with XlsxTableWriter(tmp, constant_memory=True) as writer:
+                    with FragmentXlsxWriter(tmp) as writer:
                         writer.add_sheet(sheet, header)
-                        for row in rows:
-                            writer.write_row(row)
+                        writer.write_rows(rows)
                     for warning in writer.warnings:
                         ctx.warn(warning)
             written += len(rows)

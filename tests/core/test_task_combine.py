@@ -12,7 +12,7 @@ import pickle
 
 import pytest
 
-import xlbatch.writing
+import xlbatch.fragment_writer
 from tests.core.task_kit import (
     as_datetime,
     files_under,
@@ -22,6 +22,8 @@ from tests.core.task_kit import (
     write_xls,
     write_xlsx_openpyxl,
 )
+from xlbatch.fragment_writer import Fragment
+from xlbatch.output_record import unpack
 from xlbatch.params import InvalidParams
 from xlbatch.tasks import get_task
 from xlbatch.tasks.combine import PARTS_FOLDER, Combine, read_part
@@ -259,7 +261,7 @@ def test_no_file_combined_writes_nothing_and_says_so(tmp_path):
 
 
 def test_rows_continue_on_a_new_sheet_past_the_row_limit(tmp_path, monkeypatch):
-    monkeypatch.setattr(xlbatch.writing, "EXCEL_MAX_ROWS", 4)  # header + 3 rows per sheet
+    monkeypatch.setattr(xlbatch.fragment_writer, "EXCEL_MAX_ROWS", 4)  # header + 3 rows per sheet
     one = write_xlsx_openpyxl(tmp_path / "one.xlsx", {"S": [["n"], [1], [2], [3], [4]]})
     two = write_xlsx_openpyxl(tmp_path / "two.xlsx", {"S": [["n"], [5], [6]]})
     out = tmp_path / "out"
@@ -293,9 +295,15 @@ def test_part_files_round_trip_every_type(tmp_path):
 
     source = sniff(book)
     result = Combine().process(source, Combine.validate(None), FileContext(source, tmp_path / "out"))
-    chunks = list(read_part(result["part"]))
-    assert chunks == [(0, [rows[1]])]
-    assert [type(v) for v in chunks[0][1][0]] == [type(v) for v in rows[1]]
+    [(index, (plain, sample))] = list(read_part(result["part"]))
+    # The sheet's first rows travel typed, for the layout to measure; all of them rendered as a fragment.
+    assert index == 0 and sample == [rows[1]]
+    assert [type(v) for v in sample[0]] == [type(v) for v in rows[1]]
+    fragment = Fragment.from_plain(plain)
+    assert fragment.rows == 1 and fragment.width == 2 + len(rows[1])
+    [(number, read_back)] = unpack(fragment.record)
+    assert number == 0 and read_back[:2] == ["types.xlsx", "T"]
+    assert read_back[7:9] == [3.0, 1.5]  # numbers read back as floats
     assert result["columns"] == rows[0]
 
 

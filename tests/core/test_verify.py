@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import write_book
-from xlbatch import output_record, verify
+from xlbatch import output_record, sheet_xml, verify
 from xlbatch.plan import BatchSpec
 from xlbatch.recipe import RecipeError, load_recipe, recipe_from_spec, resolve_spec, save_recipe
 from xlbatch.runner import run_batch
@@ -33,7 +33,8 @@ def ledger(tmp_path: Path) -> Path:
 
 
 def _drop_number(monkeypatch: pytest.MonkeyPatch, victim: float) -> None:
-    """Make the xlsx writer leave out one number while its record still holds it."""
+    """Make the xlsx writers leave out one number while their records still hold it: xlsxwriter's cell,
+    and the fragment writer's digits (an empty `<v>`, which reads back as an empty cell)."""
     original = ExactWorksheet._xml_number_element
 
     def sabotaged(self: Any, number: Any, attributes: Any = ()) -> None:
@@ -42,6 +43,8 @@ def _drop_number(monkeypatch: pytest.MonkeyPatch, victim: float) -> None:
         original(self, number, attributes)
 
     monkeypatch.setattr(ExactWorksheet, "_xml_number_element", sabotaged)
+    digits = sheet_xml.number_text
+    monkeypatch.setattr(sheet_xml, "number_text", lambda number: "" if number == victim else digits(number))
 
 
 def _files_under(folder: Path) -> list[str]:
@@ -149,6 +152,8 @@ def test_compare_tells_types_apart(tmp_path: Path) -> None:
     other = _recorded_xlsx(tmp_path / "b.xlsx", [[1, 1, True, 0.5]])
     difference = verify.first_difference(tmp_path / "a.xlsx", other)
     assert difference == "S!B1: written 1, read back '1'"
+    number = _recorded_xlsx(tmp_path / "c.xlsx", [[1, "1", 1, 0.5]])  # equal to True for ==, not the same value
+    assert verify.first_difference(tmp_path / "a.xlsx", number) == "S!C1: written 1, read back True"
 
 
 def test_compare_names_missing_and_extra_rows(tmp_path: Path) -> None:
