@@ -68,6 +68,16 @@ LOSS_TEXT = {
 }
 
 
+def loss_warnings(losses: dict[str, list[Any]]) -> list[str]:
+    """One warning per kind of value a writer could not keep, naming its first cells (`losses`: kind ->
+    [count, first cells])."""
+    lines = []
+    for kind, (count, cells) in losses.items():
+        more = f" and {count - len(cells):,} more" if count > len(cells) else ""
+        lines.append(f"{count:,} cell(s) held {LOSS_TEXT[kind]}: {', '.join(cells)}{more}.")
+    return lines
+
+
 @dataclass(frozen=True, slots=True)
 class Cell:
     """One value as it is written: its kind, the number or text in the file, and what reads back."""

@@ -32,7 +32,7 @@ from typing import IO, Any
 
 from xlbatch import output_record, xlsx_package
 from xlbatch.cell_refs import column_letters
-from xlbatch.excel_values import FORMATS, FORMATS_MS, LOSS_TEXT
+from xlbatch.excel_values import FORMATS, FORMATS_MS, loss_warnings
 from xlbatch.report_layout import HEADER_STYLE, SAMPLE_ROWS, VALUE, SheetLayout
 from xlbatch.sheet_xml import BOLD, HEADER, NUMBER_STYLES, RowRenderer
 from xlbatch.writing import CELLS_NAMED, EXCEL_MAX_ROWS, cell_name, safe_sheet_name
@@ -158,11 +158,7 @@ class FragmentXlsxWriter:
     @property
     def warnings(self) -> list[str]:
         """Sheet overflows and renames, then one line per kind of value that could not be kept, naming its cells."""
-        lines = list(self._warnings)
-        for kind, (count, cells) in self._losses.items():
-            more = f" and {count - len(cells):,} more" if count > len(cells) else ""
-            lines.append(f"{count:,} cell(s) held {LOSS_TEXT[kind]}: {', '.join(cells)}{more}.")
-        return lines
+        return [*self._warnings, *loss_warnings(self._losses)]
 
     # -- sheets --------------------------------------------------------------------------------------
     def add_sheet(self, name: str, header: list[Any] | None = None, kinds: Sequence[str] | None = None) -> str:

@@ -36,10 +36,10 @@ from xlbatch.excel_values import (
     EXCEL_MAX_CELL_CHARS,
     FORMATS,
     FORMATS_MS,
-    LOSS_TEXT,
     NUMBER,
     TEXT,
     Cell,
+    loss_warnings,
     number_text,
     to_cell,
 )
@@ -292,11 +292,7 @@ class XlsxTableWriter:
     @property
     def warnings(self) -> list[str]:
         """Sheet overflows, then one line per kind of value that could not be kept, naming its cells."""
-        lines = list(self._warnings)
-        for kind, (count, cells) in self._losses.items():
-            more = f" and {count - len(cells):,} more" if count > len(cells) else ""
-            lines.append(f"{count:,} cell(s) held {LOSS_TEXT[kind]}: {', '.join(cells)}{more}.")
-        return lines
+        return [*self._warnings, *loss_warnings(self._losses)]
 
     def add_sheet(self, name: str, header: list[Any] | None = None, kinds: Sequence[str] | None = None) -> str:
         """Start a new sheet; if `header` is given it is written in bold and repeated on overflow sheets.
