@@ -26,13 +26,13 @@ DIST_FOLDER = "xlbatch"  # the onedir folder holding both programs
 # Files under resources/ that are for developers only.
 RESOURCE_EXCLUDES = ("__init__.py", "samples/make_samples.py")
 
-# Not needed at run time. pandas and numpy: no runtime dependency uses them (openpyxl and joblib import
-# numpy only if present). joblib: its loky workers fail inside a frozen program, so the frozen app does
-# not offer that backend and never imports it. The rest are test, notebook or GUI-toolkit packages that
-# an analysis can reach through optional imports.
+# Not needed at run time. pandas and numpy are bundled: the `python` task builds DataFrames for the
+# user's own function, and the Python API's report speaks pandas (both import it only when used, so the
+# other tasks and the app's start-up never load it). joblib: its loky workers fail inside a frozen
+# program, so the frozen app does not offer that backend and never imports it. The rest are test,
+# notebook or GUI-toolkit packages that an analysis can reach through optional imports (a user's script
+# in the executable can import the standard library, pandas, numpy and the project's own dependencies).
 PACKAGE_EXCLUDES = (
-    "pandas",
-    "numpy",
     "scipy",
     "matplotlib",
     "PIL",

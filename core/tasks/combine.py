@@ -39,6 +39,7 @@ from xlbatch.cost import WorkCost
 from xlbatch.outcome import OK, FileOutcome
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
+from xlbatch.tables import TableKeeper
 from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
@@ -307,16 +308,19 @@ class Combine(Task):
         if stem.lower().endswith(f".{fmt}"):
             stem = stem[: -len(fmt) - 1]
         with out.output(f"{stem}.{fmt}") as tmp:
+            # The table is also report.tables["Combined"] when the batch keeps its tables.
             if fmt == "xlsx":
                 with XlsxTableWriter(tmp, constant_memory=True) as writer:
-                    writer.add_sheet("Combined", full_header)
-                    self._stream(done, mappings, len(header), add_source, writer, out)
+                    book = TableKeeper(writer, out.keep_table)
+                    book.add_sheet("Combined", full_header)
+                    self._stream(done, mappings, len(header), add_source, book, out)
                 for warning in writer.warnings:
                     out.warn(warning)
             else:
-                with CsvTableWriter(tmp) as writer:
-                    writer.write_row(full_header)
-                    self._stream(done, mappings, len(header), add_source, writer, out)
+                with CsvTableWriter(tmp) as csv_writer:
+                    book = TableKeeper(csv_writer, out.keep_table)
+                    book.add_sheet("Combined", full_header)
+                    self._stream(done, mappings, len(header), add_source, book, out)
 
     @staticmethod
     def _source_names(header: list[str]) -> list[str]:
@@ -414,7 +418,7 @@ class Combine(Task):
         mappings: list[list[list[int]]],
         width: int,
         add_source: bool,
-        writer: XlsxTableWriter | CsvTableWriter,
+        writer: TableKeeper,
         out: OutputFolder,
     ) -> None:
         """Copy every part, chunk by chunk, into the writer: one chunk in memory at a time."""
@@ -435,7 +439,7 @@ class Combine(Task):
             for sheet_index, chunk in read_part(part):
                 mapping = file_maps[sheet_index]
                 if isinstance(chunk, str):  # CSV text rendered by the worker
-                    assert isinstance(writer, CsvTableWriter)
+                    assert isinstance(writer.writer, CsvTableWriter)
                     if csv_widths[sheet_index] == width and mapping == identity:
                         writer.write_text(chunk)  # already in the output's columns
                     else:
@@ -451,7 +455,7 @@ class Combine(Task):
                     writer.write_row(line)
 
     @staticmethod
-    def _rearrange_csv(text: str, mapping: list[int], width: int, lead: int, writer: CsvTableWriter) -> None:
+    def _rearrange_csv(text: str, mapping: list[int], width: int, lead: int, writer: TableKeeper) -> None:
         """Rendered rows whose columns differ from the output's: pick each output column's field.
 
         Every row is padded to one length plus an empty field; `order` names, for each output column, the

@@ -15,6 +15,7 @@ from typing import Any
 from xlbatch.cost import WorkCost
 from xlbatch.outcome import FileOutcome
 from xlbatch.preflight import SourceFile
+from xlbatch.tables import TableKeeper
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
 from xlbatch.tasks.sheet_stats import summarize_sheet
@@ -72,7 +73,8 @@ class Summarize(Task):
         return {"sheets": sheets, "columns": columns}
 
     def reduce(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:
-        with out.output(SUMMARY_NAME) as tmp, XlsxTableWriter(tmp, constant_memory=False) as book:
+        with out.output(SUMMARY_NAME) as tmp, XlsxTableWriter(tmp, constant_memory=False) as writer:
+            book = TableKeeper(writer, out.keep_table)  # the sheets are also report.tables' Files, Sheets, Columns
             book.add_sheet(
                 "Files",
                 [
