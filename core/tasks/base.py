@@ -185,6 +185,8 @@ class Task(ABC):
     reads_values: ClassVar[bool] = True
     # What a megabyte of this task costs and how much of it threads can overlap; `auto` decides with it.
     cost: ClassVar[WorkCost] = DEFAULT_COST
+    # The parameter naming code the task runs (the python task's script): recipes record its SHA-256.
+    script_param: ClassVar[str | None] = None
 
     @classmethod
     def work_cost(cls, params: dict[str, Any] | None = None) -> WorkCost:

@@ -65,6 +65,7 @@ class PythonScript(Task):
     # Building the DataFrames holds Python's lock; what the user's function costs is anyone's guess.
     cost = WorkCost(seconds_per_mb=1.0, seconds_per_file=0.01, lock_free=0.2)
     version = 1
+    script_param = user_script.PARAM
     params = (
         Param(
             "script",
