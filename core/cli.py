@@ -11,14 +11,13 @@ import argparse
 import json
 import signal
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from xlbatch import __version__
 from xlbatch.cancel import FINISH, NOW, CancelToken
-from xlbatch.events import BatchFinished, BatchStarted, Event, FileFinished, FileStarted, Notice
+from xlbatch.events import Event
 from xlbatch.executors import BACKENDS
 from xlbatch.params import InvalidParams, ParamSet
 from xlbatch.plan import DEFAULT_OUT_DIR, BatchSpec, plan_batch
@@ -105,72 +104,6 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="settings file to use instead of the user's settings")
 
 
-class ProgressRenderer:
-    """Turns events into a one-line progress bar with ETA on stderr (or periodic lines when not a terminal)."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.total = 0
-        self.done = 0
-        self.failed = 0
-        self.started = time.monotonic()
-        self._last_draw = 0.0
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, BatchStarted):
-            self.total = event.total
-            self.started = time.monotonic()
-            self._line(
-                f"{event.task}: {event.total} file(s) on {event.backend} with {event.workers} worker(s) "
-                f"({event.backend_reason})"
-            )
-        elif isinstance(event, FileFinished):
-            self.done += 1
-            if event.outcome.status == "failed":
-                self.failed += 1
-                error = event.outcome.error
-                self._line(f"  failed: {event.path}: {error.message if error else ''}")
-            self._draw()
-        elif isinstance(event, FileStarted):
-            self._draw()
-        elif isinstance(event, Notice):
-            self._line(f"  {event.message}")
-        elif isinstance(event, BatchFinished):
-            self._draw(force=True)
-            if self.tty:
-                self.stream.write("\n")
-
-    def _line(self, text: str) -> None:
-        if self.tty:
-            self.stream.write("\r\033[K")
-        self.stream.write(text + "\n")
-        self.stream.flush()
-        self._last_draw = 0.0
-
-    def _draw(self, force: bool = False) -> None:
-        now = time.monotonic()
-        interval = 0.1 if self.tty else 5.0
-        if not force and now - self._last_draw < interval:
-            return
-        self._last_draw = now
-        elapsed = now - self.started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        left = (self.total - self.done) / rate if rate > 0 else None
-        width = 30
-        filled = int(width * self.done / self.total) if self.total else width
-        bar = "#" * filled + "-" * (width - filled)
-        eta = f"about {left:.0f} s left" if left is not None and self.done < self.total else f"{elapsed:.1f} s"
-        text = f"[{bar}] {self.done}/{self.total} files  {rate:.1f} files/s  {eta}"
-        if self.failed:
-            text += f"  {self.failed} failed"
-        if self.tty:
-            self.stream.write("\r\033[K" + text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-
 def _jsonl(stream: TextIO) -> Callable[[Event], None]:
     def write(event: Event) -> None:
         stream.write(json.dumps(event.to_dict(), ensure_ascii=False, default=str) + "\n")
@@ -179,17 +112,23 @@ def _jsonl(stream: TextIO) -> Callable[[Event], None]:
     return write
 
 
-def _install_ctrl_c(cancel: CancelToken) -> Callable[[], None]:
-    """First Ctrl+C: finish running files; second: stop now. Returns a function restoring the old handler."""
+def _to_stderr(text: str) -> None:
+    sys.stderr.write(f"\n{text}\n")
+    sys.stderr.flush()
+
+
+def _install_ctrl_c(cancel: CancelToken, say: Callable[[str], None] = _to_stderr) -> Callable[[], None]:
+    """First Ctrl+C: finish running files; second: stop now. Returns a function restoring the old handler.
+
+    `say` tells the user what happens (the progress display prints it above its bar)."""
 
     def handler(signum: int, frame: Any) -> None:
         if cancel.mode is None:
             cancel.cancel(FINISH)
-            sys.stderr.write("\nFinishing the running files; press Ctrl+C again to stop now.\n")
+            say("Finishing the running files; press Ctrl+C again to stop now.")
         else:
             cancel.cancel(NOW)
-            sys.stderr.write("\nStopping now.\n")
-        sys.stderr.flush()
+            say("Stopping now.")
 
     try:
         previous = signal.signal(signal.SIGINT, handler)
@@ -210,25 +149,24 @@ def run_command(
         return EXIT_USAGE
     cancel = CancelToken()
     listener: Callable[[Event], None] | None = None
+    bar = None
     if progress == "bar":
-        listener = ProgressRenderer(stderr)
-    elif progress == "jsonl":
-        listener = _jsonl(stdout)
-    restore = _install_ctrl_c(cancel)
+        from xlbatch.cli_progress import BarProgress  # rich is imported only for the bar
+
+        listener = bar = BarProgress(stderr)
+        restore = _install_ctrl_c(cancel, bar.say)
+    else:
+        if progress == "jsonl":
+            listener = _jsonl(stdout)
+        restore = _install_ctrl_c(cancel)
     try:
         report = run_plan(plan, listener, cancel)
     finally:
         restore()
-    if progress == "bar":
-        counts = report.counts
-        stderr.write(
-            f"{'Cancelled' if report.cancelled else 'Done'}: {counts['ok']} ok, {counts['failed']} failed, "
-            f"{counts['skipped']} skipped, {counts['cancelled']} cancelled in {report.seconds:.1f} s.\n"
-        )
-        for output in report.outputs:
-            stderr.write(f"Output: {output}\n")
-        report_path = spec.report_path or str(Path(report.out_dir) / REPORT_NAME)
-        stderr.write(f"Report: {report_path}\n")
+        if bar is not None:
+            bar.stop()
+    if bar is not None:
+        bar.summary(report, spec.report_path or str(Path(report.out_dir) / REPORT_NAME))
     return report.exit_code
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from xlbatch.atomic import TEMP_MARKER
 from xlbatch.outcome import OK, FileOutcome
+from xlbatch.report_layout import AUTO, FILE, TEXT
 from xlbatch.tables import Table
 from xlbatch.tasks.base import OutputFolder
 from xlbatch.tasks.combine import SOURCE_FILE, SOURCE_SHEET, name_key, read_part
@@ -59,19 +60,27 @@ class _Table:
         self.writer = writer
         self.kept = kept
 
-    def write_row(self, row: list[Any]) -> None:
-        self.writer.write_row(row)
+    def write_row(self, row: list[Any], link: str | None = None) -> None:
+        if isinstance(self.writer, XlsxTableWriter):
+            self.writer.write_row(row, link=link)  # the file's name links to the file
+        else:
+            self.writer.write_row(row)
         if self.kept is not None:
             self.kept.rows.append(row)
 
 
 @contextlib.contextmanager
-def _table(out: OutputFolder, stem: str, fmt: str, name: str, header: list[str]) -> Iterator[_Table]:
+def _table(
+    out: OutputFolder, stem: str, fmt: str, name: str, header: list[str], lead: list[str]
+) -> Iterator[_Table]:
+    """A batch output table: the first columns xlbatch's, laid out as `lead` says (xlbatch.report_layout),
+    the rest the user's values, laid out as combine lays out the user's data."""
     with out.output(f"{stem}.{fmt}") as tmp:
         kept = out.keep_table(name, header)
         if fmt == "xlsx":
+            kinds = [*lead, *[AUTO] * (len(header) - len(lead))]
             with XlsxTableWriter(tmp, constant_memory=True) as book:
-                book.add_sheet(name, header)
+                book.add_sheet(name, header, kinds)
                 yield _Table(book, kept)
             for warning in book.warnings:
                 out.warn(warning)
@@ -100,11 +109,12 @@ def write_results(outcomes: list[FileOutcome], params: dict[str, Any], by_sheet:
     for _o, _sheet, values in found:
         keys.update(dict.fromkeys(values))
     header = [*lead, *unique_names(list(keys), lead)]
-    with _table(out, RESULTS_STEM, params["output_format"], "Results", header) as table:
+    lead_kinds = [FILE, *[TEXT] * (len(lead) - 1)]  # the file's name linked to the file
+    with _table(out, RESULTS_STEM, params["output_format"], "Results", header, lead_kinds) as table:
         for o, sheet, values in found:
             path = Path(o.path)
             first = [path.name, str(path.parent), *([sheet] if by_sheet else [])]
-            table.write_row([*first, *(values.get(key) for key in keys)])
+            table.write_row([*first, *(values.get(key) for key in keys)], link=o.path)
 
 
 def _parts(outcomes: list[FileOutcome], out: OutputFolder) -> list[tuple[dict[str, Any], Path]]:
@@ -140,7 +150,7 @@ def write_combined(outcomes: list[FileOutcome], params: dict[str, Any], per_shee
     source_names = unique_names([SOURCE_FILE, *([SOURCE_SHEET] if per_sheet else [])], names)
     header = [*source_names, *names]
     width = len(names)
-    with _table(out, COMBINED_STEM, params["output_format"], "Combined", header) as table:
+    with _table(out, COMBINED_STEM, params["output_format"], "Combined", header, [TEXT] * len(source_names)) as table:
         for meta, part in parts:
             tables = meta["tables"]
             maps = [[columns[name_key(name)] for name in table_header] for _sheet, table_header, _count in tables]

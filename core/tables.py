@@ -54,15 +54,20 @@ class TableKeeper:
         self._keep = keep
         self.table: Table | None = None
 
-    def add_sheet(self, name: str, header: list[Any]) -> None:
+    def add_sheet(self, name: str, header: list[Any], kinds: Sequence[str] | None = None) -> None:
+        """Start a table; `kinds` (xlbatch.report_layout) lay out an xlsx sheet's columns."""
         if hasattr(self.writer, "add_sheet"):
-            self.writer.add_sheet(name, header)
+            self.writer.add_sheet(name, header, kinds)
         else:
             self.writer.write_row(header)
         self.table = self._keep(name, header)
 
-    def write_row(self, row: list[Any]) -> None:
-        self.writer.write_row(row)
+    def write_row(self, row: list[Any], link: str | None = None, failed: bool = False) -> None:
+        """A row; in an xlsx sheet, `link` makes its first cell a link to that file, `failed` tints it."""
+        if hasattr(self.writer, "add_sheet"):
+            self.writer.write_row(row, link=link, failed=failed)
+        else:
+            self.writer.write_row(row)
         if self.table is not None:
             self.table.rows.append(list(row))
 

@@ -1,6 +1,10 @@
 """Writing outputs safely: xlsx and CSV tables, cell values that never turn into formulas, and file
 and sheet names that are legal on Windows and cannot escape the output folder.
 
+Report-like tables (summary, exceptions, combined, extracted, exported errors) are written for people
+to read: `add_sheet(name, header, kinds=...)` gives a bold, frozen header with a filter, fitted columns,
+thousands separators, links to the source files and tinted failed rows (see xlbatch.report_layout).
+
 New workbooks are written with xlsxwriter (the fastest writer measured; `constant_memory` keeps memory
 flat for big tables). Text that starts with `=` is stored as text, never as a live formula; CSV values
 that a spreadsheet would run as a formula (`= + - @`, tab, CR at the start) get a leading apostrophe.
@@ -21,11 +25,13 @@ from typing import Any
 
 import xlsxwriter
 import xlsxwriter.worksheet
+from xlsxwriter.url import Url, UrlTypes
 
 from xlbatch import output_record
 from xlbatch.cell_refs import column_letters
 from xlbatch.excel_values import (
     BOOL,
+    DURATION,
     EMPTY,
     EXCEL_MAX_CELL_CHARS,
     FORMATS,
@@ -36,6 +42,16 @@ from xlbatch.excel_values import (
     Cell,
     number_text,
     to_cell,
+)
+from xlbatch.report_layout import (
+    FAILED_FILL,
+    HEADER_STYLE,
+    LINK_STYLE,
+    LINKS_PER_SHEET,
+    SAMPLE_ROWS,
+    SAMPLE_ROWS_IN_MEMORY,
+    SheetLayout,
+    file_uri,
 )
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -49,6 +65,9 @@ _SHORT_TEXT = EXCEL_MAX_CELL_CHARS // 2  # ASCII text this short needs no check:
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 _BAD_FILENAME_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+# Bidirectional controls (LRM, RLM, embeddings, overrides, isolates): a cell value of U+202E + "evil"
+# would make a file name that shows reversed, hiding its real ending. Generated names drop them.
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_SHEET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
@@ -57,9 +76,10 @@ def safe_filename(name: str, fallback: str = "blank", max_length: int = 120) -> 
     """A file name legal on Windows, macOS and Linux that stays inside its folder.
 
     Path separators, drive colons, `..`, control characters and reserved device names (CON, NUL, ...)
-    are neutralised, so a name built from a cell value can never point elsewhere.
+    are neutralised, so a name built from a cell value can never point elsewhere; bidirectional controls
+    are dropped, so it cannot show its characters in another order either.
     """
-    text = _BAD_FILENAME_CHARS.sub("_", str(name)).strip().rstrip(". ")
+    text = _BAD_FILENAME_CHARS.sub("_", _BIDI_CONTROLS.sub("", str(name))).strip().rstrip(". ")
     text = text.lstrip(".")  # no hidden files, no '..'
     if not text:
         text = fallback
@@ -70,7 +90,7 @@ def safe_filename(name: str, fallback: str = "blank", max_length: int = 120) -> 
 
 def safe_sheet_name(name: str, taken: set[str] | None = None, fallback: str = "Sheet") -> str:
     """A legal, unique (case-insensitively, as Excel requires) worksheet name of at most 31 characters."""
-    text = _BAD_SHEET_CHARS.sub("_", str(name)).strip("'").strip() or fallback
+    text = _BAD_SHEET_CHARS.sub("_", _BIDI_CONTROLS.sub("", str(name))).strip("'").strip() or fallback
     text = text[:SHEET_NAME_MAX]
     if text.lower() == "history":  # reserved by Excel
         text = f"{text}_"
@@ -199,6 +219,29 @@ class ExactWorksheet(xlsxwriter.worksheet.Worksheet):
         self.fh.write(f"<c{attr}><v>{number_text(number)}</v></c>")
 
 
+class _FileLink(Url):
+    """A link to a local file, kept as the file: URI it is given (see report_layout.file_uri).
+
+    xlsxwriter rewrites every file:// link as a Windows path (file:///C:\\...), which turns the POSIX path
+    /home/ana/a.xlsx into the relative link home\\ana\\a.xlsx; this link is written as it is."""
+
+    def __init__(self, uri: str, text: str) -> None:
+        super().__init__(uri)  # raises ValueError past Excel's 2,080 characters
+        self.text = text
+
+    def _parse_url(self) -> None:
+        self._link_type = UrlTypes.EXTERNAL
+
+
+_NO_STYLE = object()
+_NO_FORMATS: list[Any] = [None] * EXCEL_MAX_COLS
+
+
+def _per_column(formats: list[Any]) -> list[Any]:
+    """`formats` padded to every column Excel has: the write loop indexes it without a bounds check."""
+    return formats[:EXCEL_MAX_COLS] + _NO_FORMATS[len(formats) :]
+
+
 class XlsxTableWriter:
     """Write typed rows to a new xlsx with xlsxwriter: dates as dates, numbers as numbers, text as text.
 
@@ -206,6 +249,10 @@ class XlsxTableWriter:
     limit, `write_row` continues on a new sheet named "<name> (cont.)" and records a warning. Values are
     kept exactly (see xlbatch.excel_values); a value that cannot be kept gets a warning naming its cell.
     When the output folder asked for it, the writer records what it wrote for xlbatch.verify.
+
+    A sheet started with `kinds` (one per column, see xlbatch.report_layout) is a report sheet: its first
+    rows are held back until their columns are measured, `write_row(row, link=path, failed=True)` links
+    the row's FILE column to `path` and tints the row, and the sheet gets a frozen header and a filter.
     """
 
     def __init__(self, path: str | os.PathLike[str], constant_memory: bool = True) -> None:
@@ -221,15 +268,23 @@ class XlsxTableWriter:
             },
         )
         self._path = path
+        self._sample_rows = SAMPLE_ROWS if constant_memory else SAMPLE_ROWS_IN_MEMORY
         self.record = output_record.start(path, output_record.XLSX)
         self._formats = {kind: self._book.add_format({"num_format": code}) for kind, code in FORMATS.items()}
         self._formats_ms = {kind: self._book.add_format({"num_format": code}) for kind, code in FORMATS_MS.items()}
         self._bold = self._book.add_format({"bold": True})
+        self._header_style = self._book.add_format(HEADER_STYLE)
+        self._styles: dict[tuple[str | None, bool, bool], Any] = {}
         self._taken: set[str] = set()
         self._sheet: Any = None
         self._sheet_base = ""
         self._row = 0
         self._header: list[Any] | None = None
+        self._kinds: list[str] | None = None
+        self._layout: SheetLayout | None = None  # the report sheet's columns
+        self._held: list[tuple[list[Any], str | None, bool]] = []  # its first rows, until measured
+        self._column_formats: list[Any] = _NO_FORMATS
+        self._links = 0
         self._losses: dict[str, list[Any]] = {}  # loss kind -> [count, first cells]
         self._warnings: list[str] = []
         self.sheet_names: list[str] = []
@@ -243,8 +298,13 @@ class XlsxTableWriter:
             lines.append(f"{count:,} cell(s) held {LOSS_TEXT[kind]}: {', '.join(cells)}{more}.")
         return lines
 
-    def add_sheet(self, name: str, header: list[Any] | None = None) -> str:
-        """Start a new sheet; if `header` is given it is written in bold and repeated on overflow sheets."""
+    def add_sheet(self, name: str, header: list[Any] | None = None, kinds: Sequence[str] | None = None) -> str:
+        """Start a new sheet; if `header` is given it is written in bold and repeated on overflow sheets.
+
+        With `kinds` (the header's columns' kinds, see xlbatch.report_layout) the sheet is a report sheet."""
+        if kinds is not None and header is None:
+            raise ValueError("a report sheet needs a header")
+        self._finish_sheet()
         title = safe_sheet_name(name, self._taken)
         if title != name and not name.endswith(" (cont.)"):
             self._warnings.append(f"Sheet '{name}' is not a legal Excel sheet name and was saved as '{title}'.")
@@ -254,32 +314,103 @@ class XlsxTableWriter:
             self.record.start_sheet(title)
         self._sheet_base = name
         self._row = 0
+        self._links = 0
         self._header = header
-        if header is not None:
-            self._write(header, self._bold)
+        self._kinds = list(kinds) if kinds is not None else None
+        self._layout, self._column_formats = None, _NO_FORMATS
+        if header is not None and kinds is not None:
+            self._layout = SheetLayout(header, kinds, self._sample_rows)
+            # Left-aligned even over numbers: in Excel the filter button covers a header's right end.
+            self._write(header, _per_column([self._header_style] * len(header)))
+            self._sheet.freeze_panes(1, 0)
+            # Printed: across the page, as wide as one page, the header on every page.
+            self._sheet.set_landscape()
+            self._sheet.fit_to_pages(1, 0)
+            self._sheet.repeat_rows(0)
+        elif header is not None:
+            self._write(header, _per_column([self._bold] * len(header)))
         return title
 
-    def write_row(self, row: list[Any]) -> None:
+    def write_row(self, row: list[Any], link: str | None = None, failed: bool = False) -> None:
+        """Append a row. On a report sheet, `link` is the path its FILE column links to, `failed` tints it."""
         if self._sheet is None:
             self.add_sheet("Sheet1")
+        layout = self._layout
+        if layout is not None and not layout.settled:
+            self._held.append((row, link, failed))
+            if len(self._held) >= layout.sample_rows:
+                self._settle()
+            return
+        self._put(row, link, failed)
+
+    def _put(self, row: list[Any], link: str | None, failed: bool) -> None:
         if self._row >= EXCEL_MAX_ROWS:
-            previous = self.sheet_names[-1]
-            self.add_sheet(f"{self._sheet_base} (cont.)", self._header)
+            previous, layout = self.sheet_names[-1], self._layout
+            self.add_sheet(f"{self._sheet_base} (cont.)", self._header, self._kinds)
+            if layout is not None:  # the same columns: keep what the first sheet's sample decided
+                self._layout, self._column_formats = layout, _per_column([self._style(c) for c in layout.codes])
             self._warnings.append(
                 f"Sheet '{previous}' reached Excel's limit of {EXCEL_MAX_ROWS:,} rows; "
                 f"the rows continue on sheet '{self.sheet_names[-1]}'."
             )
-        self._write(row, None)
+        layout = self._layout
+        if layout is None:
+            self._write(row, _NO_FORMATS)
+            return
+        if failed or layout.per_cell or (link is not None and layout.link_column is not None):
+            self._write_styled(row, link, failed)
+        else:
+            self._write(row, self._column_formats)
 
-    def _write(self, row: list[Any], cell_format: Any) -> None:
+    def _settle(self) -> None:
+        """Measure the held rows, decide the report sheet's number formats, and write the rows."""
+        layout = self._layout
+        assert layout is not None
+        held, self._held = self._held, []
+        layout.settle([row for row, _link, _failed in held])
+        self._column_formats = _per_column([self._style(code) for code in layout.codes])
+        for row, link, failed in held:
+            self._put(row, link, failed)
+
+    def _finish_sheet(self) -> None:
+        """A report sheet's last steps: its held rows, column widths and filter (xlsxwriter writes them
+        when the workbook closes, so they may come after the rows, in constant_memory mode too)."""
+        layout = self._layout
+        if layout is None:
+            return
+        if not layout.settled:
+            self._settle()
+        sheet = self._sheet
+        for column, width in enumerate(layout.column_widths()):
+            sheet.set_column(column, column, width)
+        sheet.autofilter(0, 0, max(self._row - 1, 0), max(len(layout.header) - 1, 0))
+        self._layout = None
+
+    def _style(self, code: str | None, failed: bool = False, link: bool = False) -> Any:
+        """The cell format for a number format `code` (None: General), a failed row's tint and a link."""
+        key = (code, failed, link)
+        style = self._styles.get(key, _NO_STYLE)
+        if style is _NO_STYLE:
+            properties: dict[str, Any] = {"num_format": code} if code else {}
+            if failed:
+                properties["bg_color"] = FAILED_FILL
+            if link:
+                properties.update(LINK_STYLE)
+            style = self._book.add_format(properties) if properties else None
+            self._styles[key] = style
+        return style
+
+    def _write(self, row: list[Any], formats: list[Any]) -> None:
         # What reads back is recorded as python-calamine gives it, before xlbatch.workbook normalises it:
         # numbers as floats, empty cells as "". xlbatch.verify then compares whole rows in C.
+        # `formats`: each column's cell format (None: none), for every column Excel has (_per_column).
         sheet, r = self._sheet, self._row
         write_string, write_number = _writer(sheet, "string"), _writer(sheet, "number")
         expected: list[Any] = []
         add = expected.append
         for c, value in enumerate(row[:EXCEL_MAX_COLS]):
             cls = value.__class__
+            cell_format = formats[c]
             # The common cases inline (this loop is most of a conversion's time); the rest via to_cell.
             if value is None:
                 add("")
@@ -295,6 +426,9 @@ class XlsxTableWriter:
                 add(value)
             else:
                 add(self._write_cell(r, c, to_cell(value), cell_format))
+        self._finish_row(r, expected)
+
+    def _finish_row(self, r: int, expected: list[Any]) -> None:
         self._row += 1
         record = self.record
         if record is not None:
@@ -303,8 +437,50 @@ class XlsxTableWriter:
             if expected:
                 record.add(r, expected)
 
-    def _write_cell(self, r: int, c: int, cell: Cell, cell_format: Any) -> Any:
-        """Write one converted value; return what python-calamine reads back from it."""
+    def _write_styled(self, row: list[Any], link: str | None, failed: bool) -> None:
+        """A report row whose cells need formats of their own: a tint, a link, a format per value."""
+        sheet, r, layout = self._sheet, self._row, self._layout
+        assert layout is not None
+        expected: list[Any] = []
+        for c, value in enumerate(row[:EXCEL_MAX_COLS]):
+            if value is None or (value.__class__ is str and not value):
+                if failed:  # the tint covers the whole row
+                    _writer(sheet, "blank")(r, c, None, self._style(None, failed))
+                expected.append("")
+                continue
+            cell = to_cell(value)
+            if cell.kind == NUMBER:
+                code = layout.code(c, value)
+            elif cell.kind == DURATION:  # 0:00:01.000 beside 0:00:00.039: a column of durations lines up
+                code = FORMATS_MS[DURATION]
+            else:
+                code = (FORMATS_MS if cell.millis else FORMATS).get(cell.kind)
+            linked = cell.kind == TEXT and link is not None and c == layout.link_column
+            if linked and self._link(r, c, cell, link, failed):  # type: ignore[arg-type]
+                expected.append(cell.expected)
+                continue
+            style = self._style(code, failed)
+            expected.append(self._write_cell(r, c, cell, style, style))
+        self._finish_row(r, expected)
+
+    def _link(self, r: int, c: int, cell: Cell, path: str, failed: bool) -> bool:
+        """Write a text cell as a link to the file at `path`; False if it cannot be one (Excel's limits)."""
+        if self._links >= LINKS_PER_SHEET:
+            return False
+        try:
+            url = _FileLink(file_uri(path), cell.written)
+        except ValueError:  # longer than a link may be
+            return False
+        if cell.loss is not None:
+            self._lost(cell.loss, r, c)
+        _writer(self._sheet, "url")(r, c, url, self._style(None, failed, link=True))
+        self._links += 1
+        return True
+
+    def _write_cell(self, r: int, c: int, cell: Cell, cell_format: Any, date_format: Any = None) -> Any:
+        """Write one converted value; return what python-calamine reads back from it.
+
+        Dates, times and durations get their own number format, or `date_format` when given."""
         sheet, kind = self._sheet, cell.kind
         if cell.loss is not None:
             self._lost(cell.loss, r, c)
@@ -318,8 +494,9 @@ class XlsxTableWriter:
         elif kind == EMPTY:
             return ""
         else:
-            formats = self._formats_ms if cell.millis else self._formats
-            _writer(sheet, "number")(r, c, cell.written, formats[kind])
+            if date_format is None:
+                date_format = (self._formats_ms if cell.millis else self._formats)[kind]
+            _writer(sheet, "number")(r, c, cell.written, date_format)
         return cell.expected
 
     def _lost(self, kind: str, r: int, c: int) -> None:
@@ -331,6 +508,7 @@ class XlsxTableWriter:
     def close(self) -> None:
         if not self.sheet_names:
             self.add_sheet("Sheet1")
+        self._finish_sheet()
         self._book.close()
         output_record.finish(self._path, self.record)
 

@@ -179,6 +179,7 @@ class ErrorsPanel(QWidget):
     def export_errors(self, path: str | os.PathLike[str]) -> Path:
         """Write the error table to .xlsx or .csv (by the suffix), atomically."""
         header, body = self.errors.table()
-        target = write_error_table(path, header, body)
+        paths = [self.errors.row(i).path for i in range(len(body))]  # the workbook links each name to its file
+        target = write_error_table(path, header, body, paths)
         self.message.emit(f"Saved {plural(len(body), 'error row')} to {target}.", 6000)
         return target

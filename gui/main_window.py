@@ -46,7 +46,6 @@ from PySide6.QtCore import QPoint, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QSizePolicy,
@@ -76,6 +75,7 @@ from xlbatch.gui.progress_panel import ProgressPanel, SummaryPanel
 from xlbatch.gui.recipes import RecipeActions
 from xlbatch.gui.run_settings import RunSettingsPanel
 from xlbatch.gui.settings import AppSettings
+from xlbatch.gui.start_hint import StartHint, start_hint
 from xlbatch.gui.task_panel import TaskPanel
 from xlbatch.gui.warm_pool import WarmPool
 from xlbatch.gui.widgets import action_button
@@ -85,21 +85,6 @@ from xlbatch.settings import Settings
 from xlbatch.tasks import load_plugins
 
 TAB_FILES, TAB_ERRORS = range(2)  # the positions of the tabs whose titles show counts
-
-
-def start_hint(running: bool, has_task: bool, files: int, valid: bool, output_problem: str | None) -> str:
-    """The line under Start: what to do next."""
-    if running:
-        return "Press Esc or Cancel to stop the batch."
-    if not has_task:
-        return "No task is available."
-    if not files:
-        return "Add workbooks to start: Add files…, Add folder…, or drop them on this window."
-    if not valid:
-        return "Correct the task setting shown in red to start."
-    if output_problem is not None:
-        return output_problem
-    return f"Ready to run on {plural(files, 'file')}. Ctrl+Enter starts."
 
 
 class MainWindow(QMainWindow):
@@ -227,9 +212,8 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.start_button, 2)
         buttons.addWidget(self.cancel_button, 1)
         layout.addLayout(buttons)
-        self.start_hint = QLabel("", side)
-        self.start_hint.setObjectName("hintLabel")
-        self.start_hint.setWordWrap(True)
+        self.start_hint = StartHint(side)
+        self.start_hint.goToSetting.connect(self.task_panel.focus_error)
         layout.addWidget(self.start_hint)
         side.setMinimumWidth(330)
         side.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
@@ -568,8 +552,9 @@ class MainWindow(QMainWindow):
         self.files_panel.sync(running)
         self.task_panel.setEnabled(not running)
         self.run_settings.setEnabled(not running)
-        hint = start_hint(running, has_task, self.files.rowCount(), valid, problem)
-        self.start_hint.setText(hint)
+        error = self.task_panel.param_form.error if has_task and not valid else None
+        hint = start_hint(running, has_task, self.files.rowCount(), valid, problem, error)
+        self.start_hint.show_hint(hint, bad_setting=not running and has_files and error is not None)
         self.start_button.setToolTip(hint if not can_start else "Run the task on every file (Ctrl+Enter)")
 
     # == closing ==================================================================================

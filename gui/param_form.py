@@ -4,15 +4,16 @@ One editor per parameter: a checkbox for bool, a drop-down for choice, spin boxe
 (honouring minimum and maximum), a line edit for str and, for list, a line edit taking comma-separated
 values. A number without a default is a line edit, so it can stay empty. Each parameter's help is the
 tooltip of its label and editor. After every change the values go through `Task.validate()`, exactly
-what the engine will run; a refusal names the parameter (`InvalidParams.param`) and its message is
-shown under that field. Nothing here knows any task by name: new tasks get a form for free.
+what the engine will run; a refusal names the parameter (`InvalidParams.param`) and its message, with
+the parameter called by its label, is shown under that field (`focus_error()` puts the cursor there).
+Nothing here knows any task by name: new tasks get a form for free.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -238,9 +239,26 @@ class ParamForm(QWidget):
             try:
                 self.task.validate(self.values())
             except InvalidParams as exc:
-                message, param = str(exc), exc.param
+                message, param = self.in_words(str(exc)), exc.param
         self.show_error(param, message)
         return message
+
+    def in_words(self, message: str) -> str:
+        """The engine's message with each parameter named by the label the form shows, not its name:
+        "Parameter 'fields' needs at least one value." becomes "'Fields' needs at least one value."."""
+        for param in self.task.params if self.task is not None else ():
+            message = message.replace(f"Parameter '{param.name}'", f"'{param.display_name}'")
+        return message
+
+    def focus_error(self) -> QWidget | None:
+        """Put the keyboard focus in the field whose value is refused; return that editor (or None)."""
+        editor = self.editors.get(self.error_param or "")
+        if editor is None:
+            return None
+        editor.setFocus(Qt.FocusReason.OtherFocusReason)
+        if isinstance(editor, QLineEdit):
+            editor.selectAll()
+        return editor
 
     def show_error(self, param: str | None, message: str | None) -> None:
         self.error, self.error_param = message, param

@@ -135,4 +135,12 @@ class TaskPanel(QGroupBox):
     def show_param_error(self, param: str | None, message: str) -> None:
         """Show the engine's refusal at the setting it names (if the form has it)."""
         if param and param in self.param_form.editors:
-            self.param_form.show_error(param, message)
+            self.param_form.show_error(param, self.param_form.in_words(message))
+
+    def focus_error(self) -> bool:
+        """Scroll to the refused setting and put the cursor in it; False when no setting is refused."""
+        editor = self.param_form.focus_error()
+        if editor is None:
+            return False
+        self.param_scroll.ensureWidgetVisible(editor)
+        return True

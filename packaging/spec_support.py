@@ -162,6 +162,20 @@ def core_modules(root: Path = ROOT) -> list[str]:
     return modules
 
 
+def rich_modules() -> list[str]:
+    """rich's character-width tables (rich._unicode_data.unicode15-0-0, ...): rich >= 14.3 imports the one
+    for the terminal's Unicode version by name, which PyInstaller cannot see, and not every build machine
+    has the hooks-contrib release that lists them. Found from the installed files; [] for an older rich."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("rich._unicode_data")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    tables = sorted(f"rich._unicode_data.{p.stem}" for p in folder.glob("*.py") if p.stem != "__init__")
+    return ["rich._unicode_data", *tables]
+
+
 def stage_package(root: Path, build_dir: Path) -> Path:
     """Copy the sources into `build_dir/src/xlbatch/...` as the one package they install as, and return
     the folder to analyse from. PyInstaller cannot follow an editable install (setuptools maps the
@@ -175,6 +189,8 @@ def stage_package(root: Path, build_dir: Path) -> Path:
             root / folder,
             destination,
             dirs_exist_ok=True,
+            # Contents only: copy2 uses CopyFile2 on Windows since Python 3.12, which Wine 8 lacks.
+            copy_function=shutil.copyfile,
             # Sub-packages mapped from other folders are copied on their own; data stays in resources/.
             ignore=lambda here, names, top=root / folder: [
                 n for n in names if n == "__pycache__" or n.endswith(".pyc") or (Path(here) == top and n == "samples")

@@ -39,6 +39,7 @@ from xlbatch.cost import WorkCost
 from xlbatch.outcome import OK, FileOutcome
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
+from xlbatch.report_layout import AUTO, TEXT
 from xlbatch.tables import TableKeeper
 from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
@@ -311,8 +312,11 @@ class Combine(Task):
             # The table is also report.tables["Combined"] when the batch keeps its tables.
             if fmt == "xlsx":
                 with XlsxTableWriter(tmp, constant_memory=True) as writer:
+                    # The user's data: AUTO gives a column of fractions separators, whole numbers stay as
+                    # typed; the writer measures and formats from the first rows (see report_layout).
+                    kinds = [TEXT] * (len(full_header) - len(header)) + [AUTO] * len(header)
                     book = TableKeeper(writer, out.keep_table)
-                    book.add_sheet("Combined", full_header)
+                    book.add_sheet("Combined", full_header, kinds)
                     self._stream(done, mappings, len(header), add_source, book, out)
                 for warning in writer.warnings:
                     out.warn(warning)

@@ -27,6 +27,7 @@ from xlbatch.cost import WorkCost
 from xlbatch.outcome import OK, FileOutcome
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
+from xlbatch.report_layout import AUTO, FILE
 from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
@@ -340,11 +341,12 @@ class Extract(Task):
 
     def reduce(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:
         names = [parse_field(spec).name for spec in params["fields"]]
+        read = [o for o in sorted(outcomes, key=lambda o: o.index) if o.status == OK and o.result]
         rows = [
             [o.result.get("file") or Path(o.path).name, *(o.result.get("fields", {}).get(n) for n in names)]
-            for o in sorted(outcomes, key=lambda o: o.index)
-            if o.status == OK and o.result
+            for o in read
         ]
+        paths = [o.path for o in read]
         header = [SOURCE_COLUMN, *names]
         if params["output_format"] == "csv":
             with out.output(f"{OUTPUT_STEM}.csv") as tmp, CsvTableWriter(tmp) as writer:
@@ -353,9 +355,10 @@ class Extract(Task):
                     writer.write_row(row)
         else:
             with out.output(f"{OUTPUT_STEM}.xlsx") as tmp, XlsxTableWriter(tmp) as book:
-                book.add_sheet("Extracted", header)
-                for row in rows:
-                    book.write_row(row)
+                # The fields are the user's values: AUTO keeps whole numbers (invoice numbers) as typed.
+                book.add_sheet("Extracted", header, [FILE, *(AUTO for _ in names)])
+                for row, path in zip(rows, paths, strict=True):
+                    book.write_row(row, link=path)
             for warning in book.warnings:
                 out.warn(warning)
         out.keep_table("Extracted", header, rows)  # report.tables["Extracted"]

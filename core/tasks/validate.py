@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from xlbatch.cost import WorkCost
-from xlbatch.outcome import OK, FileOutcome
+from xlbatch.outcome import FAILED, OK, FileOutcome
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
+from xlbatch.report_layout import COUNT, FILE, TEXT, VALUE
 from xlbatch.tables import TableKeeper
 from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
@@ -431,18 +432,16 @@ class Validate(Task):
         cross = _cross_file_duplicates([o for o in ordered if o.status == OK and o.result])
         with out.output(EXCEPTIONS_NAME) as tmp, XlsxTableWriter(tmp) as writer:
             book = TableKeeper(writer, out.keep_table)  # the sheets are also report.tables' Exceptions, Summary
-            book.add_sheet("Exceptions", ISSUE_COLUMNS)
+            book.add_sheet("Exceptions", ISSUE_COLUMNS, ISSUE_KINDS)
             for o in ordered:
                 if o.status != OK or not o.result:
                     continue
                 name, sheet = _file_label(o), o.result.get("sheet")
                 for row, column, value, problem, _rule in o.result.get("listed", []):
-                    book.write_row([name, sheet, row, column, value, problem])
+                    book.write_row([name, sheet, row, column, value, problem], link=o.path)
                 for row, column, value, problem in cross.get(o.index, []):
-                    book.write_row([name, sheet, row, column, value, problem])
-            book.add_sheet(
-                "Summary", ["File", "Status", "Sheet", "Rows checked", "Issues", "Duplicates across files", "Message"]
-            )
+                    book.write_row([name, sheet, row, column, value, problem], link=o.path)
+            book.add_sheet("Summary", [name for name, _ in SUMMARY_COLUMNS], [kind for _, kind in SUMMARY_COLUMNS])
             for o in ordered:
                 result = o.result or {}
                 listed, total = len(result.get("listed", [])), result.get("issues")
@@ -459,10 +458,25 @@ class Validate(Task):
                         total,
                         len(cross.get(o.index, [])) if o.status == OK else None,
                         o.error.message if o.error else o.reason,
-                    ]
+                    ],
+                    link=o.path,
+                    failed=o.status == FAILED,
                 )
         for warning in book.warnings:
             out.warn(warning)
+
+
+# How exceptions.xlsx shows its columns (xlbatch.report_layout): the offending value as the file had it.
+ISSUE_KINDS = (FILE, TEXT, TEXT, TEXT, VALUE, TEXT)
+SUMMARY_COLUMNS = (
+    ("File", FILE),
+    ("Status", TEXT),
+    ("Sheet", TEXT),
+    ("Rows checked", COUNT),
+    ("Issues", COUNT),
+    ("Duplicates across files", COUNT),
+    ("Message", TEXT),
+)
 
 
 def _file_label(outcome: FileOutcome) -> str:

@@ -44,13 +44,13 @@ def outputs_of(folder: Path) -> list[str]:
 
 
 def workbook_values(path: Path) -> dict[str, list[tuple]]:
-    """Every sheet's cell values, with timing columns (headed "Seconds") left out: they differ per run."""
+    """Every sheet's cell values, with timing columns (headed "Time") left out: they differ per run."""
     book = openpyxl.load_workbook(path, read_only=True)
     try:
         sheets = {}
         for sheet in book.worksheets:
             rows = [tuple(row) for row in sheet.iter_rows(values_only=True)]
-            timing = {i for i, title in enumerate(rows[0] if rows else ()) if title == "Seconds"}
+            timing = {i for i, title in enumerate(rows[0] if rows else ()) if title == "Time"}
             sheets[sheet.title] = [tuple(v for i, v in enumerate(row) if i not in timing) for row in rows]
         return sheets
     finally:

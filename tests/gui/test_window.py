@@ -35,6 +35,7 @@ from xlbatch.executors import BACKEND_TITLES, available_backends
 from xlbatch.gui.main_window import MainWindow
 from xlbatch.gui.models import CANCELLED, COL_ADVICE, COL_FILE, COL_KIND, DONE, FAILED, RUNNING, KindRole
 from xlbatch.plan import DEFAULT_OUT_DIR
+from xlbatch.report_layout import file_uri
 
 BATCH_TIMEOUT_MS = 60_000
 GOOD = {"alpha.xlsx", "beta.xlsx", "gamma.csv"}
@@ -169,6 +170,8 @@ def test_errors_export_and_copy(window, inputs, qtbot, tmp_path):
     sheet_rows = [list(r) for r in book["Errors"].iter_rows(values_only=True)]
     book.close()
     assert [str(v) for v in sheet_rows[1][:4]] == rows[1][:4]
+    link = openpyxl.load_workbook(tmp_path / "errors.xlsx")["Errors"]["A2"].hyperlink
+    assert link is not None and link.target == file_uri(broken)  # the name links to the file
 
     saved = window.save_log(tmp_path / "log.txt").read_text(encoding="utf-8")
     assert "Started 'summarize' on 4 files" in saved and f"Failed: {BROKEN}" in saved

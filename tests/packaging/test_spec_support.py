@@ -32,6 +32,7 @@ RUNTIME_IMPORTS = (
     "pandas",  # the python task's DataFrames, and report.tables / to_frame() (imported only when used)
     "numpy",
     "dateutil",
+    "rich",  # the command line's progress bar (core/cli_progress.py)
 )
 
 
@@ -52,6 +53,15 @@ def test_every_core_module_is_a_hidden_import(support):
     assert modules == walked
     for task_module in xlbatch.tasks.BUILTIN_MODULES:
         assert f"xlbatch.tasks.{task_module}" in modules
+
+
+def test_richs_tables_loaded_by_name_are_hidden_imports(support):
+    import rich._unicode_data
+
+    modules = support.rich_modules()
+    walked = {m.name for m in pkgutil.iter_modules(rich._unicode_data.__path__, "rich._unicode_data.")}
+    assert "rich._unicode_data" in modules and walked and walked <= set(modules)
+    assert rich._unicode_data.load("latest").__class__.__module__.startswith("rich")  # the table loads by name
 
 
 def test_the_sources_are_staged_as_one_package(support, tmp_path):
