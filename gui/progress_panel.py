@@ -7,6 +7,7 @@ Both are frames the style sheet colours by name (`progressPanel`, `summaryPanel`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt
@@ -131,8 +132,10 @@ class SummaryPanel(QFrame):
         self.open_output_button = action_button(self, "Open output folder", "openOutputButton", actions.open_output)
         self.retry_button = action_button(self, "Retry failed", "retryFailedButton", actions.retry)
         self.report_button = action_button(self, "View report", "reportButton", actions.report)
+        self.table_button = action_button(self, "Open table", "openTableButton", actions.open_table)
         layout.addWidget(self.icon)
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.table_button)
         layout.addWidget(self.open_output_button)
         layout.addWidget(self.retry_button)
         layout.addWidget(self.report_button)
@@ -170,6 +173,24 @@ class SummaryPanel(QFrame):
                 if unchanged
                 else ""
             )
+        table = main_table(data)
+        self.table_button.setVisible(table is not None)
+        if table is not None:
+            self.table_button.setText(f"Open {Path(table).name}")
         self.icon.setPixmap(self.style().standardIcon(icon).pixmap(QSize(20, 20)))
         repolish(self)
         self.show()
+
+
+# The batch outputs the summary bar opens first: the one table of the batch's data, then the results.
+MAIN_TABLE_STEMS = ("combined", "extracted", "results", "summary", "exceptions")
+
+
+def main_table(report: dict[str, Any] | None) -> str | None:
+    """The batch output the summary bar's Open button opens (combined.xlsx first), if it was written."""
+    outputs = [str(o) for o in (report or {}).get("outputs", []) if Path(str(o)).is_file()]
+    for stem in MAIN_TABLE_STEMS:
+        for output in outputs:
+            if Path(output).stem.lower() == stem:
+                return output
+    return outputs[0] if outputs else None

@@ -187,6 +187,8 @@ class Task(ABC):
     cost: ClassVar[WorkCost] = DEFAULT_COST
     # The parameter naming code the task runs (the python task's script): recipes record its SHA-256.
     script_param: ClassVar[str | None] = None
+    # The commented starter script the app's "New from template" writes for that parameter.
+    script_template: ClassVar[str | None] = None
 
     @classmethod
     def work_cost(cls, params: dict[str, Any] | None = None) -> WorkCost:

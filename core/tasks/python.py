@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from xlbatch import user_script
+from xlbatch import script_template, user_script
 from xlbatch.cost import WorkCost
 from xlbatch.outcome import FileOutcome
 from xlbatch.params import InvalidParams, Param
@@ -66,6 +66,7 @@ class PythonScript(Task):
     cost = WorkCost(seconds_per_mb=1.0, seconds_per_file=0.01, lock_free=0.2)
     version = 1
     script_param = user_script.PARAM
+    script_template = script_template.STARTER
     params = (
         Param(
             "script",
