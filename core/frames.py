@@ -9,8 +9,9 @@ values, blanks as NaN. An all-blank column is float64 NaN, as pandas reads one.
 
 Going back (`frame_rows`), a DataFrame's values become the cell values xlbatch's writers take: numpy
 scalars as Python numbers, Timestamps as datetimes, NaN/NaT/None as empty cells; anything else as its
-text. An index that carries information (named, or not the plain 0..n-1) is written as leading columns,
-as `DataFrame.to_excel` does, so no value is dropped.
+text. An index that carries information (named, several levels, or labels other than whole numbers) is
+written as leading columns, as `DataFrame.to_excel` does; an unnamed index of row positions (what
+filtering and sorting leave) is not.
 
 pandas is imported by this module: import it only where a DataFrame is wanted, never at start-up.
 """
@@ -122,11 +123,13 @@ def column_name(label: Any) -> str:
 
 
 def _index_is_data(df: pd.DataFrame) -> bool:
-    """Whether the index holds information to keep: named, several levels, or not the plain 0..n-1."""
+    """Whether the index holds information to keep: named (groupby's keys), several levels, or labels
+    that are not whole numbers (describe()'s count, mean...). An unnamed index of whole numbers is row
+    positions left over from filtering or sorting (df[df.Amount > 0], sort_values), not data."""
     index = df.index
     if index.nlevels > 1 or any(name is not None for name in index.names):
         return True
-    return not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1)
+    return not pd.api.types.is_integer_dtype(index.dtype)
 
 
 def frame_rows(df: pd.DataFrame) -> tuple[list[str], Iterator[list[Any]]]:

@@ -319,3 +319,36 @@ def test_a_changed_script_is_a_different_batch_for_the_cache(tmp_path: Path) -> 
     changed = run_batch(**common, params={"script": str(script)})
     assert changed.files[0].status == "ok" and changed.files[0].result == {"v": 2}
     assert isinstance(changed.tables["Results"], pd.DataFrame)
+
+
+def test_the_starter_script_runs_as_it_is(tmp_path: Path) -> None:
+    from xlbatch.script_template import STARTER, write_starter
+
+    sales_folder(tmp_path / "in", 2)
+    sales_book(tmp_path / "in" / "other.xlsx", sheets={"Notes": [["Text"], ["no amounts here"]]})
+    script = write_starter(tmp_path / "starter.py")
+    assert script.read_text(encoding="utf-8") == STARTER
+    with pytest.raises(FileExistsError):
+        write_starter(script)  # never over an existing script
+    report = run(tmp_path, script, tmp_path / "in", output="combined")
+    assert report.counts["ok"] == 3
+    rows = read_xlsx(tmp_path / "out" / "combined.xlsx")["Combined"]
+    assert rows[0] == ["Source file", "Source sheet", "Region", "Total", "Rows"]
+    assert rows[1:3] == [["book0.xlsx", "Sales", "North", 90, 3], ["book0.xlsx", "Sales", "South", 120, 3]]
+    other = next(f for f in report.files if f.path.endswith("other.xlsx"))
+    assert any("has no 'Amount' or 'Region' column" in w for w in other.warnings)
+
+
+def test_row_positions_are_not_written_but_describe_labels_are(tmp_path: Path) -> None:
+    sales_book(tmp_path / "in" / "a.xlsx")
+    sorted_script = write_script(
+        tmp_path, "def process(df, context):\n    return df[df['Amount'] > 20].sort_values('Amount')[['Amount']]\n"
+    )
+    run(tmp_path, sorted_script, tmp_path / "in")
+    assert read_xlsx(tmp_path / "out" / "a.xlsx")["Sales"] == [["Amount"], [30], [40], [50], [60]]
+    described = write_script(tmp_path, "def process(df, context):\n    return df[['Amount']].describe()\n", "d.py")
+    run(tmp_path, described, tmp_path / "in")
+    rows = read_xlsx(tmp_path / "out" / "a.xlsx")["Sales"]
+    assert rows[0] == ["index", "Amount"] and [r[0] for r in rows[1:]] == [
+        "count", "mean", "std", "min", "25%", "50%", "75%", "max"
+    ]
