@@ -352,3 +352,39 @@ def test_row_positions_are_not_written_but_describe_labels_are(tmp_path: Path) -
     assert rows[0] == ["index", "Amount"] and [r[0] for r in rows[1:]] == [
         "count", "mean", "std", "min", "25%", "50%", "75%", "max"
     ]
+
+
+def test_the_context_names_the_file_and_carries_progress_and_warnings(tmp_path: Path) -> None:
+    sales_book(tmp_path / "in" / "east" / "a.xlsx", sheets={"Jan": [["Amount"], [1]], "Feb": [["Amount"], [2]]})
+    sales_book(tmp_path / "in" / "b.xlsx", sheets={"Jan": [["Amount"], [3]], "Feb": [["Amount"], [4]]})
+    script = write_script(
+        tmp_path,
+        """
+        def process(df, context):
+            context.progress(0.5)
+            context.warn(f"checked {context.sheet}")
+            return {"path": context.path, "rel": context.relative_path, "name": context.name}
+        """,
+    )
+    report = run_batch(task="python", paths=[str(tmp_path / "in")], out_dir=str(tmp_path / "out"),
+                       params={"script": str(script), "sheet": "*"}, backend="sequential")
+    outcome = next(f for f in report.files if f.path.endswith("a.xlsx"))
+    assert outcome.result["Jan"] == {"path": str(tmp_path / "in" / "east" / "a.xlsx"), "rel": "east/a.xlsx",
+                                     "name": "a.xlsx"}
+    assert outcome.warnings == ["checked Jan", "checked Feb"]
+
+
+def test_context_progress_is_the_calls_share_of_the_file() -> None:
+    import contextlib
+    from types import SimpleNamespace
+
+    from xlbatch.script_run import ScriptContext
+
+    seen: list[float] = []
+    ctx = SimpleNamespace(source=SimpleNamespace(path="/in/a.xlsx", rel="a.xlsx"), out_dir="/out",
+                          progress=lambda fraction, message="": seen.append(fraction))
+    context = ScriptContext(ctx, contextlib.ExitStack())  # type: ignore[arg-type]
+    context._call_for("Feb", 0.5, 0.5)  # the second of two sheets
+    for fraction in (0.0, 0.5, 2.0, -1):
+        context.progress(fraction)
+    assert seen == [0.5, 0.75, 1.0, 0.5] and context.sheet == "Feb"
