@@ -4,12 +4,12 @@ measured side by side in one run.
     python -m benchmarks.python_task [--repeat 2] [--loop-repeat 1] [--corpus DIR] [--files 40]
 
 The user's own script, both ways: a sequential loop of `pandas.read_excel(path).describe()` with
-pandas' default engine (openpyxl, what the pandas documentation and most scripts use) and with
-`engine="calamine"` (what a user who knows about it writes); each loop keeps its describe() tables, as
-a script that then concatenates them would. The python task runs the same function,
-`process(df, context): return df.describe()`, through `run_batch(task="python", backend="auto",
-output="combined")`, so it also writes combined.xlsx with every file's table, and it is timed from the
-call to the return, worker start-up and each worker's pandas import included. Rounds are interleaved;
+pandas' default engine for xlsx (openpyxl, what most scripts use; named here, since pandas 3 warns that
+the default will change) and with `engine="calamine"` (what a user who knows about it writes); each
+loop keeps its describe() tables, as a script that then concatenates them would. The python task runs
+the same function, `process(df, context): return df.describe()`, through `run_batch(task="python",
+backend="auto", output="combined")`, so it also writes combined.xlsx with every file's table, and it is
+timed from the call to the return, worker start-up and each worker's pandas import included. Rounds are interleaved;
 the medians are compared, and the combined table is checked to hold every loop table's rows.
 """
 
@@ -28,7 +28,7 @@ from benchmarks.make_corpus import CorpusSpec, default_dir, ensure_corpus
 SCRIPT = "def process(df, context):\n    return df.describe()\n"
 
 
-def user_loop(paths: list[str], engine: str | None) -> tuple[float, int]:
+def user_loop(paths: list[str], engine: str) -> tuple[float, int]:
     """The hand-written loop; (seconds, rows of all describe() tables)."""
     import pandas
 
@@ -72,7 +72,7 @@ def measure(paths: list[str], repeat: int, loop_repeat: int) -> dict[str, Any]:
     choice = ""
     for round_number in range(repeat):
         if round_number < loop_repeat:
-            seconds, rows["loop_openpyxl"] = user_loop(paths, None)
+            seconds, rows["loop_openpyxl"] = user_loop(paths, "openpyxl")
             times["loop_openpyxl"].append(seconds)
             print(f"  round {round_number + 1}: loop, pandas defaults (openpyxl): {seconds:.1f} s", flush=True)
         seconds, rows["loop_calamine"] = user_loop(paths, "calamine")
