@@ -67,7 +67,8 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        return self.backend if self.backend == "sequential" else f"{self.backend} x{self.workers}"
+        # dask runs on every worker of the configured cluster (workers 0: the cluster's own count)
+        return self.backend if self.backend in ("sequential", "dask") else f"{self.backend} x{self.workers}"
 
 
 @dataclass
@@ -167,15 +168,21 @@ def worker_counts(cores: int, files: int | None = None) -> list[int]:
 
 
 def candidates(
-    cores: int | None = None, available: Sequence[str] | None = None, files: int | None = None
+    cores: int | None = None,
+    available: Sequence[str] | None = None,
+    files: int | None = None,
+    cluster: str | None = None,
 ) -> list[Candidate]:
-    """Sequential first (the baseline of every speed-up), then each available parallel backend."""
+    """Sequential first (the baseline of every speed-up), then each available parallel backend; `dask`
+    last, on every worker of `cluster`, when one is configured (it is never tried on a guess)."""
     cores = cores or cpu_count()
     offered = tuple(available) if available is not None else available_backends()
     found = [Candidate("sequential", 1)]
     for backend in PARALLEL_BACKENDS:
         if backend in offered:
             found.extend(Candidate(backend, n) for n in worker_counts(cores, files))
+    if cluster and "dask" in offered:
+        found.append(Candidate("dask", 0))
     return found
 
 
@@ -225,6 +232,7 @@ def compare_backends(
     available: Sequence[str] | None = None,
     cores: int | None = None,
     only: Sequence[Candidate] | None = None,
+    cluster: str | None = None,
 ) -> BenchResult:
     """Run `task` on a sample of the files under `paths` with every candidate backend; return the timings.
 
@@ -232,17 +240,18 @@ def compare_backends(
     above 1 every candidate runs that many times, interleaved, and the median counts. `on_progress(step,
     steps, text)` is called before each run; `cancel` is checked between runs and while a run goes (a run
     in progress is stopped and not counted). `only` restricts the candidates (sequential is always run).
+    `cluster`: the Dask cluster to include (`dask` is tried only when one is given).
     """
     load_plugins()
     task_class = get_task(task)
     checked = task_class.validate(params or {})
     result = _survey(task_class, checked, paths, sample, include, exclude, cores or cpu_count())
-    todo = candidates(result.cores, available, len(result.files))
+    todo = candidates(result.cores, available, len(result.files), cluster)
     if only is not None:
         wanted = set(only)
         todo = [c for c in todo if c.backend == "sequential" or c in wanted]
     _preread(result.files)
-    timings, errors = _measure(result, checked, todo, max(1, repeats), on_progress, cancel)
+    timings, errors = _measure(result, checked, todo, max(1, repeats), on_progress, cancel, cluster)
     result.rows = _rows(todo, timings, errors, len(result.files))
     return result
 
@@ -291,6 +300,7 @@ def _measure(
     repeats: int,
     on_progress: ProgressCallback | None,
     cancel: CancelFlag,
+    cluster: str | None = None,
 ) -> tuple[dict[Candidate, list[Timing]], dict[Candidate, str]]:
     """Every candidate run `repeats` times, interleaved; a candidate that cannot start is not tried again.
     Sets `result.cancelled` when a stop request ends the measuring."""
@@ -311,7 +321,7 @@ def _measure(
                 break
             step += 1
             try:
-                measured = _time_one(result.task, files, params, candidate, cancel)
+                measured = _time_one(result.task, files, params, candidate, cancel, cluster)
             except Exception as exc:  # noqa: BLE001 - one backend failing to start must not end the comparison
                 errors[candidate] = f"{type(exc).__name__}: {exc}"
                 continue
@@ -363,7 +373,12 @@ def _median(values: list[float]) -> float:
 
 
 def _time_one(
-    task: str, files: list[str], params: dict[str, Any], candidate: Candidate, cancel: CancelFlag
+    task: str,
+    files: list[str],
+    params: dict[str, Any],
+    candidate: Candidate,
+    cancel: CancelFlag,
+    cluster: str | None = None,
 ) -> Timing | None:
     """Seconds, ok files and failed files of one full run; None if cancelled. The output folder goes."""
     token = CancelToken()
@@ -381,9 +396,10 @@ def _time_one(
             out_dir=str(out),
             params=dict(params),
             backend=candidate.backend,
-            workers=candidate.workers,
+            workers=candidate.workers or None,
             report_path="",
             keep_tables=False,  # the comparison times what the app and the command line run
+            cluster=cluster if candidate.backend == "dask" else None,
         )
         started = time.perf_counter()
         report = run_batch(spec, on_event=watch if cancel is not None else None, cancel=token)
@@ -486,6 +502,9 @@ def add_bench_parser(subparsers: Any) -> argparse.ArgumentParser:
     bench.add_argument("--save", action="store_true", help="make the fastest backend the default for this task")
     bench.add_argument("--settings", metavar="FILE", help=f"where --save writes (default: {choices_path()})")
     bench.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
+    bench.add_argument(
+        "--cluster", metavar="ADDRESS", help="also time the dask backend on this cluster (default: the settings' one)"
+    )
     return bench
 
 
@@ -510,6 +529,7 @@ def bench_command(args: argparse.Namespace, stdout: TextIO | None = None, stderr
 
     try:
         params = ParamSet.from_pairs(args.param).values
+        cluster = args.cluster or _configured_cluster()
         result = compare_backends(
             args.task,
             list(args.paths),
@@ -520,6 +540,7 @@ def bench_command(args: argparse.Namespace, stdout: TextIO | None = None, stderr
             include=args.include,
             exclude=args.exclude,
             repeats=args.repeat,
+            cluster=cluster,
         )
     except InvalidParams as exc:
         stderr.write(f"xlbatch: {exc}\n")
@@ -544,6 +565,16 @@ def bench_command(args: argparse.Namespace, stdout: TextIO | None = None, stderr
             f"Saved {recommendation.backend} ({recommendation.workers} workers) for {result.task} in {saved}\n"
         )
     return EXIT_OK
+
+
+def _configured_cluster() -> str | None:
+    """`parallelization.cluster` of the settings file: with one, the comparison includes dask."""
+    from xlbatch.settings import SettingsError, load_settings
+
+    try:
+        return load_settings().get("parallelization.cluster")
+    except SettingsError:
+        return None
 
 
 def _install_ctrl_c(stop: threading.Event, stderr: TextIO) -> Callable[[], None]:

@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help=f"how to run in parallel: {', '.join(BACKENDS)} (default auto, or as set in the settings)",
     )
+    _cluster_options(run)
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a task parameter")
     run.add_argument("--timeout", type=float, metavar="SECONDS", help="time limit per file")
     run.add_argument("--retries", type=int, default=0, metavar="N", help="re-run a crashed or timed-out file N times")
@@ -94,10 +95,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bench_parser(commands)
 
+    _add_worker_parser(commands)
+
     gui = commands.add_parser("gui", help="open the desktop app")
     gui.add_argument("paths", metavar="PATH", nargs="*", help="files or folders to load")
     gui.add_argument("--screenshot", metavar="FILE", help="render the window to a PNG file and exit")
     return parser
+
+
+def _cluster_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="with --backend dask: tcp://HOST:8786 (a running `dask scheduler`), local or local:N "
+        "(N worker processes on this computer); default: as set in the settings, else local",
+    )
+    run.add_argument(
+        "--shared-storage",
+        action="store_true",
+        default=None,
+        help="with --backend dask: every machine sees the inputs and the output folder at the same paths "
+        "(e.g. a network share), so paths are sent instead of the files' bytes",
+    )
+
+
+def _add_worker_parser(commands: Any) -> None:
+    worker = commands.add_parser(
+        "worker", help="start Dask workers on this computer for a scheduler (see: Running on several machines)"
+    )
+    worker.add_argument("address", metavar="ADDRESS", help="the scheduler, e.g. tcp://192.168.1.20:8786")
+    worker.add_argument("--nworkers", type=int, metavar="N", help="worker processes (default: one per CPU core)")
+    worker.add_argument(
+        "--memory-limit",
+        default="auto",
+        metavar="SIZE",
+        help="memory per worker, e.g. 4GB (default auto: the computer's memory shared by the workers)",
+    )
+    worker.add_argument(
+        "--ports", type=int, metavar="START", help="worker i listens on START+2i, its nanny on START+2i+1 (firewalls)"
+    )
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -234,6 +270,8 @@ def _run_from_args(args: argparse.Namespace) -> int:
             force=args.force,
             verify=False if args.no_verify else None,
             keep_tables=False,  # report.tables is for the Python API; the command line never reads it
+            cluster=args.cluster,
+            shared_storage=args.shared_storage,
         )
     except InvalidParams as exc:
         return _fail(str(exc))
@@ -296,6 +334,25 @@ def _cache_command(args: argparse.Namespace, stdout: TextIO) -> int:
     return EXIT_OK
 
 
+def _worker_command(args: argparse.Namespace) -> int:
+    from xlbatch.executors.choice import cpu_count
+    from xlbatch.executors.dask_cluster import address_problem, is_local
+
+    problem = address_problem(args.address)
+    if problem is not None or is_local(args.address):
+        return _fail(f"the scheduler's address must be tcp://HOST:PORT (got {args.address!r}).")
+    if args.nworkers is not None and args.nworkers < 1:
+        return _fail(f"--nworkers must be at least 1 (got {args.nworkers}).")
+    if args.ports is not None and not 1 <= args.ports <= 65535 - 2 * (args.nworkers or cpu_count()):
+        return _fail(f"--ports must leave room for every worker below 65536 (got {args.ports}).")
+    from xlbatch.executors.dask_serve import memory_limit_problem, serve
+
+    problem = memory_limit_problem(args.memory_limit)
+    if problem is not None:
+        return _fail(f"--memory-limit must be {problem}.")
+    return serve(args.address.strip(), args.nworkers or cpu_count(), args.memory_limit, args.ports)
+
+
 def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = None) -> int:
     """Run the CLI. `gui_launcher(paths, screenshot)` opens the desktop app (for no command and `gui`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -328,5 +385,7 @@ def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = N
         return bench_command(args)
     if args.command == "cache":
         return _cache_command(args, sys.stdout)
+    if args.command == "worker":
+        return _worker_command(args)
     parser.print_help()
     return EXIT_USAGE

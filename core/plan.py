@@ -56,6 +56,11 @@ class BatchSpec:
     verify: bool = True  # read every output back and compare it with what was written (xlbatch.verify)
     # Keep the batch outputs' tables for report.tables (the Python API); the CLI and the app turn it off.
     keep_tables: bool = True
+    # The dask backend: the cluster's address ('local', 'local:N', tcp://host:port; None: 'local'), and
+    # whether every machine sees the inputs and the output folder at the same paths (then paths travel,
+    # not bytes).
+    cluster: str | None = None
+    shared_storage: bool = False
 
 
 @dataclass
@@ -103,7 +108,26 @@ def plan_batch(spec: BatchSpec, pools: PoolCache | None = None) -> Plan:
         available=available_backends(),
         cost=task.work_cost(params),
     )
+    if choice.backend == "dask":
+        choice = _cluster_choice(spec)
     return Plan(spec, task, params, discovery, choice, out_dir)
+
+
+def _cluster_choice(spec: BatchSpec) -> Choice:
+    """The dask backend's Choice: the cluster connected and checked now, so that an unreachable address or
+    a worker on another xlbatch version refuses the batch before anything runs."""
+    from xlbatch.executors.dask_cluster import LOCAL, ClusterError, connect
+
+    address = spec.cluster or LOCAL
+    try:
+        handle = connect(address, spec.workers)
+        threads = handle.threads()
+        described = handle.describe()
+    except ClusterError as exc:
+        raise InvalidParams(str(exc), "cluster") from None
+    storage = "paths on shared storage" if spec.shared_storage else "each file's bytes sent with its task"
+    options = (("cluster", address), ("shared_storage", spec.shared_storage))
+    return Choice("dask", threads, f"chosen by the user: {described}; {storage}", options)
 
 
 def _check_settings(spec: BatchSpec) -> None:
@@ -115,6 +139,12 @@ def _check_settings(spec: BatchSpec) -> None:
         raise InvalidParams(f"Workers must be at least 1 (got {spec.workers}).", "workers")
     if spec.timeout is not None and spec.timeout <= 0:
         raise InvalidParams(f"The per-file time limit must be more than 0 seconds (got {spec.timeout:g}).", "timeout")
+    if spec.cluster is not None:
+        from xlbatch.executors.dask_cluster import address_problem
+
+        problem = address_problem(spec.cluster)
+        if problem is not None:
+            raise InvalidParams(f"The cluster address must be {problem}.", "cluster")
     if spec.retries < 0:
         raise InvalidParams(f"Retries cannot be negative (got {spec.retries}).", "retries")
     if not spec.paths:

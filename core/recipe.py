@@ -13,6 +13,8 @@ the Windows Task Scheduler with `xlbatch run --recipe monthly.yaml`.
     output: ./combined
     verify: true                   # optional; check every output (null or absent: the settings file decides)
     script_sha256: 3f2a...         # optional; a task that runs a script (python): the script as saved
+    cluster: tcp://server:8786     # optional, with backend dask: the cluster (null: the settings file decides)
+    shared_storage: false          # optional, with backend dask: send paths, not the files' bytes
 
 Recipes carry a schema version: older versions are read and upgraded; a newer one gets a clear message.
 A file parameter given as a relative path (the python task's `script`) is relative to the recipe file,
@@ -36,6 +38,7 @@ KEYS = {
     VERSION_KEY,
     *("task", "params", "inputs", "include", "exclude", "backend", "workers", "timeout", "output", "verify"),
     "script_sha256",
+    *("cluster", "shared_storage"),
 }
 
 
@@ -56,6 +59,8 @@ class Recipe:
     output: str | None = None
     verify: bool | None = None  # None: the settings file decides (added in version 1; optional)
     script_sha256: str | None = None  # the script a python recipe runs, as it was when saved (optional)
+    cluster: str | None = None  # the dask backend's cluster; None: the settings file decides (optional)
+    shared_storage: bool | None = None  # None: the settings file decides (optional)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -70,6 +75,8 @@ class Recipe:
             "timeout": self.timeout,
             "output": self.output,
             "verify": self.verify,
+            "cluster": self.cluster,
+            "shared_storage": self.shared_storage,
         }
         if self.script_sha256:
             data["script_sha256"] = self.script_sha256
@@ -150,6 +157,16 @@ def load_recipe(path: str | os.PathLike[str]) -> Recipe:
     digest = data.get("script_sha256")
     if digest is not None and not (isinstance(digest, str) and len(digest) == 64):
         raise RecipeError(f"In recipe {path.name}, 'script_sha256' must be a SHA-256 digest (64 hexadecimal digits).")
+    cluster = data.get("cluster")
+    if cluster is not None:
+        from xlbatch.executors.dask_cluster import address_problem
+
+        problem = address_problem(cluster)
+        if problem is not None:
+            raise RecipeError(f"In recipe {path.name}, 'cluster' must be {problem}.")
+    shared = data.get("shared_storage")
+    if shared is not None and not isinstance(shared, bool):
+        raise RecipeError(f"In recipe {path.name}, 'shared_storage' must be true or false (got {shared!r}).")
     base = path.resolve().parent
     return Recipe(
         task=task,
@@ -163,6 +180,8 @@ def load_recipe(path: str | os.PathLike[str]) -> Recipe:
         output=_resolve(base, output) if output else None,
         verify=verify,
         script_sha256=digest,
+        cluster=cluster.strip() if cluster else None,
+        shared_storage=shared,
     )
 
 
@@ -234,6 +253,8 @@ def resolve_spec(
     include: list[str] | None = None,
     exclude: list[str] | None = None,
     verify: bool | None = None,
+    cluster: str | None = None,
+    shared_storage: bool | None = None,
     **extra: Any,
 ) -> Any:
     """The batch to run, from defaults < settings file < recipe < command line (or the GUI's fields).
@@ -276,8 +297,17 @@ def resolve_spec(
         verify=verify
         if verify is not None
         else (recipe.verify if recipe and recipe.verify is not None else settings.get("verify")),
+        cluster=cluster or (recipe.cluster if recipe and recipe.cluster else settings.get("parallelization.cluster")),
+        shared_storage=_first(
+            shared_storage, recipe.shared_storage if recipe else None, settings.get("parallelization.shared_storage")
+        ),
         **extra,
     )
+
+
+def _first(*values: Any) -> Any:
+    """The first value that is not None (command line, recipe, settings file)."""
+    return next((v for v in values if v is not None), None)
 
 
 def recipe_from_spec(spec: Any, with_inputs: bool = True) -> Recipe:
@@ -299,6 +329,8 @@ def recipe_from_spec(spec: Any, with_inputs: bool = True) -> Recipe:
         timeout=spec.timeout,
         output=str(Path(spec.out_dir).resolve()),
         verify=spec.verify,
+        cluster=spec.cluster,
+        shared_storage=spec.shared_storage if spec.backend == "dask" else None,
     )
     script = recipe.script_path()
     recipe.script_sha256 = script_digest(script) if script else None

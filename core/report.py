@@ -89,10 +89,11 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 all ok or skipped; 1 at least one failed; 130 cancelled by the user."""
+        """0 all ok or skipped; 1 at least one failed, or left unfinished without the user asking (a
+        cluster's scheduler went away); 130 cancelled by the user."""
         if self.cancelled:
             return 130
-        return 1 if self.counts["failed"] else 0
+        return 1 if self.counts["failed"] or self.counts["cancelled"] else 0
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -44,7 +44,7 @@ from xlbatch.plan import BatchSpec, Plan, plan_batch
 from xlbatch.report import Report
 from xlbatch.sinks import EventSink, OutcomeSink
 from xlbatch.supervisor import Supervisor
-from xlbatch.tables import Table
+from xlbatch.tables import Table, tables_from_files
 from xlbatch.tasks import OutputFolder
 from xlbatch.verify import verify_batch_outputs
 from xlbatch.worker import WorkFile
@@ -185,10 +185,11 @@ def reduce(plan: Plan, sink: OutcomeSink, events: EventSink, cancel: CancelToken
         dataclasses.replace(o, status=OK) if o.reason == UNCHANGED else o for o in sink.outcomes(len(files))
     ]
     key = sink.batch_key(reducible)
-    # Outputs kept from an earlier run hold no tables in memory: with tables wanted, reduce runs again.
-    kept = None if spec.force or spec.keep_tables else sink.kept_batch_outputs(key)
+    kept = None if spec.force else sink.kept_batch_outputs(key)
     if kept is not None:
         out.outputs.extend(kept)  # nothing changed since these were written: keep them
+        if out.tables is not None:  # their tables, for report.tables, read back from the files
+            out.tables.update(tables_from_files(kept))
     elif cancel.mode != NOW and any(o.status == OK for o in reducible):
         try:
             plan.task().reduce(reducible, plan.params, out)

@@ -167,7 +167,7 @@ def write_part(frames: list[tuple[str | None, pd.DataFrame]], source: SourceFile
     for sheet, df in frames:
         header, rows = frame_rows(df)
         tables.append((sheet, unique_names(header), rows, len(df)))  # a column's name says where it goes
-    with atomic_path(part_path(ctx.state_dir, source.path)) as tmp, open(tmp, "wb") as handle:
+    with atomic_path(part_path(ctx.state_dir, source.rel)) as tmp, open(tmp, "wb") as handle:
         pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dump({"source": source.rel, "tables": [(sheet, header, count) for sheet, header, _, count in tables]})
         for index, (_sheet, _header, rows, _count) in enumerate(tables):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from xlbatch.atomic import TEMP_MARKER
@@ -33,10 +33,24 @@ RESULTS_STEM = "results"
 COMBINED_STEM = "combined"
 
 
-def part_path(state_dir: Path, source_path: str) -> Path:
-    """Where a file's rows for the combined table wait for reduce: named from its full path, unique."""
-    part_id = hashlib.sha1(source_path.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+def part_path(state_dir: Path, rel: str) -> Path:
+    """Where a file's rows for the combined table wait for reduce: named from the file's path below the
+    batch's root (`SourceFile.rel`), unique in the batch, and the same in a worker that ran the file from
+    a copy of its own (Dask without shared storage) as in the parent."""
+    part_id = hashlib.sha1(rel.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return state_dir / PARTS_FOLDER / f"{part_id}{PART_SUFFIX}"
+
+
+def find_part(state_dir: Path, path: str) -> Path | None:
+    """The part of the file at `path` (the parent's path of it): the part named from the longest tail of
+    `path` that has one. The file's own rel is a tail of its path, and the only longer tails are paths
+    above the batch's root, which no file of the batch has."""
+    parts = [p for p in PurePath(path).parts if p not in (PurePath(path).anchor, "")]
+    for start in range(len(parts)):
+        candidate = part_path(state_dir, "/".join(parts[start:]))
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def unique_names(names: list[str], taken: list[str] | None = None) -> list[str]:
@@ -121,9 +135,9 @@ def _parts(outcomes: list[FileOutcome], out: OutputFolder) -> list[tuple[dict[st
     """(what the part holds, its path) for every file that finished, in the batch's order."""
     found = []
     for o in _ordered(outcomes):
-        part = part_path(out.state_dir, o.path)
-        meta = next(read_part(part), None) if part.is_file() else None
-        if isinstance(meta, dict):
+        part = find_part(out.state_dir, o.path)
+        meta = next(read_part(part), None) if part is not None else None
+        if part is not None and isinstance(meta, dict):
             found.append((meta, part))
         else:
             out.warn(
@@ -171,8 +185,10 @@ def remove_parts(outcomes: list[FileOutcome], out: OutputFolder) -> None:
         return
     folder = out.state_dir / PARTS_FOLDER
     for o in outcomes:
-        with contextlib.suppress(OSError):
-            part_path(out.state_dir, o.path).unlink()
+        part = find_part(out.state_dir, o.path)
+        if part is not None:
+            with contextlib.suppress(OSError):
+                part.unlink()
     if folder.is_dir():
         for leftover in folder.iterdir():
             if leftover.is_file() and (leftover.suffix == PART_SUFFIX or TEMP_MARKER in leftover.name):

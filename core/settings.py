@@ -6,6 +6,8 @@ strictly, merged over built-in defaults, with the origin of every value kept for
       max_workers: {cpu_bound: 4, io_bound: 8}
       backends: {combine: processes, convert: threads}
       timeout_seconds: 600
+      cluster: tcp://server:8786   # the dask backend's cluster: local, local:N or a scheduler's address
+      shared_storage: false        # dask: every machine sees the same paths (send paths, not bytes)
     memory_guard_mb: 400
     cache: {enabled: true, location: default, max_size_mb: 1024}
     verify: true          # read every output back and compare it with what was written
@@ -40,6 +42,12 @@ def _positive_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
+def _cluster_ok(value: Any) -> bool:
+    from xlbatch.executors.dask_cluster import address_problem
+
+    return address_problem(value) is None
+
+
 def _non_negative_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
 
@@ -50,6 +58,10 @@ WORKERS: Check = (lambda v: v is None or _positive_int(v), "a whole number of at
 TIMEOUT: Check = (lambda v: v is None or _positive_number(v), "a number of seconds above 0, or null for no limit")
 BOOL: Check = (lambda v: isinstance(v, bool), "true or false")
 MEGABYTES: Check = (_non_negative_number, "a number of megabytes (0 turns it off)")
+CLUSTER: Check = (
+    lambda v: v is None or _cluster_ok(v),
+    "'local', 'local:N' or a scheduler's address tcp://HOST:PORT, or null for local",
+)
 LOCATION: Check = (lambda v: isinstance(v, str) and bool(v.strip()), "'default' or a folder path")
 
 # The schema: nested dicts of checks; a dict value whose keys are free (task names) is marked by "*".
@@ -59,6 +71,8 @@ SCHEMA: dict[str, Any] = {
         "max_workers": {"cpu_bound": WORKERS, "io_bound": WORKERS},
         "backends": {"*": BACKEND},
         "timeout_seconds": TIMEOUT,
+        "cluster": CLUSTER,
+        "shared_storage": BOOL,
     },
     "memory_guard_mb": MEGABYTES,
     "cache": {"enabled": BOOL, "location": LOCATION, "max_size_mb": MEGABYTES},
@@ -71,6 +85,8 @@ DEFAULTS: dict[str, Any] = {
         "max_workers": {"cpu_bound": None, "io_bound": None},
         "backends": {},
         "timeout_seconds": None,
+        "cluster": None,
+        "shared_storage": False,
     },
     "memory_guard_mb": 400,
     "cache": {"enabled": True, "location": "default", "max_size_mb": 1024},

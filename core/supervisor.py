@@ -34,11 +34,12 @@ from xlbatch.cancel import FINISH, NOW, CancelToken
 from xlbatch.errors import FileError
 from xlbatch.events import FileProgress, FileStarted
 from xlbatch.executors import Backend, make_backend
-from xlbatch.executors.base import NotStarted
+from xlbatch.executors.base import BackendLost, NotStarted
 from xlbatch.executors.processes import TERMINATED_BY_POOL
 from xlbatch.outcome import CANCELLED, FAILED, FileOutcome
 from xlbatch.sinks import EventSink, OutcomeSink, cancelled_before_running
 from xlbatch.worker import WorkFile, WorkItem
+from xlbatch.worker_failures import crashed_error, failed, timeout_error, too_large_error
 
 if TYPE_CHECKING:
     from xlbatch.executors.pools import PoolCache
@@ -146,6 +147,8 @@ class Supervisor:
         # Set when we stopped a worker since the last recover(): then a lone bystander of the break is not
         # taken for a culprit (the break was ours).
         self.stopped_recently = False
+        # Why the backend can run nothing more (BackendLost), once it said so: the batch ends.
+        self.lost: str | None = None
         # -- the memory guards -------------------------------------------------------------------------
         self.memory_budget: int | None = None  # RSS bytes per process worker; set in run() if the backend can kill
         self._memory_checked = 0.0  # time.monotonic() of the last RSS check
@@ -207,7 +210,10 @@ class Supervisor:
     def make_items(self, files: list[WorkFile], backend: Backend) -> list[WorkItem]:
         """One file per item; many small files per item where each item costs a trip to another process."""
         group, workers = 1, self.choice.workers
-        if backend.groups_small_files and len(files) > workers * 8:
+        # A fails_alone backend (Dask) returns a group's outcomes only with the whole group: with a time
+        # limit, the first file's clock would run on while the others work. Those files travel alone.
+        grouping = backend.groups_small_files and not (self.timeout and backend.fails_alone)
+        if grouping and len(files) > workers * 8:
             sizes = [self.file_size(w) for w in files]
             if max(sizes) <= SMALL_FILE_BYTES:
                 group = max(1, min(MAX_FILES_PER_ITEM, len(files) // (workers * 8)))
@@ -239,7 +245,6 @@ class Supervisor:
         backend = self.acquire_backend()
         inflight: dict[concurrent.futures.Future[Any], WorkItem] = {}
         isolating: WorkFile | None = None  # the suspect running alone, if one is
-        cap = 10**9 if backend.bulk else self.choice.workers
         try:
             pending: collections.deque[WorkItem] = collections.deque(self.make_items(files, backend))
             while True:
@@ -255,6 +260,9 @@ class Supervisor:
                 elif isolating is not None and self.settled(isolating.index):
                     isolating = None
                 self.drop_settled(inflight)
+                if self.lost is not None:
+                    self.end_lost(inflight, pending)
+                    return
                 self.enforce_timeouts()
                 self.enforce_memory_budget()
                 mode = self.cancel.mode
@@ -272,7 +280,7 @@ class Supervisor:
                     pending
                     and isolating is None
                     and not self.isolate
-                    and len(inflight) < cap
+                    and len(inflight) < (10**9 if backend.bulk else backend.slots())
                     and mode is None
                     and self.memory_ok(bool(inflight))
                 ):
@@ -294,14 +302,14 @@ class Supervisor:
         """A started backend for the batch (a warm one from `pools` if it matches), with the guards set."""
         name, workers = self.choice.backend, self.choice.workers
         if self.pools is not None:
-            backend = self.pools.acquire(name, workers)
+            backend = self.pools.acquire(name, workers, self.choice.options)
         else:
-            backend = make_backend(name, workers)
+            backend = make_backend(name, workers, self.choice.options)
             backend.start()
         self.backend = backend
         if backend.gates_submissions:
             backend.gate = self.memory_gate
-        if backend.can_kill:
+        if backend.can_kill and not backend.remote_workers:  # a cluster's workers have their own limit
             self.memory_budget = worker_memory_budget(workers)
         return backend
 
@@ -325,10 +333,18 @@ class Supervisor:
         # Exception (SystemExit in a worker is that worker's end, not the batch's): the item broke.
         except BaseException as exc:  # noqa: BLE001
             self.handle_messages()  # keep the `done` and `started` messages sent before the break
+            if isinstance(exc, BackendLost):
+                self.lost = str(exc)
+                for work in item.files:
+                    self.cancel_lost(work)
+                return False
             if isinstance(exc, NotStarted):
                 for work in item.files:
                     if not self.settled(work.index):
                         (self.cancelled(work) if self.cancel.requested else self.isolate.append(work))
+                return False
+            if self.backend is not None and self.backend.fails_alone:
+                self.failed_alone(item, exc)
                 return False
             self.last_break = f"{type(exc).__name__}: {exc}"
             for work in item.files:
@@ -392,18 +408,7 @@ class Supervisor:
             if work.index in self.timed_out:
                 known = True
                 self.timed_out.discard(work.index)
-                self.settle(
-                    FileOutcome(
-                        work.index,
-                        work.path,
-                        FAILED,
-                        self.elapsed(work.index),
-                        error=FileError(
-                            errors.TIMEOUT, _timeout_message(self.timeout), "the worker process was stopped"
-                        ),
-                        attempts=work.attempt,
-                    )
-                )
+                self.settle(self.timed_out_outcome(work))
                 continue
             pid = self.states[work.index].pid
             code = dead.get(pid) if pid is not None else None
@@ -432,26 +437,53 @@ class Supervisor:
         )
         self.backend.restart()
 
+    def timed_out_outcome(self, work: WorkFile) -> FileOutcome:
+        return failed(work, self.elapsed(work.index), timeout_error(self.timeout))
+
+    def failed_alone(self, item: WorkItem, exc: BaseException) -> None:
+        """An item of a `fails_alone` backend failed: its own files are settled, nothing else is touched.
+        Of several small files that travelled together, the one past its time limit is known; the others
+        run again one by one (the one that fails alone is the culprit)."""
+        self.handle_messages()
+        self.last_break = f"{type(exc).__name__}: {exc}"
+        unsettled = [self.states[w.index].work for w in item.files if not self.settled(w.index)]
+        for work in unsettled:
+            if work.index in self.timed_out:
+                self.timed_out.discard(work.index)
+                self.settle(self.timed_out_outcome(work))
+            elif self.cancel.requested:
+                self.cancelled(work)
+            elif len(item.files) > 1:
+                self.states[work.index].started_at = None
+                self.isolate.append(work)
+            else:
+                self.crashed(work, None)
+
+    def end_lost(
+        self, inflight: dict[concurrent.futures.Future[Any], WorkItem], pending: collections.deque[WorkItem]
+    ) -> None:
+        """The backend can run nothing more: every file not settled yet is cancelled, with the reason."""
+        self.healthy = False
+        self.events.notice(f"The batch stopped: {self.lost}", "warning")
+        unfinished = [w for item in [*inflight.values(), *pending] for w in item.files]
+        unfinished += list(self.isolate)
+        inflight.clear()
+        pending.clear()
+        self.isolate.clear()
+        for work in unfinished:
+            self.cancel_lost(work)
+
+    def cancel_lost(self, work: WorkFile) -> None:
+        if not self.settled(work.index):
+            reason = f"{self.lost} Run the batch again with resume to finish it."
+            seconds, attempts = self.elapsed(work.index), work.attempt
+            self.sink.finish(FileOutcome(work.index, work.path, CANCELLED, seconds, reason=reason, attempts=attempts))
+
     def crashed(self, work: WorkFile, code: int | None) -> None:
-        detail = f"worker exit code {code}" if code is not None else f"worker lost: {self.last_break}"
-        error = FileError(
-            errors.CRASHED,
-            "The program reading this file stopped unexpectedly (it may be damaged or too large "
-            "for the available memory).",
-            detail,
-        )
-        self.settle(
-            FileOutcome(work.index, work.path, FAILED, self.elapsed(work.index), error=error, attempts=work.attempt)
-        )
+        self.settle(failed(work, self.elapsed(work.index), crashed_error(code, self.last_break)))
 
     def too_large(self, work: WorkFile, rss: int) -> FileOutcome:
-        budget = self.memory_budget or 0
-        error = FileError(
-            errors.TOO_LARGE,
-            "The file needs more memory than this computer has free; it was stopped so the other files could go on.",
-            f"the worker process used {rss / 2**20:,.0f} MB, above its budget of {budget / 2**20:,.0f} MB",
-        )
-        return FileOutcome(work.index, work.path, FAILED, self.elapsed(work.index), error=error, attempts=work.attempt)
+        return failed(work, self.elapsed(work.index), too_large_error(rss, self.memory_budget or 0))
 
     def enforce_memory_budget(self) -> None:
         """Stop a process worker whose memory passed its budget; recover() reports its file `too_large`."""
@@ -486,16 +518,7 @@ class Supervisor:
                 # A thread cannot be stopped from outside: report the file now; its thread is abandoned
                 # and stops at its next progress call (and the pool is not kept for another batch).
                 self.healthy = False
-                self.settle(
-                    FileOutcome(
-                        index,
-                        state.work.path,
-                        FAILED,
-                        elapsed,
-                        error=FileError(errors.TIMEOUT, _timeout_message(limit), "the worker thread was abandoned"),
-                        attempts=state.work.attempt,
-                    )
-                )
+                self.settle(failed(state.work, elapsed, timeout_error(limit, "the worker thread was abandoned")))
 
     def start_no_more(self, pending: collections.deque[WorkItem]) -> None:
         while pending:
@@ -566,6 +589,3 @@ class Supervisor:
             time.sleep(0.2)
             waited += 0.2
 
-
-def _timeout_message(limit: float | None) -> str:
-    return f"The file took longer than the time limit ({limit:g} s) and was stopped."

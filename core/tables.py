@@ -6,6 +6,10 @@ Combined) and hands each one to its OutputFolder (`OutputFolder.keep_table`) as 
 report carries them, and a DataFrame is built on first use (pandas is imported then, not before). A
 notebook user never reads the xlsx back. report.json does not include them.
 
+Outputs kept from an earlier run (the cache: nothing changed) are not written again; their tables are
+read back from the files (`tables_from_files`: an xlsx sheet is the table of its name, a CSV the table
+named after the file, "combined.csv" -> "Combined").
+
 Only the Python API keeps them (`BatchSpec.keep_tables`, on by default there): the command line and the
 desktop app, which never look at them, do not spend the memory.
 """
@@ -119,3 +123,22 @@ class Tables(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"Tables({', '.join(self._tables)})"
+
+
+def tables_from_files(paths: Iterable[str]) -> dict[str, Table]:
+    """The tables of batch outputs already on disk, read with xlbatch's reader (typed as every task reads)."""
+    from pathlib import Path
+
+    from xlbatch.workbook import open_workbook
+
+    found: dict[str, Table] = {}
+    for path in paths:
+        if Path(path).suffix.lower() not in (".xlsx", ".csv") or not Path(path).is_file():
+            continue
+        with open_workbook(path) as book:
+            for sheet in book.sheet_names:
+                rows = list(book.rows(sheet))
+                name = sheet if Path(path).suffix.lower() == ".xlsx" else Path(path).stem.capitalize()
+                header = [str(h) if h is not None else "" for h in rows[0]] if rows else []
+                found[name] = Table(name, header, [list(r) + [None] * (len(header) - len(r)) for r in rows[1:]])
+    return found

@@ -23,8 +23,8 @@ from xlbatch.gui.formatting import file_type, format_duration, format_size
 from xlbatch.runner import UNCHANGED as UNCHANGED_REASON
 
 # -- the files table --------------------------------------------------------------------------------
-COL_NAME, COL_FOLDER, COL_SIZE, COL_TYPE, COL_STATUS, COL_TIME = range(6)
-FILE_HEADERS = ("Name", "Folder", "Size", "Type", "Status", "Time")
+COL_NAME, COL_FOLDER, COL_SIZE, COL_TYPE, COL_STATUS, COL_TIME, COL_WORKER = range(7)
+FILE_HEADERS = ("Name", "Folder", "Size", "Type", "Status", "Time", "Worker")
 
 READY = "ready"
 QUEUED = "queued"
@@ -81,6 +81,14 @@ class FileRow:
     seconds: float | None = None
     started: float | None = None  # time.monotonic() when the file started, while it runs
     skip_reason: str | None = None  # known before the batch (an Excel lock file, a hidden file)
+    worker: str = ""  # the worker that ran it, as FileStarted names it ("pid 123", a Dask worker's address)
+
+
+def worker_text(worker: str) -> str:
+    """A worker as the table shows it: a Dask worker by its host:port, others as named ("pid 123")."""
+    if "://" in worker:
+        return worker.split("://", 1)[1].split(" ", 1)[0]
+    return worker
 
 
 def row_ranges(rows: Iterable[int], max_ranges: int = MAX_RANGES) -> list[tuple[int, int]]:
@@ -146,6 +154,8 @@ class FilesModel(QAbstractTableModel):
                 return row.path
             if column == COL_SIZE:
                 return f"{row.size:,} bytes"
+            if column == COL_WORKER:
+                return row.worker or None
             return None
         if role == PathRole:
             return row.path
@@ -169,6 +179,8 @@ class FilesModel(QAbstractTableModel):
             return STATUS_TEXT[row.status]
         if column == COL_TIME:
             return self._time_text(row)
+        if column == COL_WORKER:
+            return worker_text(row.worker)
         return ""
 
     @staticmethod
@@ -269,6 +281,7 @@ class FilesModel(QAbstractTableModel):
         for r in in_batch:
             row = self._rows[r]
             row.status, row.fraction, row.note, row.seconds, row.started = QUEUED, 0.0, "", None, None
+            row.worker = ""
         for r in left_out:
             row = self._rows[r]
             row.status, row.fraction, row.seconds, row.started = SKIPPED, 0.0, None, None
@@ -294,6 +307,7 @@ class FilesModel(QAbstractTableModel):
                 if row.status in FINISHED_STATUSES:
                     continue
                 row.status, row.started, row.fraction = RUNNING, now, 0.0
+                row.worker = event.worker
                 self._running.add(r)
             elif isinstance(event, FileProgress):
                 if row.status not in (RUNNING, QUEUED):
@@ -345,7 +359,7 @@ class FilesModel(QAbstractTableModel):
 
     def _announce(self, rows: Iterable[int]) -> None:
         for first, last in row_ranges(rows):
-            self.dataChanged.emit(self.index(first, COL_STATUS), self.index(last, COL_TIME))
+            self.dataChanged.emit(self.index(first, COL_STATUS), self.index(last, COL_WORKER))
 
 
 # -- the errors table -------------------------------------------------------------------------------

@@ -87,6 +87,7 @@ class RecipeActions:
         w.run_settings.set_workers(recipe.workers)
         w.run_settings.set_timeout(recipe.timeout)
         w.run_settings.set_toggle("verify", recipe.verify)
+        w.run_settings.set_cluster(recipe.cluster, recipe.shared_storage)
         w.set_filters(recipe.include, recipe.exclude)
         if recipe.output:
             w.set_output_folder(recipe.output)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from xlbatch.executors import BACKEND_TITLES, Choice, available_backends
+from xlbatch.gui.cluster_dialog import ClusterRow
 from xlbatch.gui.formatting import plural
 from xlbatch.gui.settings import AppSettings
 from xlbatch.gui.widgets import repolish
@@ -95,8 +96,13 @@ class RunSettingsPanel(QGroupBox):
         )
         for name in available_backends():
             self.backend_combo.addItem(BACKEND_TITLES.get(name, name), name)
-        self.backend_combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.backend_combo.currentIndexChanged.connect(lambda _i: self._on_backend_changed())
         form.addRow("Backend", self.backend_combo)
+        # With "Dask cluster": where the cluster is, a connection test, shared storage (gui/cluster_dialog.py).
+        self.cluster_row = ClusterRow(self)
+        self.cluster_label = QLabel("Cluster", self)
+        form.addRow(self.cluster_label, self.cluster_row)
+        form.setRowVisible(self.cluster_row, False)
         self.auto_hint = QLabel("", self)
         self.auto_hint.setObjectName("hintLabel")
         form.addRow(self.auto_hint)
@@ -215,6 +221,14 @@ class RunSettingsPanel(QGroupBox):
         data = self.backend_combo.currentData()
         return data if isinstance(data, str) else "auto"
 
+    def _on_backend_changed(self) -> None:
+        self._form.setRowVisible(self.cluster_row, self.current_backend() == "dask")
+        self.changed.emit()
+
+    def set_cluster(self, address: str | None, shared: bool | None) -> None:
+        """The Dask cluster a recipe names (None: the settings file's, else this computer)."""
+        self.cluster_row.set_cluster(address, shared)
+
     def user_workers(self) -> int | None:
         """The worker count the user set; None: automatic."""
         return self.workers_spin.value() if self.workers_user_set else None
@@ -289,6 +303,9 @@ class RunSettingsPanel(QGroupBox):
         unchanged files are skipped at all."""
         limit = settings.get("parallelization.timeout_seconds")
         self.timeout_spin.setSpecialValueText("No limit" if limit is None else f"Settings: {limit:g} s")
+        self.cluster_row.show_settings_default(settings.get("parallelization.cluster"))
+        if not self.cluster_row.shared_check.isChecked():
+            self.cluster_row.shared_check.setChecked(bool(settings.get("parallelization.shared_storage")))
         cache = bool(settings.get("cache.enabled"))
         self.force_check.setEnabled(cache)  # the whole box is disabled while a batch runs
         self.force_check.setToolTip(FORCE_TIP if cache else NO_CACHE_TIP)
@@ -345,9 +362,14 @@ class RunSettingsPanel(QGroupBox):
         """The time limit per file; 0: the settings file's, if any."""
         return self.timeout_spin.value()
 
-    def spec_fields(self) -> dict[str, bool]:
-        """The BatchSpec fields the checkboxes set."""
-        return {field: check.isChecked() for field, check in self.checks.items()}
+    def spec_fields(self) -> dict[str, Any]:
+        """The BatchSpec fields the checkboxes set, and with "Dask cluster" the cluster's (None: the
+        settings file's)."""
+        fields: dict[str, Any] = {field: check.isChecked() for field, check in self.checks.items()}
+        if self.current_backend() == "dask":
+            fields["cluster"] = self.cluster_row.address()
+            fields["shared_storage"] = self.cluster_row.shared_check.isChecked()
+        return fields
 
     def show_filters(self, include: list[str], exclude: list[str]) -> None:
         parts = []

@@ -5,11 +5,15 @@ dropped on the program) and `--screenshot FILE` (render the window to a PNG and 
 
 `freeze_support()` comes first: every worker process of a batch is this same executable started again
 with multiprocessing's arguments, and freeze_support runs the worker and exits there, before Qt or the
-window is touched (no second window, no launch loop).
+window is touched (no second window, no launch loop). loky's helpers (the joblib backend) are started the
+same way with their own command lines: packaging/loky_frozen.py runs those first.
 """
 
 import multiprocessing
 
+from loky_frozen import freeze_support as loky_freeze_support
+
+loky_freeze_support()  # joblib's loky helpers: before multiprocessing's, which rejects loky's Windows form
 multiprocessing.freeze_support()
 
 import sys  # noqa: E402

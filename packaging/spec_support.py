@@ -28,16 +28,15 @@ RESOURCE_EXCLUDES = ("__init__.py", "samples/make_samples.py")
 
 # Not needed at run time. pandas and numpy are bundled: the `python` task builds DataFrames for the
 # user's own function, and the Python API's report speaks pandas (both import it only when used, so the
-# other tasks and the app's start-up never load it). joblib: its loky workers fail inside a frozen
-# program, so the frozen app does not offer that backend and never imports it. The rest are test,
-# notebook or GUI-toolkit packages that an analysis can reach through optional imports (a user's script
-# in the executable can import the standard library, pandas, numpy and the project's own dependencies).
+# other tasks and the app's start-up never load it). joblib and distributed (the joblib and dask
+# backends) are bundled. The rest are test, notebook or GUI-toolkit packages that an analysis can reach
+# through optional imports (a user's script in the executable can import the standard library, pandas,
+# numpy and the project's own dependencies).
 PACKAGE_EXCLUDES = (
     "scipy",
     "matplotlib",
     "PIL",
     "lxml",
-    "joblib",
     "tkinter",
     "_tkinter",
     "IPython",
@@ -50,12 +49,9 @@ PACKAGE_EXCLUDES = (
     "msoffcrypto",
     "cryptography",
     "setuptools",
-    # pandas' optional dependencies (cloud storage, parallel dataframes, SQL, HDF5, Arrow, HTML, fast
-    # evaluation): installed here for other tools, reached by pandas only when a script asks for them,
-    # and about 60 MB of the bundle (dask and distributed alone pull in tornado, msgpack, botocore...).
-    "dask",
-    "distributed",
-    "fsspec",
+    # pandas' optional dependencies (cloud storage, SQL, HDF5, Arrow, fast evaluation): installed here
+    # for other tools, reached by pandas only when a script asks for them (dask and distributed, which
+    # the dask backend needs, are bundled with their own dependencies).
     "botocore",
     "boto3",
     "s3fs",
@@ -64,19 +60,6 @@ PACKAGE_EXCLUDES = (
     "tables",
     "numexpr",
     "bottleneck",
-    "tornado",
-    "bokeh",
-    "msgpack",
-    "partd",
-    "toolz",
-    "cloudpickle",
-    "click",
-    "jinja2",
-    "markupsafe",
-    "certifi",
-    "charset_normalizer",
-    "requests",
-    "urllib3",
     "pkg_resources",
     "pydoc_data",
     "lib2to3",
@@ -187,6 +170,16 @@ def core_modules(root: Path = ROOT) -> list[str]:
             parts.pop()
         modules.append(".".join(parts))
     return modules
+
+
+# Modules loky starts its helpers from by name (packaging/loky_frozen.py runs them in the frozen programs),
+# and the shim itself, which sits beside the entry scripts.
+LOKY_MODULES = [
+    "loky_frozen",
+    "joblib.externals.loky.backend.popen_loky_posix",
+    "joblib.externals.loky.backend.popen_loky_win32",
+    "joblib.externals.loky.backend.resource_tracker",
+]
 
 
 def rich_modules() -> list[str]:

@@ -113,3 +113,21 @@ class Sleepy(Task):
         with ctx.file_output(".done") as tmp:
             tmp.write_text("done", encoding="utf-8")
         return {"slept": params["seconds"]}
+
+
+@register
+class Whereabouts(Task):
+    """Copies each input byte for byte and says in which folder the worker found it: for the dask backend's
+    byte shipping (the worker opens its own copy) against shared storage (it opens the client's path)."""
+
+    name = "whereabouts"
+    title = "Whereabouts (tests only)"
+    description = "Copies the file and tells where it was read."
+    kind = "cpu"
+
+    def process(self, source: Any, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
+        data = Path(source.path).read_bytes()
+        with ctx.file_output(".copy") as tmp:
+            tmp.write_bytes(data)
+        ctx.warn(f"read from {source.path}")
+        return {"folder": Path(source.path).parent.name, "input": source.path, "pid": os.getpid()}

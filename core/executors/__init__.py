@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from xlbatch.bundle import is_frozen
+from typing import Any
+
 from xlbatch.executors.base import Backend, PoolBroken
 from xlbatch.executors.choice import Choice, choose, cpu_count, default_workers
 
-BACKENDS: tuple[str, ...] = ("auto", "sequential", "threads", "asyncio", "processes", "multiprocessing", "joblib")
+BACKENDS: tuple[str, ...] = (
+    "auto",
+    "sequential",
+    "threads",
+    "asyncio",
+    "processes",
+    "multiprocessing",
+    "joblib",
+    "dask",
+)
 
 BACKEND_TITLES: dict[str, str] = {
     "auto": "Auto (recommended)",
@@ -16,16 +26,22 @@ BACKEND_TITLES: dict[str, str] = {
     "processes": "Processes (concurrent.futures)",
     "multiprocessing": "Multiprocessing pool",
     "joblib": "joblib (loky)",
+    "dask": "Dask cluster",
 }
 
 
-def available_backends(frozen: bool | None = None) -> tuple[str, ...]:
-    """Backends offered here; a frozen executable leaves out joblib, whose loky workers fail there."""
-    frozen = is_frozen() if frozen is None else frozen
-    return tuple(b for b in BACKENDS if not (frozen and b == "joblib"))
+def available_backends() -> tuple[str, ...]:
+    """Backends offered here: every one, in the frozen programs too (their entry scripts call the loky
+    shim in packaging/loky_frozen.py, so joblib's workers start there as well). `dask` needs `distributed`,
+    a dependency of the package; an installation without it does not offer it."""
+    import importlib.util
+
+    has_dask = importlib.util.find_spec("distributed") is not None
+    return tuple(b for b in BACKENDS if b != "dask" or has_dask)
 
 
-def make_backend(name: str, workers: int) -> Backend:
+def make_backend(name: str, workers: int, options: tuple[tuple[str, Any], ...] = ()) -> Backend:
+    """A new, not yet started backend; `options` are the Choice's (the dask backend's cluster)."""
     if name in ("sequential", "threads", "asyncio"):
         from xlbatch.executors.threads import AsyncioBackend, SequentialBackend, ThreadsBackend
 
@@ -38,17 +54,26 @@ def make_backend(name: str, workers: int) -> Backend:
         from xlbatch.executors.joblib_backend import JoblibBackend
 
         return JoblibBackend(workers)
+    if name == "dask":
+        from xlbatch.executors.dask_backend import DaskBackend
+
+        return DaskBackend(workers, **dict(options))
     raise ValueError(f"unknown backend {name!r}")
 
 
 def shutdown_pools() -> None:
-    """End worker processes kept warm between batches (joblib's loky executor). Call on app exit."""
+    """End worker processes kept warm between batches (joblib's loky executor) and the Dask clusters this
+    process started or connected to. Call on app exit."""
     import sys
 
     if "joblib" in sys.modules:
         from xlbatch.executors.joblib_backend import shutdown_loky
 
         shutdown_loky()
+    if "xlbatch.executors.dask_cluster" in sys.modules:
+        from xlbatch.executors.dask_cluster import close_all
+
+        close_all()
 
 
 __all__ = [

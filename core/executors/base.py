@@ -17,9 +17,17 @@ never a backend's name):
                          to an item.
   needs_dead_worker_poll a lost item fails only when `dead_workers()` looks (multiprocessing.Pool never
                          reports a task whose worker died), so the loop keeps asking while it waits.
+  fails_alone            a failed item is that item's own failure: the pool is not broken and nothing else
+                         needs re-examining (Dask: the scheduler blames the task whose workers kept dying,
+                         KilledWorker, and re-runs the innocents by itself).
+  remote_workers         workers may run on other machines: their pids mean nothing here, so the parent
+                         does not watch their memory (the cluster's own memory limit does); `kill` and the
+                         `started` messages use the backend's own worker numbers instead of pids.
 
 How an item's future can fail: PoolBroken (its worker, or the pool, died: the supervisor re-examines
-the item's files), NotStarted (it was never dispatched: the files are still to run, or cancelled).
+the item's files), NotStarted (it was never dispatched: the files are still to run, or cancelled),
+BackendLost (nothing more can run, e.g. a cluster's scheduler went away: the batch ends, every
+unfinished file `cancelled`, so that `--resume` continues it).
 """
 
 from __future__ import annotations
@@ -43,6 +51,11 @@ class NotStarted(Exception):
     """The item was never dispatched (a stop request, or the pool shut down first): none of it ran."""
 
 
+class BackendLost(Exception):
+    """The backend cannot run anything more (a cluster's scheduler went away); the message says why in
+    words a user can act on. The batch ends with every unfinished file cancelled."""
+
+
 class Backend(ABC):
     name: str = ""
     # Capabilities (see the module docstring); the defaults describe an in-process backend.
@@ -51,12 +64,18 @@ class Backend(ABC):
     gates_submissions: bool = False
     groups_small_files: bool = False
     needs_dead_worker_poll: bool = False
+    fails_alone: bool = False
+    remote_workers: bool = False
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
         self.stop_event = threading.Event()  # cooperative "stop now" for in-thread work
         # Called before each dispatch by a backend that `gates_submissions`; blocks while work is held back.
         self.gate: Callable[[], None] | None = None
+
+    def slots(self) -> int:
+        """How many items the loop keeps in flight (a cluster's grows as machines join)."""
+        return self.workers
 
     def start(self) -> None:  # noqa: B027 - optional hook, empty by default
         """Create the pool (called once before the first submit, and again after `restart`)."""

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from xlbatch.cost import DEFAULT_COST, WorkCost
 
@@ -62,6 +63,9 @@ class Choice:
     backend: str
     workers: int
     reason: str
+    # What the backend needs besides its worker count (the dask backend: the cluster's address and whether
+    # the machines share storage); handed to make_backend().
+    options: tuple[tuple[str, Any], ...] = ()
 
 
 def _megabytes(total: int) -> str:
@@ -156,7 +160,7 @@ def decide(
     else:
         choice = Choice(backend, workers or default_workers(kind, len(sizes), cores), origin)
     if workers is None and max_workers and choice.workers > max_workers:
-        choice = Choice(
-            choice.backend, max_workers, f"{choice.reason} (limited to {max_workers} workers by the settings)"
+        choice = replace(
+            choice, workers=max_workers, reason=f"{choice.reason} (limited to {max_workers} workers by the settings)"
         )
     return choice

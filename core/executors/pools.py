@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, wait
+from typing import Any
 
 from xlbatch.executors import make_backend
 from xlbatch.executors.base import Backend
@@ -33,8 +34,9 @@ class PoolCache:
         with self._lock:
             return self._backend is not None and not self._lent and self._key == (name, workers)
 
-    def acquire(self, name: str, workers: int) -> Backend:
-        """A started backend for a batch: the kept one if it matches, else a new one."""
+    def acquire(self, name: str, workers: int, options: tuple[tuple[str, Any], ...] = ()) -> Backend:
+        """A started backend for a batch: the kept one if it matches, else a new one (`options`: the
+        Choice's, for backends that are never kept: a Dask cluster keeps its own connection)."""
         with self._lock:
             kept, key = self._backend, self._key
             if kept is not None and not self._lent and key == (name, workers):
@@ -46,7 +48,7 @@ class PoolCache:
                 self._backend = self._key = None
         if kept is not None and key != (name, workers) and not self._lent:
             kept.shutdown(kill=False)
-        backend = make_backend(name, workers)
+        backend = make_backend(name, workers, options)
         backend.start()
         if name in WORTH_KEEPING:
             with self._lock:

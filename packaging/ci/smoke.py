@@ -15,7 +15,12 @@ from the test suite's generators in tests/corpus.py):
     + the unpacking parent of a single-file program) copies of the program at once (no launch loop);
   - a file that runs past `--timeout` has its worker process killed (kind "timeout") while the other
     files finish: a worker really dies inside the frozen program and the batch survives it;
-  - `--backend joblib` exits 2: the frozen program does not offer joblib;
+  - the same batch on `--backend joblib` (loky's workers start through packaging/loky_frozen.py), and a
+    joblib worker crash isolated to its file: each time the big file starts, the smoke test kills the
+    worker process running it from outside (SIGKILL natively, `taskkill /F` under Wine, as the
+    out-of-memory killer or Task Manager would), so it ends `crashed` and every other file ok;
+  - the same batch on `--backend dask --cluster local:2`: a LocalCluster of the frozen program's own
+    worker processes on 127.0.0.1, files started on workers named by their address;
   - `run python` runs a user's pandas script (numpy too) on the ledgers in worker processes: each
     file's Amount totals by Region equal the generator's own, and results.xlsx is written; a script
     with a syntax error exits 2 naming its line, before any file runs (pandas and numpy are bundled);
@@ -224,6 +229,8 @@ class Smoke:
         watch.start()
         args = ["run", "summarize", self.arg_path(folder), "--out", self.arg_path(out)]
         args += ["--backend", backend, "--workers", str(WORKERS), "--progress", "jsonl"]
+        if backend == "dask":
+            args += ["--cluster", f"local:{WORKERS}"]
         try:
             result = self.run(self.cli, args)
         finally:
@@ -248,13 +255,16 @@ class Smoke:
             if entry.get("status") != "failed" or got != kind:
                 problems.append(f"{name}: {entry.get('status')} {got}, expected failed {kind}")
         workers = started_worker_pids(result.out)
+        if backend == "dask" and not re.search(r'"worker": "tcp://127\.0\.0\.1:\d+ \(pid \d+\)"', result.out):
+            problems.append("no FileStarted event naming a Dask worker on 127.0.0.1")
         if not workers:
             problems.append("no FileStarted events naming a worker process")
         if not self.wine_run and watch.root_pids & workers:
             problems.append(f"files ran in the parent process {watch.root_pids & workers}")
         windows = bool(self.wine_run) or os.name == "nt"
-        # POSIX adds multiprocessing's resource tracker; a single-file program its unpacking parent.
-        limit = 1 + WORKERS + (0 if windows else 1) + (1 if self.onefile else 0)
+        # POSIX adds multiprocessing's resource tracker; a single-file program its unpacking parent; joblib
+        # loky's resource tracker and the manager process of its message queue.
+        limit = 1 + WORKERS + (0 if windows else 1) + (1 if self.onefile else 0) + (2 if backend == "joblib" else 0)
         if watch.max_count > limit or watch.max_count < 2:
             problems.append(
                 f"{watch.max_count} copies of {self.cli.name} at once (expected 2..{limit}): {watch.max_snapshot}"
@@ -294,16 +304,66 @@ class Smoke:
         ):
             self.show(result)
 
-    def check_joblib_refused(self, folder: Path) -> None:
-        out = self.work / "run-joblib"
-        result = self.run(
-            self.cli, ["run", "summarize", self.arg_path(folder), "--out", self.arg_path(out), "--backend", "joblib"]
-        )
-        ok = result.rc == 2 and not (out / "report.json").exists()
-        if not self.check(
-            "--backend joblib refused (exit 2)", ok, f"exit {result.rc}: {result.out.strip()[-160:]}", result.seconds
-        ):
+    def check_joblib_crash(self, folder: Path, expected: dict[str, tuple[int, int, float]]) -> None:
+        """A joblib worker dies while it runs one file (killed from outside whenever that file starts): only
+        that file fails, `crashed`, and the others finish."""
+        batch = self.work / "crash-batch"
+        batch.mkdir()
+        small = sorted(expected)[:3]
+        for name in small:
+            shutil.copy2(folder / name, batch / name)
+        write_slow_csv(batch / "victim.csv", SLOW_ROWS)
+        out = self.work / "run-joblib-crash"
+        args = ["run", "summarize", self.arg_path(batch), "--out", self.arg_path(out), "--backend", "joblib"]
+        args += ["--workers", str(WORKERS), "--progress", "jsonl"]
+        start = time.perf_counter()
+        killed: list[int] = []
+        proc = subprocess.Popen(
+            self.command(self.cli, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, cwd=self.work, env=dict(os.environ),
+        )  # fmt: skip
+        lines = []
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace")
+            lines.append(line)
+            pid = started_pid(line, "victim.csv")
+            if pid is not None:
+                self.kill_worker(pid)
+                killed.append(pid)
+        rc = proc.wait(self.timeout)
+        result = Result(rc, "".join(lines), time.perf_counter() - start)
+        report = read_json(out / "report.json")
+        files = {Path(f["path"].replace("\\", "/")).name: f for f in report.get("files", [])}
+        victim = files.get("victim.csv") or {}
+        error = victim.get("error") or {}
+        problems = []
+        if rc != 1:
+            problems.append(f"exit {rc}, expected 1")
+        if not killed:
+            problems.append("victim.csv never started in a worker process")
+        if victim.get("status") != "failed" or error.get("kind") != "crashed":
+            problems.append(f"victim.csv: {victim.get('status')} {error.get('kind')}, expected crashed")
+        for name in small:
+            if (files.get(name) or {}).get("status") != "ok":
+                problems.append(f"{name}: {(files.get(name) or {}).get('status')}, expected ok")
+        detail = f"{report.get('counts')}; killed worker(s) {killed}; victim.csv: {error.get('detail')}"
+        if not self.check("joblib worker crash isolated to its file", not problems, "; ".join(problems) or detail,
+                          result.seconds):  # fmt: skip
             self.show(result)
+
+    def kill_worker(self, pid: int) -> None:
+        """Kill one worker process of the program as the system would (its pid as the program reports it)."""
+        if self.wine_run:
+            prefix = Path(os.environ.get("WORK", "/tmp/wine-build")) / "prefix"
+            subprocess.run(
+                ["timeout", "60", "wine", "taskkill", "/F", "/PID", str(pid)],
+                env=dict(os.environ, WINEPREFIX=str(prefix), WINEDEBUG="-all"),
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+            )  # fmt: skip
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
 
     def check_python_task(self, folder: Path) -> None:
         """The python task: a user's pandas script over the ledgers, on processes, and a refused one."""
@@ -453,10 +513,25 @@ def started_worker_pids(jsonl: str) -> set[int]:
         except ValueError:
             continue
         if event.get("event") == "FileStarted":
-            match = re.fullmatch(r"pid (\d+)", event.get("worker", ""))
+            # "pid N" (a process's main thread), or a Dask worker's "tcp://HOST:PORT (pid N)"
+            match = re.fullmatch(r"(?:pid (\d+))|(?:\S+ \(pid (\d+)\))", event.get("worker", ""))
             if match:
-                pids.add(int(match.group(1)))
+                pids.add(int(match.group(1) or match.group(2)))
     return pids
+
+
+def started_pid(line: str, name: str) -> int | None:
+    """The worker pid of a FileStarted JSON line for the file called `name`, else None."""
+    if not line.startswith("{") or '"FileStarted"' not in line:
+        return None
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return None
+    if Path(str(event.get("path", "")).replace("\\", "/")).name != name:
+        return None
+    found = started_worker_pids(line)
+    return next(iter(found)) if found else None
 
 
 def write_slow_csv(path: Path, rows: int) -> None:
@@ -700,10 +775,10 @@ def main(argv: list[str] | None = None) -> int:
             smoke.check_tasks()
             smoke.check_demo()
             folder, expected = smoke.make_batch()
-            for backend in ("processes", "multiprocessing"):
+            for backend in ("processes", "multiprocessing", "joblib", "dask"):
                 smoke.check_run(backend, folder, expected)
             smoke.check_timeout_kill(folder, expected)
-            smoke.check_joblib_refused(folder)
+            smoke.check_joblib_crash(folder, expected)
             smoke.check_python_task(folder)
             smoke.check_screenshot()
             smoke.check_screenshot_on_display()

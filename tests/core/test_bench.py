@@ -73,10 +73,12 @@ def test_candidates_are_sequential_then_each_backend_from_two_workers_to_the_cor
     assert [c.workers for c in candidates(1, every) if c.backend == "processes"] == [2]
 
 
-def test_candidates_leave_out_joblib_in_the_frozen_app() -> None:
-    frozen = candidates(2, available_backends(frozen=True))
-    assert "joblib" not in {c.backend for c in frozen}
-    assert {c.backend for c in frozen} == {"sequential", "threads", "asyncio", "processes", "multiprocessing"}
+def test_dask_is_a_candidate_only_when_a_cluster_is_configured() -> None:
+    offered = available_backends()
+    assert "dask" not in {c.backend for c in candidates(2, offered)}
+    with_cluster = candidates(2, offered, cluster="local:2")
+    assert with_cluster[-1] == Candidate("dask", 0) and with_cluster[-1].label == "dask"
+    assert with_cluster[:-1] == candidates(2, offered)
 
 
 # -- the comparison -----------------------------------------------------------------------------------

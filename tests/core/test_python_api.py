@@ -113,3 +113,15 @@ def test_the_results_table_keeps_dates(tmp_path: Path) -> None:
     report = run_batch(task="python", paths=[str(tmp_path / "in")], out_dir=str(tmp_path / "out"),
                        params={"script": str(script)}, backend="sequential")
     assert report.tables["Results"]["last"].tolist() == [pd.Timestamp(dt.datetime(2024, 1, 6))]
+
+
+def test_tables_of_outputs_kept_from_an_earlier_run_are_read_back(tmp_path: Path) -> None:
+    sales_folder(tmp_path / "in", 2)
+    script = write_script(tmp_path, TOTALS)
+    common = dict(task="python", paths=[str(tmp_path / "in")], out_dir=str(tmp_path / "out"), backend="sequential",
+                  cache=True, params={"script": str(script), "output": "combined"})
+    first = run_batch(**common)
+    written = (tmp_path / "out" / "combined.xlsx").stat().st_mtime_ns
+    again = run_batch(**common)
+    assert (tmp_path / "out" / "combined.xlsx").stat().st_mtime_ns == written  # kept, not written again
+    assert again.tables["Combined"].equals(first.tables["Combined"])

@@ -11,14 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.core.python_kit import TOTALS, sales_book, sales_folder, write_script
+from tests.core.test_backends import DASK  # dask on a LocalCluster of 2, where distributed is installed
 from tests.helpers import assert_invariants
 from xlbatch.cancel import NOW, CancelToken
 from xlbatch.events import FileStarted
 from xlbatch.plan import BatchSpec, plan_batch
 from xlbatch.runner import run_batch, run_plan
 
-ALL_BACKENDS = ["sequential", "threads", "asyncio", "processes", "multiprocessing", "joblib"]
-PROCESS_BACKENDS = ["processes", "multiprocessing", "joblib"]
+ALL_BACKENDS = ["sequential", "threads", "asyncio", "processes", "multiprocessing", "joblib", DASK]
+PROCESS_BACKENDS = ["processes", "multiprocessing", "joblib", DASK]
 THREAD_BACKENDS = ["sequential", "threads", "asyncio"]
 
 # What the script does depends on the file's name: one bad file of each kind among good ones.

@@ -24,6 +24,7 @@ from xlbatch.gui.models import (
     COL_SIZE,
     COL_STATUS,
     COL_TIME,
+    COL_WORKER,
     DONE,
     FAILED,
     QUEUED,
@@ -140,7 +141,7 @@ def test_apply_updates_rows_and_announces_ranges_once_per_pass():
         events.append(finished(i, paths[i]))
     assert model.apply(events) == 20
     # One pass: rows 0-9 and 20-29 are two ranges over the status and time columns.
-    assert seen.ranges == [(0, 9, COL_STATUS, COL_TIME), (20, 29, COL_STATUS, COL_TIME)]
+    assert seen.ranges == [(0, 9, COL_STATUS, COL_WORKER), (20, 29, COL_STATUS, COL_WORKER)]
     assert model.row(0).status == DONE
     assert model.data(model.index(0, COL_TIME)) == format_duration(1.5)
     assert model.row(25).status == RUNNING

@@ -156,11 +156,12 @@ def test_analysis_inputs(monkeypatch, tmp_path, support):
     analysis = Analysis.instances[0]
     kwargs = analysis.kwargs
     # The sources of this tree staged as the package they install as, not an installed copy.
-    assert kwargs["pathex"] == [str(tmp_path / "work" / "src")]
+    assert kwargs["pathex"] == [str(tmp_path / "work" / "src"), str(ROOT / "packaging")]  # + loky_frozen.py
     assert (tmp_path / "work" / "src" / "xlbatch" / "gui" / "entry.py").is_file()
     hidden = set(kwargs["hiddenimports"])
     assert {f"xlbatch.tasks.{m}" for m in xlbatch.tasks.BUILTIN_MODULES} <= hidden
     assert {"defusedxml", "defusedxml.ElementTree"} <= hidden
+    assert {"loky_frozen", "joblib.externals.loky.backend.popen_loky_posix"} <= hidden
     assert set(support.EXCLUDES) <= set(kwargs["excludes"])
     datas = {dest for src, dest in kwargs["datas"]}
     assert "resources/samples" in {d.replace("\\", "/") for d in datas}

@@ -1,4 +1,5 @@
-"""The frozen programs' entry points: freeze_support first, no Qt before the window, no joblib when frozen."""
+"""The frozen programs' entry points: loky's and multiprocessing's freeze_support first, no Qt before the
+window, every backend offered when frozen."""
 
 from __future__ import annotations
 
@@ -7,14 +8,12 @@ import json
 import runpy
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import xlbatch.gui.entry
 from tests.packaging.conftest import ROOT
-from xlbatch.cli import main as cli_main
-from xlbatch.executors import available_backends, choose
+from xlbatch.executors import available_backends
 
 ENTRY_SCRIPTS = ["packaging/entry_gui.py", "packaging/entry_cli.py"]
 
@@ -50,7 +49,9 @@ def module_level_imports(statements: list[ast.stmt]) -> list[str]:
 def test_entry_scripts_call_freeze_support_before_anything_else(path):
     statements = body(path)
     assert ast.unparse(statements[0]) == "import multiprocessing"
-    assert is_freeze_support(statements[1])
+    assert ast.unparse(statements[1]) == "from loky_frozen import freeze_support as loky_freeze_support"
+    assert ast.unparse(statements[2]) == "loky_freeze_support()"  # loky's helpers first (see loky_frozen.py)
+    assert is_freeze_support(statements[3])
 
 
 @pytest.mark.parametrize("path", [*ENTRY_SCRIPTS, "gui/entry.py", "core/__main__.py"])
@@ -78,6 +79,7 @@ def run_entry(monkeypatch, path: str, argv: list[str]) -> tuple[int, list]:
     record = lambda paths, screenshot=None: calls.append((paths, screenshot)) or 0  # noqa: E731
     monkeypatch.setattr(xlbatch.gui.entry, "launch_gui", record)
     monkeypatch.setattr(sys, "argv", [path, *argv])
+    monkeypatch.syspath_prepend(str(ROOT / "packaging"))  # what `python packaging/entry_cli.py` puts first
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_path(str(ROOT / path), run_name="__main__")
     return exit_info.value.code, calls
@@ -104,6 +106,7 @@ def test_cli_entry_works_where_qt_cannot_be_imported():
     """A spawned worker re-imports the entry module: it must neither need nor load Qt."""
     script = (
         "import runpy, sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'packaging')!r})\n"
         "sys.modules['PySide6'] = None\n"
         "sys.argv = ['xlbatch-cli', 'tasks']\n"
         "try:\n"
@@ -118,32 +121,9 @@ def test_cli_entry_works_where_qt_cannot_be_imported():
     assert "summarize" in done.stdout and done.stdout.strip().endswith("no Qt")
 
 
-def test_frozen_app_does_not_offer_joblib():
-    assert "joblib" in available_backends(frozen=False)
-    frozen = available_backends(frozen=True)
-    assert "joblib" not in frozen
-    assert {"auto", "sequential", "threads", "asyncio", "processes", "multiprocessing"} <= set(frozen)
+def test_the_frozen_programs_offer_every_backend(monkeypatch):
+    """joblib too: the entry scripts start loky's workers through packaging/loky_frozen.py."""
+    from xlbatch.executors import BACKENDS
 
-
-@pytest.mark.parametrize("kind", ["cpu", "io"])
-def test_auto_never_picks_joblib_when_frozen(kind):
-    frozen = available_backends(frozen=True)
-    for count in (0, 1, 2, 5, 50, 500):
-        for size in (1_000, 1_000_000, 50_000_000):
-            for workers in (None, 1, 2, 8):
-                for cores in (1, 2, 16):
-                    choice = choose(kind, [size] * count, workers, cores=cores, available=frozen)
-                    assert choice.backend in frozen
-
-
-def test_frozen_cli_refuses_joblib_with_exit_2(monkeypatch, tmp_path):
-    book = tmp_path / "in" / "data.csv"
-    book.parent.mkdir()
-    book.write_text("Name,Amount\nx,1\n", encoding="utf-8")
-    out = tmp_path / "out"
     monkeypatch.setattr(sys, "frozen", True, raising=False)
-    code = cli_main(["run", "summarize", str(book.parent), "--out", str(out), "--backend", "joblib"])
-    assert code == 2
-    assert not Path(out, "report.json").exists()
-    monkeypatch.delattr(sys, "frozen")
-    assert cli_main(["run", "summarize", str(book.parent), "--out", str(out), "--backend", "sequential"]) == 0
+    assert available_backends() == BACKENDS

@@ -33,6 +33,12 @@ RUNTIME_IMPORTS = (
     "numpy",
     "dateutil",
     "rich",  # the command line's progress bar (core/cli_progress.py)
+    "joblib",  # the joblib backend (its loky helpers start through packaging/loky_frozen.py)
+    "distributed",  # the dask backend
+    "dask",
+    "tornado",
+    "msgpack",
+    "cloudpickle",
 )
 
 
@@ -94,7 +100,7 @@ def test_resources_are_bundled_under_resources_without_the_generator(support):
 
 
 def test_heavy_and_unused_packages_are_excluded_and_runtime_ones_are_not(support):
-    for name in ("matplotlib", "scipy", "tkinter", "IPython", "pytest", "joblib"):
+    for name in ("matplotlib", "scipy", "tkinter", "IPython", "pytest", "pyarrow", "botocore"):
         assert excluded(name, support.EXCLUDES), name
     for name in ("QtWebEngineCore", "QtQml", "QtQuick", "Qt3DCore", "QtMultimedia", "QtNetwork", "QtPdf"):
         assert excluded(f"PySide6.{name}", support.EXCLUDES), name
