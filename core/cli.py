@@ -25,7 +25,8 @@ from xlbatch.runner import REPORT_NAME, run_plan
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
-GuiLauncher = Callable[[list[str], str | None], int]
+# gui_launcher(paths, screenshot, recipe=None, start=False, exit_when_done=False) opens the desktop app.
+GuiLauncher = Callable[..., int]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     gui = commands.add_parser("gui", help="open the desktop app")
     gui.add_argument("paths", metavar="PATH", nargs="*", help="files or folders to load")
     gui.add_argument("--screenshot", metavar="FILE", help="render the window to a PNG file and exit")
+    gui.add_argument("--recipe", metavar="FILE", help="open the window with this saved recipe loaded")
+    gui.add_argument("--start", action="store_true", help="start the recipe's batch at once (needs --recipe)")
+    gui.add_argument(
+        "--exit-when-done",
+        action="store_true",
+        help="close the window when the batch ends, with the exit status of `xlbatch run` (needs --start)",
+    )
     return parser
 
 
@@ -354,7 +362,7 @@ def _worker_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = None) -> int:
-    """Run the CLI. `gui_launcher(paths, screenshot)` opens the desktop app (for no command and `gui`)."""
+    """Run the CLI. `gui_launcher(paths, screenshot, ...)` opens the desktop app (for no command and `gui`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if not argv:
@@ -367,7 +375,17 @@ def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = N
         if gui_launcher is None:
             sys.stderr.write("xlbatch: the desktop app is not available in this installation.\n")
             return EXIT_USAGE
-        return gui_launcher(list(args.paths), args.screenshot)
+        if args.start and not args.recipe:
+            parser.error("--start needs --recipe FILE: the batch to start")
+        if args.exit_when_done and not args.start:
+            parser.error("--exit-when-done needs --start")
+        return gui_launcher(
+            list(args.paths),
+            args.screenshot,
+            recipe=args.recipe,
+            start=args.start,
+            exit_when_done=args.exit_when_done,
+        )
     if args.command == "tasks":
         return _tasks_command(args.json, sys.stdout)
     if args.command == "demo":

@@ -38,6 +38,7 @@ from xlbatch.executors.base import BackendLost, NotStarted
 from xlbatch.executors.processes import TERMINATED_BY_POOL
 from xlbatch.outcome import CANCELLED, FAILED, FileOutcome
 from xlbatch.sinks import EventSink, OutcomeSink, cancelled_before_running
+from xlbatch.unreported_outputs import UnreportedOutputs
 from xlbatch.worker import WorkFile, WorkItem
 from xlbatch.worker_failures import crashed_error, failed, timeout_error, too_large_error
 
@@ -137,6 +138,8 @@ class Supervisor:
         self.states: dict[int, FileState] = {}  # every file run() was given: attempt, start time, worker pid
         # Files to run one at a time, alone: suspects whose culprit could not be told apart, and retries.
         self.isolate: collections.deque[WorkFile] = collections.deque()
+        # Outputs put in place by workers that have not reported their file (a killed one never will).
+        self.unreported = UnreportedOutputs()
         # -- a pool broke: what recover() sorts out --------------------------------------------------
         self.suspects: list[WorkFile] = []  # were running in the broken pool: one may be the culprit
         self.requeue: list[WorkFile] = []  # were submitted but had not started: innocent, run again
@@ -160,7 +163,12 @@ class Supervisor:
         return self.sink.settled(index)
 
     def cancelled(self, work: WorkFile) -> None:
-        self.sink.finish(cancelled_before_running(work))
+        self.finish(cancelled_before_running(work))
+
+    def finish(self, outcome: FileOutcome) -> None:
+        """Settle a file; what its worker put in place and the outcome does not list goes."""
+        self.unreported.discard(outcome.index, outcome.outputs)
+        self.sink.finish(outcome)
 
     def elapsed(self, index: int) -> float:
         state = self.states.get(index)
@@ -181,7 +189,10 @@ class Supervisor:
                 self.events.emit(FileStarted(index, state.work.path, message[4]))
             elif kind == "progress":
                 self.events.emit(FileProgress(index, state.work.path, message[3], message[4]))
+            elif kind == "output":
+                self.unreported.add(index, message[3], message[4])
             elif kind == "done":
+                self.unreported.reported(index)
                 self.settle(message[3])
 
     def settle(self, outcome: FileOutcome) -> None:
@@ -195,9 +206,10 @@ class Supervisor:
             and outcome.error.kind in RETRYABLE
             and state.work.attempt <= self.retries
         ):
+            self.unreported.discard(outcome.index)
             self.retry(state, outcome.error)
             return
-        self.sink.finish(outcome)
+        self.finish(outcome)
 
     def retry(self, state: FileState, error: FileError) -> None:
         attempt = state.work.attempt + 1
@@ -423,8 +435,9 @@ class Supervisor:
             culprits.append((innocents.pop(), None))
         for work, code in culprits:
             self.crashed(work, code)
+        again = innocents + requeue  # each runs again, from the start
         if culprits or known:
-            requeue = innocents + requeue
+            requeue = again
         else:
             self.isolate.extend(innocents)  # cannot tell: run each alone
         for work in reversed(requeue):
@@ -436,6 +449,9 @@ class Supervisor:
             f"A worker stopped ({reason}); the pool was replaced and unfinished files will run again.", "warning"
         )
         self.backend.restart()
+        self.handle_messages()  # what the stopped workers said last: outputs they put in place
+        for work in again:  # they run again from the start: what their last attempt left goes
+            self.unreported.discard(work.index)
 
     def timed_out_outcome(self, work: WorkFile) -> FileOutcome:
         return failed(work, self.elapsed(work.index), timeout_error(self.timeout))
@@ -455,6 +471,7 @@ class Supervisor:
                 self.cancelled(work)
             elif len(item.files) > 1:
                 self.states[work.index].started_at = None
+                self.unreported.discard(work.index)
                 self.isolate.append(work)
             else:
                 self.crashed(work, None)
@@ -474,10 +491,12 @@ class Supervisor:
             self.cancel_lost(work)
 
     def cancel_lost(self, work: WorkFile) -> None:
+        self.cancel_running(work, f"{self.lost} Run the batch again with resume to finish it.")
+
+    def cancel_running(self, work: WorkFile, reason: str) -> None:
         if not self.settled(work.index):
-            reason = f"{self.lost} Run the batch again with resume to finish it."
             seconds, attempts = self.elapsed(work.index), work.attempt
-            self.sink.finish(FileOutcome(work.index, work.path, CANCELLED, seconds, reason=reason, attempts=attempts))
+            self.finish(FileOutcome(work.index, work.path, CANCELLED, seconds, reason=reason, attempts=attempts))
 
     def crashed(self, work: WorkFile, code: int | None) -> None:
         self.settle(failed(work, self.elapsed(work.index), crashed_error(code, self.last_break)))
@@ -545,17 +564,7 @@ class Supervisor:
         self.handle_messages()
         for item in inflight.values():
             for work in item.files:
-                if not self.settled(work.index):
-                    self.sink.finish(
-                        FileOutcome(
-                            work.index,
-                            work.path,
-                            CANCELLED,
-                            self.elapsed(work.index),
-                            reason="stopped by the user",
-                            attempts=work.attempt,
-                        )
-                    )
+                self.cancel_running(work, "stopped by the user")
         inflight.clear()
 
     # -- memory guard ----------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """The code that runs inside a worker (process, thread or the caller's own thread) for one work item.
 
 A work item is a task class, its checked parameters and one or more files (small files travel together
-to save per-task overhead). For each file the worker sends `started`, `progress` and `done` messages
-over the batch's channel (tagged with the batch: a warm pool's channel outlives one batch), then returns
-every outcome. The `done` messages let the parent keep the results of a chunk's finished files even if
-the worker dies on a later file.
+to save per-task overhead). For each file the worker sends `started`, `progress`, `output` (just before
+each output is put in place) and `done` messages over the batch's channel (tagged with the batch: a warm
+pool's channel outlives one batch), then returns every outcome. The `done` messages let the parent keep
+the results of a chunk's finished files even if the worker dies on a later file; the `output` messages
+let it remove what a worker that died before `done` had already put in place.
 
 Under `spawn` this module is imported fresh in every worker process: keep its imports light.
 """
@@ -88,6 +89,8 @@ def process_file(work: WorkFile, item: WorkItem, send: Send, should_stop: Callab
             should_stop=should_stop,
             verify=item.verify,
             output_stem=work.stem or None,
+            # Before each output is put in place: should the worker die before `done`, the parent removes it.
+            on_commit=lambda target, identity: send(("output", item.batch, work.index, str(target), identity)),
         )
         if work.stem:
             ctx.warn(

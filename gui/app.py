@@ -1,8 +1,9 @@
 """Starting the desktop app: the QApplication, its style and icon, and the main window.
 
-`run_gui(paths, screenshot=None)` is what the `xlbatch-gui` entry point calls. With `screenshot` set
-it lays the window out, saves it as a PNG and returns without entering the event loop (used for the
-README's picture and for checking the layout on a machine without a display).
+`run_gui(paths, screenshot=None, request=None)` is what the `xlbatch-gui` entry point calls. With
+`screenshot` set it lays the window out, saves it as a PNG and returns without entering the event loop
+(used for checking the layout on a machine without a display). With a `request` it opens a recipe and
+may start it and close when it is done (`xlbatch.gui.launch`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from xlbatch.bundle import resource_path
+from xlbatch.gui.launch import LaunchRequest, RecipeLaunch
 
 APP_ID = "xlbatch.desktop"  # Windows taskbar grouping: our icon, not python.exe's
 SCREENSHOT_SETTLE_MS = 700  # long enough for layout, first paint and a second gauge sample
@@ -106,18 +108,26 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(paths: list[str], screenshot: str | None = None) -> int:
-    """Show the main window with `paths` loaded; with `screenshot`, save a PNG of it and return 0."""
+def run_gui(paths: list[str], screenshot: str | None = None, request: LaunchRequest | None = None) -> int:
+    """Show the main window with `paths` loaded; with `screenshot`, save a PNG of it and return 0. With
+    `request` (a recipe, maybe to start at once and exit when done: xlbatch.gui.launch), return the exit
+    status it calls for."""
     app = make_app()
     from xlbatch.gui.main_window import MainWindow
 
     window = MainWindow()
     if screenshot:
         window.save_settings_on_close = False  # a picture must not change what the user's app remembers
+        window.last_batch.enabled = False
         window.prestart_enabled = False  # nor start worker processes
+    launch = RecipeLaunch(window, request) if request is not None and request.recipe else None
     if paths:
         window.add_paths(paths)
     window.show()
+    if launch is not None and not launch.begin():
+        window.close()
+        app.processEvents()
+        return launch.result(0)
     if screenshot:
         # Let the window lay out and paint, and the gauges take a sample, before grabbing it.
         loop = QEventLoop()
@@ -136,4 +146,4 @@ def run_gui(paths: list[str], screenshot: str | None = None) -> int:
     code = app.exec()
     # Closing ended the warm pool; a pool still starting then is waited for, so none outlives the app.
     window.release_pools(wait_seconds=10.0)
-    return code
+    return launch.result(code) if launch is not None else code

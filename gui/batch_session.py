@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication
 
 from xlbatch.cancel import FINISH, NOW
 from xlbatch.events import BatchStarted, Event, FileFinished
@@ -42,6 +41,8 @@ class BatchSession(QObject):
 
     started = Signal()
     finished = Signal(object)  # report.to_dict()
+    # Every batch's end, last: the Report, or None if it was refused (`refused`) or the runner broke.
+    ended = Signal(object)
     stateChanged = Signal()  # started, cancelling, ended: what can be done changed
 
     def __init__(self, window: MainWindow) -> None:
@@ -60,6 +61,11 @@ class BatchSession(QObject):
     @property
     def running(self) -> bool:
         return self.run is not None and self.run.running
+
+    @property
+    def refused(self) -> str | None:
+        """Why the engine refused the last batch (nothing ran), or None."""
+        return self._refused.message if self._refused is not None else None
 
     def start(self, spec: BatchSpec, rows: list[int] | None = None) -> None:
         """Run `spec` (for a retry, `rows` are the file rows it runs)."""
@@ -93,6 +99,15 @@ class BatchSession(QObject):
         rows = [r for r in (self.window.files.row_of(p) for p in failed) if r >= 0]
         self.window.log_panel.log(f"Retrying {plural(len(failed), 'failed file')}.")
         return dataclasses.replace(self.last_spec, paths=failed), rows
+
+    def retry_file_spec(self, path: str) -> tuple[BatchSpec, list[int]] | None:
+        """One file again, processed even if unchanged (force), with the last batch's settings, or the
+        window's if there was none; None (after saying why) if those cannot make a batch."""
+        spec = self.last_spec or self.window.spec_or_explain("The file cannot be run again")
+        if spec is None:
+            return None
+        self.window.log_panel.log(f"Running {Path(path).name} again.")
+        return dataclasses.replace(spec, paths=[path], force=True, resume=False), [self.window.files.row_of(path)]
 
     def request_cancel(self) -> None:
         """Cancel (Esc): ask whether to finish the running files or stop now."""
@@ -193,7 +208,10 @@ class BatchSession(QObject):
         if new_errors:
             w.errors_panel.add_errors(new_errors)
         if finished:
-            w.progress.show_counts(w.files.status_counts())
+            counts = w.files.status_counts()
+            w.progress.show_counts(counts)
+            w.files_panel.show_counts(counts)
+            w.files_panel.refresh()  # "Showing 3 of 53 files" follows a filter
 
     # -- the end -----------------------------------------------------------------------------------
     def _on_finished(self, report: Report | None) -> None:
@@ -207,10 +225,13 @@ class BatchSession(QObject):
         self._timer.stop()
         w.log_panel.hold = False
         w.files.finish_batch()
+        w.files_panel.show_counts()
+        w.files_panel.refresh()
         w.cancel_button.setText("Cancel")
         w.setWindowTitle("xlbatch")
         if report is None:
             self._did_not_finish(run)
+            self.ended.emit(None)
             return
         data = report.to_dict()
         self.last_report = data
@@ -222,8 +243,8 @@ class BatchSession(QObject):
         w.log_panel.flush()
         self.stateChanged.emit()
         w.statusBar().showMessage("The batch has finished.", 8000)
-        QApplication.alert(w)
         self.finished.emit(data)
+        self.ended.emit(report)
 
     def _did_not_finish(self, run: BatchRun | None) -> None:
         w = self.window

@@ -1,4 +1,5 @@
-"""The window's small dialogs: how to cancel, whether to close during a batch, the report, About.
+"""The window's small dialogs: how to cancel, whether to close during a batch, whether to restore the last
+batch, the report, About.
 
 Each question is a module-level function returning the answer, so tests can replace it and the
 window never blocks a test on a modal box.
@@ -128,6 +129,21 @@ def ask_script_path(parent: QWidget, folder: str, extensions: tuple[str, ...]) -
     filters = f"Files ({patterns});;All files (*)" if patterns else "All files (*)"
     name, _ = QFileDialog.getOpenFileName(parent, "Choose a file", folder, filters)
     return name
+
+
+def ask_restore_batch(parent: QWidget, files: int, text: str) -> bool:
+    """Ask whether to restore (and continue) the batch the last session left unfinished."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Restore the last batch")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setText(f"Restore the last batch ({files:,} file{'s' if files != 1 else ''})?")
+    box.setInformativeText(text)
+    restore = box.addButton("Restore and continue", QMessageBox.ButtonRole.AcceptRole)
+    empty = box.addButton("Start empty", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(restore)
+    box.setEscapeButton(empty)
+    box.exec()
+    return box.clickedButton() is restore
 
 
 def show_error(parent: QWidget, title: str, text: str) -> None:

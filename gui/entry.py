@@ -11,10 +11,18 @@ import sys
 from collections.abc import Sequence
 
 
-def launch_gui(paths: list[str], screenshot: str | None = None) -> int:
+def launch_gui(
+    paths: list[str],
+    screenshot: str | None = None,
+    *,
+    recipe: str | None = None,
+    start: bool = False,
+    exit_when_done: bool = False,
+) -> int:
     from xlbatch.gui.app import run_gui
+    from xlbatch.gui.launch import LaunchRequest
 
-    return run_gui(paths, screenshot)
+    return run_gui(paths, screenshot, LaunchRequest(recipe, start, exit_when_done))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,7 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def gui_main() -> int:
-    # `xlbatch-gui [PATH...] [--screenshot FILE]`: the window, with no console on Windows.
+    # `xlbatch-gui [PATH...] [--screenshot FILE] [--recipe FILE [--start [--exit-when-done]]]`: the window,
+    # with no console on Windows.
     multiprocessing.freeze_support()
     return main(["gui", *sys.argv[1:]])
 

@@ -64,6 +64,7 @@ class ErrorsPanel(QWidget):
         bar = QHBoxLayout()
         hint = QLabel("Double-click a row to show the file in its folder.", self)
         hint.setObjectName("hintLabel")
+        hint.setWordWrap(True)  # wraps rather than widening a narrow window
         self.copy_button = action_button(
             self, "Copy", "copyErrorsButton", actions.copy_errors, "Copy the rows (Ctrl+C)"
         )

@@ -1,5 +1,7 @@
 """The Files tab: the list of workbooks to run, and every way to fill it (Add files…, Add folder…, the
-sample files, dropping files anywhere on the window) or empty it (Remove, Clear).
+sample files, dropping files anywhere on the window) or empty it (Remove, Clear); a filter by status and
+a search by name (`xlbatch.gui.files_filter`) to find files in a long list; a double-click asks for the
+file's details.
 
 Folders are searched as the engine searches them (`xlbatch.discovery.discover`), with the recipe's file
 filters, leaving out the output folder and earlier outputs of this app. The panel remembers which
@@ -14,15 +16,17 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMenu,
     QStyle,
     QVBoxLayout,
@@ -32,11 +36,12 @@ from PySide6.QtWidgets import (
 from xlbatch.discovery import DEFAULT_PATTERNS, discover
 from xlbatch.gui import desktop, dialogs
 from xlbatch.gui.actions import WindowActions
-from xlbatch.gui.files_view import FilesView
+from xlbatch.gui.files_filter import STATUS_FILTERS, FilesFilter, filter_counts
+from xlbatch.gui.files_view import ColumnPlan, FilesView
 from xlbatch.gui.formatting import format_size, plural
 from xlbatch.gui.models import COL_FOLDER, COL_NAME, COL_SIZE, COL_STATUS, COL_TIME, COL_TYPE, FilesModel, PathRole
 from xlbatch.gui.settings import AppSettings
-from xlbatch.gui.widgets import action_button
+from xlbatch.gui.widgets import FlowBar, action_button
 from xlbatch.plan import DEFAULT_OUT_DIR
 
 # Folders a folder walk does not enter: earlier outputs of this app, wherever they were put.
@@ -62,6 +67,7 @@ class FilesPanel(QWidget):
     message = Signal(str, int)  # a status bar message and how long it shows (ms)
     logged = Signal(str)  # a line for the log
     dropReceived = Signal()  # files were dropped on the window (the window shows this tab)
+    detailsRequested = Signal(int)  # a row (of the model) was double-clicked: show its details
 
     def __init__(
         self,
@@ -90,7 +96,9 @@ class FilesPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 6)
         layout.setSpacing(6)
-        layout.addLayout(self._build_bar())
+        layout.addWidget(self._build_bar())
+        self.filter = FilesFilter(model, self)
+        layout.addLayout(self._build_filter_bar())
         self.view = FilesView(self)
         self._set_up_view(self.view)
         layout.addWidget(self.view, 1)
@@ -99,10 +107,9 @@ class FilesPanel(QWidget):
         layout.addWidget(self.summary_label)
 
     # -- building ----------------------------------------------------------------------------------
-    def _build_bar(self) -> QHBoxLayout:
+    def _build_bar(self) -> FlowBar:
         a = self.actions
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
+        bar = FlowBar(self, spacing=6)  # goes on to a second line in a narrow window
         self.add_files_button = action_button(self, "Add files…", "addFilesButton", a.add_files)
         self.add_files_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
         self.add_folder_button = action_button(self, "Add folder…", "addFolderButton", a.add_folder)
@@ -111,15 +118,75 @@ class FilesPanel(QWidget):
         # Clear needs files as well as an idle window: its own rule (see sync()).
         self.clear_button = action_button(self, "Clear", "clearButton", a.clear, follow=False)
         self.samples_button = action_button(self, "Load sample files", "samplesButton", a.samples)
-        for widget in (self.add_files_button, self.add_folder_button, self.remove_button, self.clear_button):
-            bar.addWidget(widget)
-        bar.addStretch(1)
-        bar.addWidget(self.samples_button)
+        for widget in (
+            self.add_files_button,
+            self.add_folder_button,
+            self.remove_button,
+            self.clear_button,
+            self.samples_button,
+        ):
+            bar.flow.addWidget(widget)
         return bar
+
+    def _build_filter_bar(self) -> QHBoxLayout:
+        self.status_filter = QComboBox(self)
+        self.status_filter.setObjectName("statusFilter")
+        self.status_filter.setAccessibleName("Show files")
+        self.status_filter.setToolTip("Show only the files with this status")
+        for choice in STATUS_FILTERS:
+            self.status_filter.addItem(choice.title, choice.key)
+        self.status_filter.currentIndexChanged.connect(self._on_status_filter)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("fileSearch")
+        self.search.setAccessibleName("Search files by name")
+        self.search.setPlaceholderText("Search by name")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._on_search)
+        show = QLabel("Show", self)
+        show.setBuddy(self.status_filter)
+        bar = QHBoxLayout()
+        bar.setSpacing(6)
+        bar.addWidget(show)
+        bar.addWidget(self.status_filter)
+        bar.addWidget(self.search, 1)
+        return bar
+
+    def _on_status_filter(self, _index: int) -> None:
+        key = self.status_filter.currentData()
+        self.filter.set_status(key if isinstance(key, str) else "all")
+        self.refresh()
+
+    def _on_search(self, text: str) -> None:
+        self.filter.set_search(text)
+        self.refresh()
+
+    def show_counts(self, counts: dict[str, int] | None = None) -> None:
+        """Put each status filter's count in its title: "Failed (2)"."""
+        shown = filter_counts(counts if counts is not None else self.files.status_counts())
+        for i, choice in enumerate(STATUS_FILTERS):
+            count = shown[choice.key]
+            self.status_filter.setItemText(i, f"{choice.title} ({count:,})" if count else choice.title)
+
+    def _column_plan(self, view: FilesView) -> ColumnPlan:
+        metrics = view.fontMetrics()
+        em = metrics.horizontalAdvance("M")
+        preferred = {
+            COL_NAME: 18 * em,
+            COL_FOLDER: 12 * em,
+            COL_SIZE: metrics.horizontalAdvance("1023.9 KB") + 24,
+            COL_TYPE: metrics.horizontalAdvance("Excel 97-2003 workbook") + 16,
+            COL_STATUS: metrics.horizontalAdvance("Will be skipped") + 40,
+            COL_TIME: metrics.horizontalAdvance("10 min 00 s") + 20,
+        }
+        minimum = {COL_NAME: 12 * em, COL_FOLDER: 8 * em, COL_TYPE: metrics.horizontalAdvance("Excel workbook") + 16}
+        # The name takes the spare width. When narrow, the type goes first (it is in the file name too),
+        # then the folder (the name's tooltip has the whole path), then size and time: the status matters most.
+        drop = (COL_TYPE, COL_FOLDER, COL_SIZE, COL_TIME)
+        return ColumnPlan(preferred, minimum, (COL_TYPE, COL_FOLDER, COL_NAME), drop, COL_NAME)
 
     def _set_up_view(self, view: FilesView) -> None:
         view.setObjectName("filesView")
-        view.setModel(self.files)
+        view.setModel(self.filter)
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         view.setAlternatingRowColors(True)
@@ -135,20 +202,14 @@ class FilesPanel(QWidget):
         header = view.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(COL_FOLDER, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        metrics = view.fontMetrics()
-        em = metrics.horizontalAdvance("M")
-        view.setColumnWidth(COL_NAME, 18 * em)
-        view.setColumnWidth(COL_SIZE, metrics.horizontalAdvance("1023.9 KB") + 24)
-        view.setColumnWidth(COL_TYPE, metrics.horizontalAdvance("Excel 97-2003 workbook") + 16)
-        view.setColumnWidth(COL_STATUS, metrics.horizontalAdvance("Will be skipped") + 40)
-        view.setColumnWidth(COL_TIME, metrics.horizontalAdvance("10 min 00 s") + 20)
-        header.setMinimumSectionSize(4 * em)
+        header.setMinimumSectionSize(4 * view.fontMetrics().horizontalAdvance("M"))
+        view.set_column_plan(self._column_plan(view))
         view.addAction(self.actions.remove)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._files_menu)
-        view.doubleClicked.connect(self._reveal_file_row)
+        view.doubleClicked.connect(lambda index: self.detailsRequested.emit(self.filter.mapToSource(index).row()))
         view.selectionModel().selectionChanged.connect(lambda *_: self.selectionChanged.emit())
         view.setToolTip("")
 
@@ -251,11 +312,19 @@ class FilesPanel(QWidget):
         except OSError:
             return False
 
+    def restore_list(self, entries: list[tuple[str, int, str | None]], roots: list[str], inputs: list[str]) -> int:
+        """Put back a list kept from an earlier session, as it was (no folder is searched again)."""
+        added = self.files.add_files(entries)
+        self.roots += [r for r in roots if r not in self.roots]
+        self.inputs += [p for p in inputs if p not in self.inputs]
+        self._changed()
+        return added
+
     # -- removing ----------------------------------------------------------------------------------
     def remove_selected(self) -> None:
         if self._busy():
             return
-        rows = [index.row() for index in self.view.selectionModel().selectedRows()]
+        rows = self.filter.source_rows(self.view.selectionModel().selectedRows())
         if rows:
             removed = self.files.remove_rows(rows)
             self.message.emit(f"Removed {plural(removed, 'file')}.", 4000)
@@ -302,7 +371,13 @@ class FilesPanel(QWidget):
         selection.clearSelection()
         flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
         for row in rows:
-            selection.select(self.files.index(row, COL_NAME), flags)
+            shown = self.filter.mapFromSource(self.files.index(row, COL_NAME))
+            if shown.isValid():  # a row the filter hides cannot be selected
+                selection.select(shown, flags)
+
+    def selected_rows(self) -> list[int]:
+        """The selected rows (of the model), in order."""
+        return self.filter.source_rows(self.view.selectionModel().selectedRows())
 
     def sync(self, running: bool) -> None:
         """Enable what follows no single action (the commands themselves are the window's)."""
@@ -312,10 +387,13 @@ class FilesPanel(QWidget):
         """Show the list's count and size, here and in the tab's title."""
         count = self.files.rowCount()
         text = f"{plural(count, 'file')}, {format_size(self.files.total_size)}" if count else "No files yet"
+        if count and self.filter.active:
+            text = f"Showing {self.filter.rowCount():,} of {text}"
         self.summary_label.setText(text)
         self.titleChanged.emit(f"Files ({count:,})" if count else "Files")
 
     def _changed(self) -> None:
+        self.show_counts()
         self.refresh()
         self.changed.emit()
 
@@ -324,16 +402,15 @@ class FilesPanel(QWidget):
         index = self.view.indexAt(pos)
         menu = QMenu(self)
         if index.isValid():
-            path = self.files.data(index, PathRole)
+            row = self.filter.mapToSource(index).row()
+            path = self.files.data(self.files.index(row, COL_NAME), PathRole)
+            menu.addAction("Details…", lambda: self.detailsRequested.emit(row))
             menu.addAction("Show in folder", lambda: desktop.reveal_file(path))
             menu.addAction("Open", lambda: desktop.open_path(path))
             menu.addSeparator()
         menu.addAction(self.actions.remove)
         menu.addAction(self.actions.clear)
         menu.exec(self.view.viewport().mapToGlobal(pos))
-
-    def _reveal_file_row(self, index: QModelIndex) -> None:
-        desktop.reveal_file(self.files.data(index, PathRole))
 
     # -- drag and drop -----------------------------------------------------------------------------
     def take_drops_on(self, target: QWidget) -> None:

@@ -7,17 +7,21 @@ repaint of 20 rows x 6 columns stalled the window for over 100 ms. Here the whol
 Python call: rows are read straight from `FilesModel`, text and status marks drawn with QPainter.
 Everything else (scrolling, selection, keyboard, header, tooltips through `data()`) is QTableView's.
 
-When the list is empty, the view says how to add files.
+The view may show the model through `xlbatch.gui.files_filter.FilesFilter` (a status filter and a search):
+view rows are then mapped to the model's rows, one call per visible row. When the list is empty, the view
+says how to add files; when the filter hides every row, it says so.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QTableView, QWidget
 
+from xlbatch.gui.files_filter import FilesFilter
 from xlbatch.gui.models import (
     CANCELLED,
     COL_FOLDER,
@@ -48,6 +52,42 @@ STATUS_COLOURS = {
 ACCENT = "#2e8b57"
 PADDING = 6
 HINT = "Drop Excel files or folders here\nor use Add files… / Add folder…"
+NO_MATCH = "No file matches the filter.\nChoose Show: All, or clear the search."
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """How the columns share the view's width: each at its preferred width while they fit; when they do
+    not, the columns in `shrink` give up width in that order down to their minimums, and if even that
+    is too wide, the columns in `drop` are hidden. `stretch` takes what is left over."""
+
+    preferred: dict[int, int]
+    minimum: dict[int, int]
+    shrink: tuple[int, ...]
+    drop: tuple[int, ...]
+    stretch: int
+
+
+def fit_columns(available: int, plan: ColumnPlan) -> tuple[dict[int, int], set[int]]:
+    """The width of every column but the stretching one, and the columns to hide, for `available` pixels."""
+    hidden: set[int] = set()
+    widths = dict(plan.preferred)
+    for dropping in (None, *plan.drop):
+        if dropping is not None:
+            hidden.add(dropping)
+        widths = {c: w for c, w in plan.preferred.items() if c not in hidden}
+        excess = sum(widths.values()) - available
+        for column in plan.shrink:
+            if excess <= 0:
+                break
+            if column in widths:
+                cut = min(excess, widths[column] - plan.minimum.get(column, widths[column]))
+                widths[column] -= cut
+                excess -= cut
+        if excess <= 0:
+            break
+    widths.pop(plan.stretch, None)
+    return widths, hidden
 
 
 class FilesView(QTableView):
@@ -55,6 +95,7 @@ class FilesView(QTableView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.column_plan: ColumnPlan | None = None
         self.colours = {status: QColor(colour) for status, colour in STATUS_COLOURS.items()}
         self.accent = QColor(ACCENT)
         self.bar_border = QPen(QColor("#b9c3cc"), 1)
@@ -62,8 +103,30 @@ class FilesView(QTableView):
         self.bar_text = QColor("#1b1b1b")
         self.focus_pen = QPen(QColor(ACCENT), 1)
 
+    def set_column_plan(self, plan: ColumnPlan) -> None:
+        self.column_plan = plan
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Give the columns the view's width (see ColumnPlan); widths set by hand last until the next resize."""
+        plan = self.column_plan
+        if plan is None:
+            return
+        widths, hidden = fit_columns(self.viewport().width(), plan)
+        header = self.horizontalHeader()
+        for column in plan.preferred:
+            header.setSectionHidden(column, column in hidden)
+        for column, width in widths.items():
+            self.setColumnWidth(column, width)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
     def files_model(self) -> FilesModel | None:
         model = self.model()
+        if isinstance(model, FilesFilter):
+            return model.files
         return model if isinstance(model, FilesModel) else None
 
     def paintEvent(self, event: Any) -> None:
@@ -74,18 +137,20 @@ class FilesView(QTableView):
         painter = QPainter(self.viewport())
         try:
             if model.rowCount() == 0:
-                self._paint_hint(painter)
+                self._paint_hint(painter, HINT)
+            elif self.model().rowCount() == 0:
+                self._paint_hint(painter, NO_MATCH)
             else:
                 self._paint_rows(painter, model, event.rect())
         finally:
             painter.end()
 
-    def _paint_hint(self, painter: QPainter) -> None:
+    def _paint_hint(self, painter: QPainter, text: str) -> None:
         painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 1.15)
         painter.setFont(font)
-        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, HINT)
+        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_rows(self, painter: QPainter, model: FilesModel, area: QRect) -> None:
         first = self.rowAt(area.top())
@@ -93,7 +158,7 @@ class FilesView(QTableView):
             return  # the area lies below the last row
         last = self.rowAt(area.bottom())
         if last < 0:
-            last = model.rowCount() - 1
+            last = self.model().rowCount() - 1
         header = self.horizontalHeader()
         columns = []
         for visual in range(header.count()):
@@ -114,6 +179,8 @@ class FilesView(QTableView):
         metrics = QFontMetrics(self.font())
         painter.setFont(self.font())
         current = self.currentIndex()
+        shown = self.model()
+        source_row = shown.source_row if isinstance(shown, FilesFilter) else None
         for r in range(first, last + 1):
             y, height = self.rowViewportPosition(r), self.rowHeight(r)
             selected = selection is not None and selection.isRowSelected(r, QModelIndex())
@@ -121,7 +188,7 @@ class FilesView(QTableView):
                 painter.fillRect(QRect(0, y, width, height), highlight)
             elif self.alternatingRowColors() and r % 2:
                 painter.fillRect(QRect(0, y, width, height), alternate)
-            row = model.row(r)
+            row = model.row(r if source_row is None else source_row(r))
             text_colour = selected_text if selected else base_text
             for column, x, column_width in columns:
                 cell = QRect(x + PADDING, y, column_width - 2 * PADDING, height)
@@ -131,7 +198,8 @@ class FilesView(QTableView):
                 text = model.display_text(row, column)
                 if not text:
                     continue
-                mode = Qt.TextElideMode.ElideMiddle if column == COL_FOLDER else Qt.TextElideMode.ElideRight
+                # A folder is known by its last names: "…/Finance/2026" rather than "C:\Us…2026".
+                mode = Qt.TextElideMode.ElideLeft if column == COL_FOLDER else Qt.TextElideMode.ElideRight
                 align = Qt.AlignmentFlag.AlignVCenter | (
                     Qt.AlignmentFlag.AlignRight if column in (COL_SIZE, COL_TIME) else Qt.AlignmentFlag.AlignLeft
                 )

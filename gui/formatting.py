@@ -103,5 +103,6 @@ def progress_text(done: int, total: int, rate: float) -> str:
         return head
     if rate <= 0:
         return f"{head}, starting…" if done == 0 else head
-    left = (total - done) / rate
-    return f"{head}, {rate:.1f} files/s, about {format_remaining(left)} left"
+    left = format_remaining((total - done) / rate)
+    # "about 35 s left", but "a few seconds left": it is already an estimate.
+    return f"{head}, {rate:.1f} files/s, {'' if left.startswith('a ') else 'about '}{left} left"

@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass, field
 
 import psutil
-from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import QSizePolicy, QStatusBar, QWidget
 
 from xlbatch.gui.formatting import format_size
 
@@ -179,10 +179,13 @@ class _HistoryGauge(QWidget):
     """A compact gauge: a title and value on the left, a one-minute history line beside them."""
 
     TEXT_WIDTH = 104
+    HISTORY_WIDTH = 150  # the history line's width, shortened down to SHORT_HISTORY in a narrow window
+    SHORT_HISTORY = 70  # still room for the memory gauge's "app 123.4 MB"
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = title
+        self.history_width = self.HISTORY_WIDTH
         self.value_text = "–"
         self.detail_text = ""
         # Each series: (values 0..100, colour, filled)
@@ -199,7 +202,14 @@ class _HistoryGauge(QWidget):
         return 0
 
     def sizeHint(self) -> QSize:
-        return QSize(self.TEXT_WIDTH + 150 + self.extra_width(), 38)
+        return QSize(self.TEXT_WIDTH + self.history_width + self.extra_width(), 38)
+
+    def set_history_width(self, width: int) -> None:
+        width = max(self.SHORT_HISTORY, min(self.HISTORY_WIDTH, width))
+        if width != self.history_width:
+            self.history_width = width
+            self.updateGeometry()
+            self.update()
 
     def minimumSizeHint(self) -> QSize:
         return self.sizeHint()
@@ -233,9 +243,10 @@ class _HistoryGauge(QWidget):
         if self.detail_text:
             painter.setFont(small)
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(
-                chart.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, self.detail_text
-            )
+            # From after the title to the chart's right edge: a shortened history line still has it whole.
+            after_title = 16 + QFontMetricsF(small).horizontalAdvance(self.title)
+            area = QRectF(after_title, chart.top(), chart.right() - 4 - after_title, chart.height())
+            painter.drawText(area, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, self.detail_text)
         self._paint_extra(painter, QRectF(rect.right() - self.extra_width() - 4, 5, self.extra_width(), chart.height()))
         painter.end()
 
@@ -274,6 +285,36 @@ class _HistoryGauge(QWidget):
 
     def _paint_extra(self, painter: QPainter, area: QRectF) -> None:
         pass
+
+
+class GaugeFit(QObject):
+    """Puts the gauges at the right of the status bar and keeps room for its message at their left.
+
+    A status bar gives its message only what its permanent widgets leave; in a narrow window (1024 px at
+    150% scaling) full-width gauges would leave "Added 6 fi". The gauges' history lines get shorter first.
+    """
+
+    MESSAGE_ROOM = 300  # logical pixels: "Added 120 files." or "Saved 3 error rows to …" and some air
+
+    def __init__(self, bar: QStatusBar, gauges: list[_HistoryGauge]) -> None:
+        super().__init__(bar)
+        self.bar = bar
+        self.gauges = gauges
+        for gauge in gauges:
+            bar.addPermanentWidget(gauge)
+        bar.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.bar and event.type() == QEvent.Type.Resize:
+            self.fit(self.bar.width())
+        return False
+
+    def fit(self, width: int) -> None:
+        """Share what `width` leaves after the message's room among the gauges' history lines."""
+        fixed = sum(g.TEXT_WIDTH + g.extra_width() for g in self.gauges) + 40  # margins and the size grip
+        each = (width - self.MESSAGE_ROOM - fixed) // max(1, len(self.gauges))
+        for gauge in self.gauges:
+            gauge.set_history_width(each)
 
 
 class CpuGauge(_HistoryGauge):

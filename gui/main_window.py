@@ -17,6 +17,9 @@ The window is made of parts, one module each, and only composes and wires them h
     BatchSession     xlbatch.gui.batch_session   running a batch: events to the tables, cancel, retry, the end
     RecipeActions    xlbatch.gui.recipes         File > Open recipe… / Save recipe…
     WarmPool         xlbatch.gui.warm_pool       prestarting the next batch's worker processes
+    BatchFinishing   xlbatch.gui.finishing       a batch's end: one notification, the output folder
+    LastBatch        xlbatch.gui.last_batch      the list and a running batch kept for the next start
+    (dialogs)        xlbatch.gui.file_details    a file's details, on double-click
 
 How they are wired: no part touches another's widgets. Each action is bound to the part that carries it
 out (`_bind_actions`); a button follows its action's enabled state, so `sync_state()`, run after every
@@ -45,9 +48,11 @@ from typing import Any
 from PySide6.QtCore import QPoint, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLineEdit,
     QMainWindow,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStyle,
@@ -66,9 +71,12 @@ from xlbatch.gui.batch_session import BatchSession
 from xlbatch.gui.batch_setup import BatchSetup
 from xlbatch.gui.controller import BatchRun
 from xlbatch.gui.errors_panel import ErrorsPanel
+from xlbatch.gui.file_details import show_file_details
 from xlbatch.gui.files_panel import FilesPanel
+from xlbatch.gui.finishing import BatchFinishing
 from xlbatch.gui.formatting import plural
-from xlbatch.gui.gauges import CpuGauge, RamGauge, Sample, SystemMonitor
+from xlbatch.gui.gauges import CpuGauge, GaugeFit, RamGauge, Sample, SystemMonitor
+from xlbatch.gui.last_batch import LastBatch
 from xlbatch.gui.log_panel import LogPanel
 from xlbatch.gui.models import ErrorsModel, FilesModel
 from xlbatch.gui.progress_panel import ProgressPanel, SummaryPanel, main_table
@@ -78,7 +86,7 @@ from xlbatch.gui.settings import AppSettings
 from xlbatch.gui.start_hint import StartHint, start_hint
 from xlbatch.gui.task_panel import TaskPanel
 from xlbatch.gui.warm_pool import WarmPool
-from xlbatch.gui.widgets import action_button
+from xlbatch.gui.widgets import VerticalScrollArea, action_button
 from xlbatch.plan import BatchSpec
 from xlbatch.recipe import Recipe
 from xlbatch.settings import Settings
@@ -139,7 +147,7 @@ class MainWindow(QMainWindow):
         self.log_panel = LogPanel(self.commands, self.settings, save_folder=self.output_folder)
         self.progress = ProgressPanel()
         self.summary = SummaryPanel(self.commands)
-        self.task_panel = TaskPanel(self.settings)
+        self.task_panel = TaskPanel(self.settings, sample_files=lambda: self.files_panel.runnable_paths())
         self.run_settings = RunSettingsPanel(self.settings)
         self.recipes = RecipeActions(self)
         self.session = BatchSession(self)
@@ -147,6 +155,8 @@ class MainWindow(QMainWindow):
         # One warm process pool for the window's lifetime; every batch borrows it.
         self.pools = PoolCache()
         self.warm_pool = WarmPool(self.pools, self.prestart_target, running, self)
+        self.finishing = BatchFinishing(self)
+        self.last_batch = LastBatch(self)  # offers the last session's list or batch once the window shows
 
     def _build_ui(self) -> None:
         central = QWidget(self)
@@ -162,15 +172,21 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         root.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        # On a screen smaller than the window can be laid out in (1024 x 700 at 150%), scroll, never cut.
+        outer = QScrollArea(self)
+        outer.setObjectName("centralScroll")
+        outer.setWidgetResizable(True)
+        outer.setFrameShape(QFrame.Shape.NoFrame)
+        outer.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        outer.setWidget(central)
+        self.setCentralWidget(outer)
 
         status = self.statusBar()
         status.setObjectName("statusBar")
         status.setSizeGripEnabled(True)
         self.cpu_gauge = CpuGauge(self)
         self.ram_gauge = RamGauge(self)
-        status.addPermanentWidget(self.cpu_gauge)
-        status.addPermanentWidget(self.ram_gauge)
+        self.gauge_fit = GaugeFit(status, [self.cpu_gauge, self.ram_gauge])
         # Dropped files go to the list wherever they land; text fields must not swallow them.
         for edit in self.findChildren(QLineEdit):
             edit.setAcceptDrops(False)
@@ -197,10 +213,19 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(side)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        # Boxes as tall as their content; spare height goes between them and Start, not into a box.
-        layout.addWidget(self.task_panel)
-        layout.addWidget(self.run_settings)
-        layout.addStretch(1)
+        # Boxes as tall as their content; spare height goes between them and Start, not into a box. On a
+        # short screen the boxes scroll and Start stays in view.
+        boxes = QWidget(side)
+        boxes.setObjectName("sideBoxes")
+        box_layout = QVBoxLayout(boxes)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.setSpacing(8)
+        box_layout.addWidget(self.task_panel)
+        box_layout.addWidget(self.run_settings)
+        box_layout.addStretch(1)
+        scroll = VerticalScrollArea(boxes, side)
+        scroll.setObjectName("sideScroll")
+        layout.addWidget(scroll, 1)
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
         self.start_button = action_button(side, "Start", "startButton", self.commands.start)
@@ -215,7 +240,6 @@ class MainWindow(QMainWindow):
         self.start_hint = StartHint(side)
         self.start_hint.goToSetting.connect(self.task_panel.focus_error)
         layout.addWidget(self.start_hint)
-        side.setMinimumWidth(330)
         side.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         return side
 
@@ -252,6 +276,7 @@ class MainWindow(QMainWindow):
         files.selectionChanged.connect(self.sync_state)
         files.titleChanged.connect(lambda title: self.tabs.setTabText(TAB_FILES, title))
         files.dropReceived.connect(lambda: self.tabs.setCurrentIndex(TAB_FILES))
+        files.detailsRequested.connect(lambda row: show_file_details(self, row))
         files.take_drops_on(self)
         errors.changed.connect(self.sync_state)
         errors.titleChanged.connect(lambda title: self.tabs.setTabText(TAB_ERRORS, title))
@@ -306,7 +331,9 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         splitter = s.splitter()
         if splitter is None or not self.splitter.restoreState(splitter):
-            self.splitter.setSizes([self.width() - 400, 400])
+            # The settings as wide as they like up to 400 px, but never more than 40%: the list comes first.
+            side = max(self.splitter.widget(1).minimumSizeHint().width(), min(400, int(self.width() * 0.4)))
+            self.splitter.setSizes([self.width() - side, side])
 
     def _default_geometry(self) -> None:
         screen = QGuiApplication.primaryScreen()
@@ -488,11 +515,8 @@ class MainWindow(QMainWindow):
         """
         if self.is_running() or (spec is None and not self.commands.start.isEnabled()):
             return False
-        if spec is None:
-            spec = self.spec_or_explain("The batch cannot start")
-            if spec is None:
-                return False
-        if not self.recipes.confirm_script(spec):  # a recipe's script: its path shown before it first runs
+        spec = spec if spec is not None else self.spec_or_explain("The batch cannot start")
+        if spec is None or not self.recipes.confirm_script(spec):  # a recipe's script is shown before it runs
             return False
         self.session.start(spec, rows)
         return True

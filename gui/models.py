@@ -82,6 +82,14 @@ class FileRow:
     started: float | None = None  # time.monotonic() when the file started, while it runs
     skip_reason: str | None = None  # known before the batch (an Excel lock file, a hidden file)
     worker: str = ""  # the worker that ran it, as FileStarted names it ("pid 123", a Dask worker's address)
+    # The last outcome in full, for the file's details: error kind and technical text, warnings, outputs.
+    kind: str = ""
+    detail: str = ""
+    warnings: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+    def clear_outcome(self) -> None:
+        self.kind, self.detail, self.warnings, self.outputs = "", "", (), ()
 
 
 def worker_text(worker: str) -> str:
@@ -192,6 +200,10 @@ class FilesModel(QAbstractTableModel):
         return ""
 
     # -- the list of files -----------------------------------------------------------------------
+    def entries(self) -> list[tuple[str, int, str | None]]:
+        """(path, size, skip reason) of every row, as `add_files` takes them (to keep the list)."""
+        return [(row.path, row.size, row.skip_reason) for row in self._rows]
+
     def add_files(self, files: Iterable[tuple[str, int, str | None]]) -> int:
         """Append (path, size, skip_reason) entries not already listed; return how many were added."""
         new: list[FileRow] = []
@@ -282,6 +294,7 @@ class FilesModel(QAbstractTableModel):
             row = self._rows[r]
             row.status, row.fraction, row.note, row.seconds, row.started = QUEUED, 0.0, "", None, None
             row.worker = ""
+            row.clear_outcome()
         for r in left_out:
             row = self._rows[r]
             row.status, row.fraction, row.seconds, row.started = SKIPPED, 0.0, None, None
@@ -325,6 +338,9 @@ class FilesModel(QAbstractTableModel):
                 row.seconds = outcome.seconds
                 row.fraction = 1.0 if row.status == DONE else row.fraction
                 row.started = None
+                row.warnings, row.outputs = tuple(outcome.warnings), tuple(outcome.outputs)
+                row.kind = outcome.error.kind if outcome.error is not None else ""
+                row.detail = outcome.error.detail if outcome.error is not None else ""
                 if outcome.error is not None:
                     row.note = outcome.error.message
                 elif row.status == UNCHANGED:

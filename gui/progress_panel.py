@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QStyle, QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent, QTextDocument
+from PySide6.QtWidgets import QBoxLayout, QFrame, QHBoxLayout, QLabel, QProgressBar, QStyle, QVBoxLayout, QWidget
 
 from xlbatch.gui.actions import WindowActions
 from xlbatch.gui.formatting import RateMeter, format_duration, plural, progress_text
-from xlbatch.gui.widgets import action_button, repolish
+from xlbatch.gui.widgets import FlowLayout, action_button, minimum_height_changed, repolish
 from xlbatch.runner import UNCHANGED
 
 
@@ -120,9 +121,10 @@ class SummaryPanel(QFrame):
     def __init__(self, actions: WindowActions, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("summaryPanel")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 8, 6)
-        layout.setSpacing(8)
+        # One row when there is room; in a narrow window the buttons go under the text (see resizeEvent).
+        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self._layout.setContentsMargins(10, 6, 8, 6)
+        self._layout.setSpacing(8)
         self.icon = QLabel(self)
         self.icon.setFixedSize(22, 22)
         self.label = QLabel("", self)
@@ -133,13 +135,51 @@ class SummaryPanel(QFrame):
         self.retry_button = action_button(self, "Retry failed", "retryFailedButton", actions.retry)
         self.report_button = action_button(self, "View report", "reportButton", actions.report)
         self.table_button = action_button(self, "Open table", "openTableButton", actions.open_table)
-        layout.addWidget(self.icon)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.table_button)
-        layout.addWidget(self.open_output_button)
-        layout.addWidget(self.retry_button)
-        layout.addWidget(self.report_button)
+        head = QHBoxLayout()
+        head.setSpacing(8)
+        head.addWidget(self.icon)
+        head.addWidget(self.label, 1)
+        # A flow of buttons: under the text in a narrow window they go on to a second line rather than
+        # make the window scroll sideways (three buttons side by side are wider than 1024 px at 150%).
+        self._buttons = FlowLayout(spacing=8)
+        for button in self._button_widgets():
+            self._buttons.addWidget(button)
+        self._layout.addLayout(head, 1)
+        self._layout.addLayout(self._buttons)
+        self._height = 0  # the minimum height last told to the layouts above
         self.hide()
+
+    def _button_widgets(self) -> tuple[QWidget, ...]:
+        return self.table_button, self.open_output_button, self.retry_button, self.report_button
+
+    def _one_row_width(self) -> int:
+        """The width the text (unwrapped) and the buttons need side by side."""
+        text = QTextDocument()
+        text.setDefaultFont(self.label.font())
+        text.setHtml(self.label.text())
+        buttons = sum(b.sizeHint().width() + 8 for b in self._button_widgets() if not b.isHidden())
+        margins = self._layout.contentsMargins()
+        return int(text.idealWidth()) + self.icon.width() + 16 + buttons + margins.left() + margins.right()
+
+    def minimumSizeHint(self) -> QSize:
+        # The height the text and the lines of buttons take at this width (the column gives no more
+        # than the minimum in a short window, and the panel would cover the file list).
+        hint = super().minimumSizeHint()
+        if self.width() > 0 and self._layout.hasHeightForWidth():
+            hint.setHeight(max(hint.height(), self._layout.totalHeightForWidth(self.width())))
+        return hint
+
+    def resizeEvent(self, event: Any) -> None:
+        wanted = QBoxLayout.Direction.LeftToRight
+        if self.width() < self._one_row_width():
+            wanted = QBoxLayout.Direction.TopToBottom
+        if self._layout.direction() != wanted:
+            self._layout.setDirection(wanted)
+        super().resizeEvent(event)
+        height = self.minimumSizeHint().height()
+        if height != self._height:
+            self._height = height
+            minimum_height_changed(self)
 
     def show_report(self, data: dict[str, Any] | None) -> None:
         """Show the summary of a finished batch's report (None: the runner broke)."""
@@ -180,6 +220,7 @@ class SummaryPanel(QFrame):
         self.icon.setPixmap(self.style().standardIcon(icon).pixmap(QSize(20, 20)))
         repolish(self)
         self.show()
+        self.resizeEvent(QResizeEvent(self.size(), self.size()))  # the new text may need the other layout
 
 
 # The batch outputs the summary bar opens first: the one table of the batch's data, then the results.

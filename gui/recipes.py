@@ -82,15 +82,7 @@ class RecipeActions:
             dialogs.show_error(w, CANNOT_OPEN, problem)
             return False
         task = TASKS[recipe.task]
-        w.task_panel.show_task(task, recipe.params)
-        w.run_settings.select_backend(recipe.backend or "auto")
-        w.run_settings.set_workers(recipe.workers)
-        w.run_settings.set_timeout(recipe.timeout)
-        w.run_settings.set_toggle("verify", recipe.verify)
-        w.run_settings.set_cluster(recipe.cluster, recipe.shared_storage)
-        w.set_filters(recipe.include, recipe.exclude)
-        if recipe.output:
-            w.set_output_folder(recipe.output)
+        self.show_recipe(recipe)
         added = w.add_paths(recipe.inputs) if recipe.inputs else 0
         w.sync_state()
         self.unconfirmed = recipe if recipe.script_path() else None
@@ -102,6 +94,20 @@ class RecipeActions:
         w.statusBar().showMessage(message, 8000)
         w.log_panel.log(message)
         return True
+
+    def show_recipe(self, recipe: Recipe) -> None:
+        """Show a recipe's set-up in the window (task, its settings, run settings, filters, output folder);
+        its inputs are not added. The recipe must be one this version can run (`recipe_problem`)."""
+        w = self.window
+        w.task_panel.show_task(TASKS[recipe.task], recipe.params)
+        w.run_settings.select_backend(recipe.backend or "auto")
+        w.run_settings.set_workers(recipe.workers)
+        w.run_settings.set_timeout(recipe.timeout)
+        w.run_settings.set_toggle("verify", recipe.verify)
+        w.run_settings.set_cluster(recipe.cluster, recipe.shared_storage)
+        w.set_filters(recipe.include, recipe.exclude)
+        if recipe.output:
+            w.set_output_folder(recipe.output)
 
     # -- saving ------------------------------------------------------------------------------------
     def choose_save_recipe(self) -> None:
@@ -127,12 +133,19 @@ class RecipeActions:
         spec = w.spec_or_explain(CANNOT_SAVE)
         if spec is None:
             return None
+        recipe = self.shown_recipe(spec)
+        recipe.inputs = self.recipe_inputs()
+        return recipe
+
+    def shown_recipe(self, spec: BatchSpec) -> Recipe:
+        """The recipe of `spec` as the window shows it: Auto and No limit stay open (the settings file
+        decides them wherever the recipe runs); its inputs are the spec's files."""
+        w = self.window
         recipe = recipe_from_spec(spec)
         backend = w.current_backend()
         recipe.backend = None if backend == "auto" else backend
         recipe.timeout = float(w.run_settings.timeout_seconds()) or None
         recipe.output = recipe.output if w.run_settings.output_text() else None
-        recipe.inputs = self.recipe_inputs()
         return recipe
 
     def recipe_inputs(self) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,6 +46,9 @@ VERIFY_TIP = (
     "Before a file counts as done, read each output back and compare every value with what was written; "
     "a file whose output differs is listed as failed and its output removed."
 )
+
+
+OPEN_WHEN_DONE = "open_output_when_done"  # the remembered flag of "When done, open the output folder"
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ class RunSettingsPanel(QGroupBox):
             "How the files are run in parallel.\nAuto: the backend your settings file names for this task, "
             "if any; otherwise what suits the task and the files."
         )
+        # Narrower than its longest title when the window is (the list still shows them whole).
+        self.backend_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.backend_combo.setMinimumContentsLength(14)
         for name in available_backends():
             self.backend_combo.addItem(BACKEND_TITLES.get(name, name), name)
         self.backend_combo.currentIndexChanged.connect(lambda _i: self._on_backend_changed())
@@ -117,7 +123,56 @@ class RunSettingsPanel(QGroupBox):
             self.checks[toggle.field] = check
             form.addRow(check)
         self.force_check = self.checks["force"]
+        # Not part of the batch: what the window does when it ends (xlbatch.gui.finishing).
+        self.open_when_done_check = QCheckBox("When done, open the output folder", self)
+        self.open_when_done_check.setObjectName("openWhenDoneCheck")
+        self.open_when_done_check.setToolTip("Open the output folder when a batch has run to its end")
+        form.addRow(self.open_when_done_check)
         self._build_filters()
+
+    # -- narrow: every field under its label -------------------------------------------------------
+    def _side_by_side_width(self) -> int:
+        """The width the form needs with labels beside their fields."""
+        form = self._form
+        labels, fields = 0, 0
+        for row in range(form.rowCount()):
+            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if label is not None and field is not None and not label.isEmpty():
+                labels = max(labels, label.minimumSize().width())
+                fields = max(fields, field.minimumSize().width())
+        margins = form.contentsMargins()
+        return labels + form.horizontalSpacing() + fields + margins.left() + margins.right()
+
+    def resizeEvent(self, event: Any) -> None:
+        # All rows wrap or none do: a box where some labels sit above their fields and some beside looks broken.
+        room = self.contentsRect().width()
+        policy = (
+            QFormLayout.RowWrapPolicy.WrapAllRows
+            if room < self._side_by_side_width()
+            else QFormLayout.RowWrapPolicy.DontWrapRows
+        )
+        if self._form.rowWrapPolicy() != policy:
+            self._form.setRowWrapPolicy(policy)
+        super().resizeEvent(event)
+
+    def minimumSizeHint(self) -> QSize:
+        # As narrow as the wrapped form allows (its widest field), not the side-by-side width.
+        hint = super().minimumSizeHint()
+        wrapped = self._wrapped_width()
+        return QSize(min(hint.width(), wrapped), hint.height()) if wrapped else hint
+
+    def _wrapped_width(self) -> int:
+        form = self._form
+        widest = 0
+        for row in range(form.rowCount()):
+            roles = (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole, QFormLayout.ItemRole.SpanningRole)
+            for role in roles:
+                item = form.itemAt(row, role)
+                if item is not None and not item.isEmpty():
+                    widest = max(widest, item.minimumSize().width())
+        margins = form.contentsMargins()
+        return widest + margins.left() + margins.right() + (self.width() - self.contentsRect().width())
 
     def _build_workers(self) -> QHBoxLayout:
         self.workers_spin = QSpinBox(self)
@@ -136,6 +191,7 @@ class RunSettingsPanel(QGroupBox):
         self.workers_note = QLabel("automatic", self)
         self.workers_note.setObjectName("hintLabel")
         row = QHBoxLayout()
+        row.setSpacing(8)
         row.addWidget(self.workers_spin)
         row.addWidget(self.workers_auto)
         row.addWidget(self.workers_note, 1)
@@ -206,6 +262,7 @@ class RunSettingsPanel(QGroupBox):
                     value = from_settings_file(toggle.settings_key)
                     default = value if isinstance(value, bool) else default
                 self.checks[toggle.field].setChecked(s.flag(toggle.field, default))
+        self.open_when_done_check.setChecked(s.flag(OPEN_WHEN_DONE, False))
 
     def save(self) -> None:
         s = self.settings
@@ -215,6 +272,11 @@ class RunSettingsPanel(QGroupBox):
         for toggle in TOGGLES:
             if toggle.remembered:
                 s.set_flag(toggle.field, self.checks[toggle.field].isChecked())
+        s.set_flag(OPEN_WHEN_DONE, self.open_when_done_check.isChecked())
+
+    def open_when_done(self) -> bool:
+        """Whether the output folder is to be opened when a batch has run to its end."""
+        return self.open_when_done_check.isChecked()
 
     # -- workers and backend -----------------------------------------------------------------------
     def current_backend(self) -> str:

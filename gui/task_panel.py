@@ -1,4 +1,5 @@
-"""The Task box: which task to run, what it does, and its settings form (`xlbatch.gui.param_form.ParamForm`).
+"""The Task box: which task to run, what it does, and its settings form (`xlbatch.gui.param_form.ParamForm`);
+for the extract task, a button opening the field builder (`xlbatch.gui.field_builder`) on a listed file.
 
 Each task's settings are remembered separately (`AppSettings.params`): switching tasks stores the
 values of the one left and brings back the ones last used for the one picked.
@@ -6,12 +7,14 @@ values of the one left and brings back the ones last used for the one picked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFrame, QGroupBox, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QFrame, QGroupBox, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from xlbatch.gui.delegates import TaskItemDelegate
+from xlbatch.gui.field_builder import BUILDERS, FieldBuilderDialog
 from xlbatch.gui.param_form import ParamForm
 from xlbatch.gui.settings import AppSettings
 from xlbatch.gui.widgets import FitScrollArea
@@ -24,9 +27,16 @@ class TaskPanel(QGroupBox):
     taskChanged = Signal()  # another task was picked (its form is built)
     paramsChanged = Signal()  # a setting was edited, or the form became valid or invalid
 
-    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: AppSettings,
+        parent: QWidget | None = None,
+        *,
+        sample_files: Callable[[], list[str]] = list,
+    ) -> None:
         super().__init__("Task", parent)
         self.settings = settings
+        self._sample_files = sample_files  # the listed files: the field builder's samples
         self._task_name: str | None = None  # the task the form shows
         self._restoring = False
         layout = QVBoxLayout(self)
@@ -53,6 +63,12 @@ class TaskPanel(QGroupBox):
         self.param_form.changed.connect(self.paramsChanged)
         self.param_form.validityChanged.connect(lambda _v: self.paramsChanged.emit())
         layout.addWidget(self._build_scroll(), 1)
+        self.builder_button = QPushButton("Pick fields on a sample workbook…", self)
+        self.builder_button.setObjectName("fieldBuilderButton")
+        self.builder_button.setToolTip("Click the cells or labels on one of your workbooks instead of typing them")
+        self.builder_button.clicked.connect(self.open_field_builder)
+        self.builder_button.hide()
+        layout.addWidget(self.builder_button)
 
     def _build_scroll(self) -> FitScrollArea:
         scroll = FitScrollArea(self)
@@ -119,10 +135,25 @@ class TaskPanel(QGroupBox):
 
     def _show_form(self, task: type[Task] | None, values: dict[str, Any] | None) -> None:
         self.param_form.set_task(task, values)
+        self.builder_button.setVisible(task is not None and BUILDERS.get(task.name) in self.param_form.editors)
         # Dropped files go to the file list wherever they land; text fields must not swallow them.
         for edit in self.param_form.findChildren(QLineEdit):
             edit.setAcceptDrops(False)
         self.param_scroll.updateGeometry()  # the form may be taller: let the panel re-ask its size
+
+    def open_field_builder(self) -> FieldBuilderDialog | None:
+        """Open the field builder for the task's field list (returns the dialog, already shown)."""
+        task = self.current_task()
+        param = BUILDERS.get(task.name) if task is not None else None
+        if param is None or param not in self.param_form.editors:
+            return None
+        current = self.param_form.value(param) or ""
+        fields = [f.strip() for f in str(current).split(",") if f.strip()]
+        dialog = FieldBuilderDialog(fields, self._sample_files(), self.window())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.param_form.set_value(param, dialog.fields()))
+        dialog.open()
+        return dialog
 
     # -- its settings ------------------------------------------------------------------------------
     @property

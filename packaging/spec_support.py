@@ -209,7 +209,8 @@ def stage_package(root: Path, build_dir: Path) -> Path:
             root / folder,
             destination,
             dirs_exist_ok=True,
-            # Contents only: copy2 uses CopyFile2 on Windows since Python 3.12, which Wine 8 lacks.
+            # Contents only: copy2's CopyFile2 (Python 3.12+ on Windows) is missing from Wine 8, where the
+            # Windows programs are built in CI, and a source's timestamps do not matter.
             copy_function=shutil.copyfile,
             # Sub-packages mapped from other folders are copied on their own; data stays in resources/.
             ignore=lambda here, names, top=root / folder: [

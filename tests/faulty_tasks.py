@@ -131,3 +131,36 @@ class Whereabouts(Task):
             tmp.write_bytes(data)
         ctx.warn(f"read from {source.path}")
         return {"folder": Path(source.path).parent.name, "input": source.path, "pid": os.getpid()}
+
+
+
+
+@register
+class Committer(Task):
+    """Commits its output and is then caught before reporting the file, held there as long as a test needs:
+    a file whose name contains "block" leaves a flag `<stem>.committed` in `flag_dir` and blocks without a
+    progress call (only killing its worker stops it), and fails at once when it runs again (its flag is
+    there); one whose name contains "crash" dies, once a flag is there if its name also contains "late"."""
+
+    name = "committer"
+    title = "Committer (tests only)"
+    description = "Writes its output, then blocks or crashes before reporting."
+    kind = "cpu"
+    params = (Param("flag_dir", "str", "", "where the flags saying an output is committed go"),)
+
+    def process(self, source: Any, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
+        name, flags = Path(source.path).stem, Path(params["flag_dir"])
+        flag = flags / f"{name}.committed"
+        if "block" in name and flag.exists():
+            raise ValueError("this file runs only once")
+        with ctx.file_output(".done") as tmp:
+            tmp.write_text("done", encoding="utf-8")
+        if "crash" in name:
+            deadline = time.monotonic() + 60
+            while "late" in name and not list(flags.glob("*.committed")) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os._exit(3)
+        if "block" in name:
+            flag.write_text("", encoding="utf-8")
+            time.sleep(3600)
+        return {}

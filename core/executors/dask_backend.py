@@ -54,6 +54,9 @@ from xlbatch.worker import Message, WorkItem
 
 # How often the cluster's size is asked for (machines may join or leave during a batch).
 SLOTS_REFRESH_SECONDS = 2.0
+# How long files may wait at a scheduler that has no worker at all before the batch ends (resumably), as
+# it does when the scheduler goes away: every machine switched off must not leave the batch waiting forever.
+NO_WORKERS_SECONDS = 60.0
 # How long the end of a batch waits for the workers it restarted (timeout, stop now) to be gone; their
 # nannies start the fresh ones by themselves.
 RESTART_WAIT_SECONDS = 15.0
@@ -100,6 +103,8 @@ class DaskBackend(Backend):
         self._collector: threading.Thread | None = None
         self._completed: Any = None
         self._slots = (0.0, workers)
+        # (time.monotonic() of the last look at the cluster's workers, since when it has had none or None)
+        self._workers_seen: tuple[float, float | None] = (0.0, None)
 
     # -- the pool ------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -170,6 +175,13 @@ class DaskBackend(Backend):
             if self._completed.is_empty():
                 self._closing.wait(0.02)
                 continue
+            if not self._completed.has_ready():
+                if self._no_workers_for() > NO_WORKERS_SECONDS:
+                    with self._lock:
+                        waiting = list(self._submitted.values())
+                    self._cancel(waiting, BackendLost(self._no_workers_message()))
+                self._closing.wait(0.01)
+                continue
             try:
                 future, result = next(self._completed)
             except StopIteration:
@@ -215,6 +227,25 @@ class DaskBackend(Backend):
         for entry in submitted:
             if not entry.done.done():
                 entry.done.set_exception(exc)
+
+    def _no_workers_for(self) -> float:
+        """Seconds the cluster has had no worker while files wait (asked every SLOTS_REFRESH_SECONDS)."""
+        now = time.monotonic()
+        looked, absent_since = self._workers_seen
+        if now - looked >= SLOTS_REFRESH_SECONDS:
+            try:
+                present = bool(self.handle.workers())
+            except Exception:  # noqa: BLE001 - a scheduler that does not answer is the lost-scheduler case
+                present = True
+            absent_since = None if present else (absent_since or now)
+            self._workers_seen = (now, absent_since)
+        return 0.0 if absent_since is None else now - absent_since
+
+    def _no_workers_message(self) -> str:
+        return (
+            f"The Dask cluster at {self.cluster} has had no workers for {NO_WORKERS_SECONDS:.0f} seconds "
+            "(every worker stopped, or its computer was switched off)."
+        )
 
     def _lost_message(self) -> str:
         return (

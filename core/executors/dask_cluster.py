@@ -41,8 +41,9 @@ SCHEDULER_CONFIG = {
 # How long a cluster with no worker yet is waited for.
 WORKERS_WAIT_SECONDS = 8.0
 # A LocalCluster of ours is waited for until all its workers are up: its nannies replace a worker that a
-# time limit or "stop now" ended, and on a busy computer a new worker process takes many seconds to start.
-LOCAL_WORKERS_WAIT_SECONDS = 120.0
+# time limit or "stop now" ended, and on a busy computer a new worker process takes many seconds to start
+# (one that is not back by then is started afresh, see connect()).
+LOCAL_WORKERS_WAIT_SECONDS = 60.0
 
 _ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?$")
 _LOCAL = re.compile(r"^local(:(\d+))?$")
@@ -99,6 +100,15 @@ class ClusterHandle:
     @property
     def alive(self) -> bool:
         return self.client.status == "running"
+
+    def nannies_alive(self) -> bool:
+        """False when a nanny of our LocalCluster has closed (its worker will not come back)."""
+        if self.cluster is None:
+            return True
+        from distributed.core import Status
+
+        ended = (Status.closing, Status.closed, Status.failed)
+        return all(getattr(nanny, "status", None) not in ended for nanny in self.cluster.workers.values())
 
     @property
     def scheduler_address(self) -> str:
@@ -165,19 +175,26 @@ def connect(address: str, workers: int | None = None, dashboard: bool = False) -
     key = f"{address}|{workers if address == LOCAL else ''}|{dashboard}"
     with _lock:
         handle = _handles.get(key)
-        if handle is not None and not handle.alive:
+        if handle is not None and not (handle.alive and handle.nannies_alive()):
+            # A nanny of our LocalCluster gives up when its new worker is slow to start (a busy computer,
+            # after a time limit or "stop now" ended the old one): that cluster is started afresh.
             _handles.pop(key).close()
             handle = None
-        if handle is None:
-            handle = _start_local(address, workers, dashboard) if is_local(address) else _connect(address)
+        if handle is not None:
             try:
-                check_cluster(handle)
-            except BaseException:
-                handle.close()
-                raise
-            _handles[key] = handle
-        else:
-            check_cluster(handle)  # machines may have joined since
+                check_cluster(handle)  # machines may have joined since
+                return handle
+            except ClusterError:
+                if handle.cluster is None:
+                    raise
+                _handles.pop(key).close()  # our LocalCluster's workers did not come back: start afresh
+        handle = _start_local(address, workers, dashboard) if is_local(address) else _connect(address)
+        try:
+            check_cluster(handle)
+        except BaseException:
+            handle.close()
+            raise
+        _handles[key] = handle
     return handle
 
 

@@ -102,6 +102,8 @@ def run_remote(item: WorkItem, payloads: list[bytes] | None, client_version: str
     def send(message: Message) -> None:
         if message[0] == "done":
             return  # the outcome comes back as the result, with its outputs
+        if message[0] == "output" and payloads is not None:
+            return  # a path in this worker's scratch folder: the client writes the real output itself
         if message[0] == "started":
             message = (*message[:4], address)
         worker.log_event(topic, list(message))

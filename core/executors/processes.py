@@ -117,9 +117,13 @@ class _ProcessBackendBase(Backend):
         return codes
 
     def kill(self, pids: set[int] | None = None) -> None:
+        """Kill these workers (all if None) and give them a moment to be gone: then everything they sent,
+        such as an `output` message before a rename, is in the channel for the supervisor to read."""
         self._track()
-        for pid in pids if pids is not None else set(self._processes):
+        targets = pids if pids is not None else set(self._processes)
+        for pid in targets:
             kill_pid(pid)
+        self.exit_codes(targets, 1.0)
 
     def drain(self) -> list[Message]:
         messages, self._leftover = self._leftover, []

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from xlbatch import errors, output_record
-from xlbatch.atomic import atomic_path
+from xlbatch.atomic import Identity, atomic_path
 from xlbatch.cost import DEFAULT_COST, WorkCost
 from xlbatch.errors import Cancelled, FileTimeout, TaskFailure
 from xlbatch.journal import STATE_DIR
@@ -45,6 +45,7 @@ class OutputFolder:
         keep_intermediate: bool = False,
         verify: bool = False,
         keep_tables: bool = False,
+        on_commit: Callable[[Path, Identity | None], None] | None = None,
     ) -> None:
         self.out_dir = Path(out_dir)
         self.inputs = inputs  # resolved input paths, as strings
@@ -57,6 +58,8 @@ class OutputFolder:
         self.records: dict[str, OutputRecord] = {}
         # With keep_tables, the tables of the batch outputs as reduce() writes them (report.tables); else None.
         self.tables: dict[str, Table] | None = {} if keep_tables else None
+        # Told of each output just before it is put in place (a worker tells the parent: xlbatch.atomic).
+        self.on_commit = on_commit
 
     def keep_table(
         self, name: str, header: list[Any], rows: list[list[Any]] | None = None, kind: str = VALUES
@@ -97,7 +100,7 @@ class OutputFolder:
             )
         temporary: list[Path] = []
         try:
-            with atomic_path(target) as tmp:
+            with atomic_path(target, self.on_commit) as tmp:
                 temporary.append(tmp)
                 if self.verify:
                     output_record.want(tmp)
@@ -122,8 +125,9 @@ class FileContext(OutputFolder):
         should_stop: Callable[[], bool] | None = None,
         verify: bool = False,
         output_stem: str | None = None,
+        on_commit: Callable[[Path, Identity | None], None] | None = None,
     ) -> None:
-        super().__init__(out_dir, inputs, verify=verify)
+        super().__init__(out_dir, inputs, verify=verify, on_commit=on_commit)
         self.source = source
         # What per-file outputs are named after: the input's name without its extension, unless that
         # would clash with another input's outputs (then the runner gives one with the extension in it).

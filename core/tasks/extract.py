@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from xlbatch.cell_refs import column_number
 from xlbatch.cost import WorkCost
@@ -141,8 +141,16 @@ class _SheetPlan:
     last_row: int = 0
 
 
+class FieldProgress(Protocol):
+    """What reading the fields reports to: a task's FileContext, or the app's preview of a sample."""
+
+    def progress(self, fraction: float, message: str = "") -> None: ...
+
+    def warn(self, text: str) -> None: ...
+
+
 def _read_cells(
-    book: WorkbookReader, sheet: str, plan: _SheetPlan, found: dict[str, CellValue], ctx: FileContext
+    book: WorkbookReader, sheet: str, plan: _SheetPlan, found: dict[str, CellValue], ctx: FieldProgress
 ) -> None:
     """Read `sheet` down to the last row `plan` needs and record the planned cells' values."""
     for row_number, row in enumerate(book.rows(sheet), start=1):
@@ -156,7 +164,7 @@ def _read_cells(
                     found[name] = row[col]
 
 
-def _search_labels(book: WorkbookReader, sheet: str, searches: list[_LabelSearch], ctx: FileContext) -> None:
+def _search_labels(book: WorkbookReader, sheet: str, searches: list[_LabelSearch], ctx: FieldProgress) -> None:
     """Find the labels still being looked for in `sheet`, and the value to the right of or below each."""
     for row_number, row in enumerate(book.rows(sheet), start=1):
         if row_number % PROGRESS_EVERY == 0:
@@ -189,7 +197,7 @@ def _search_labels(book: WorkbookReader, sheet: str, searches: list[_LabelSearch
 
 
 def _defined_name_cells(
-    source: SourceFile, names: list[FieldSpec], why_missing: dict[str, str], ctx: FileContext
+    source: SourceFile, names: list[FieldSpec], why_missing: dict[str, str], ctx: FieldProgress
 ) -> dict[str, tuple[str, int, int]]:
     """Field name -> (sheet, row, column) for fields given as defined names, via openpyxl (read-only)."""
     from openpyxl import load_workbook
@@ -239,6 +247,66 @@ def _defined_name_cells(
     return located
 
 
+def extract_fields(
+    source: SourceFile, specs: list[FieldSpec], ctx: FieldProgress
+) -> tuple[dict[str, CellValue], dict[str, str]]:
+    """Each field's value in one workbook (None where it was not found), in the order given, and for each
+    field not found the sentence saying why. What `Extract.process` runs, and what the app's field
+    builder shows for its sample workbook, so the two always agree."""
+    found: dict[str, CellValue] = {}
+    why_missing: dict[str, str] = {}  # field name -> the sentence to warn with if it stays empty
+    with open_workbook(source) as book:
+        sheets = book.sheet_names
+        plans: dict[str, _SheetPlan] = {}
+
+        def plan_cell(spec_name: str, sheet_ref: str | None, row: int, column: int) -> None:
+            sheet = sheets[0] if sheet_ref is None else _find_sheet(sheets, sheet_ref)
+            if sheet is None:
+                why_missing[spec_name] = f"Field '{spec_name}': the workbook has no sheet named '{sheet_ref}'."
+                return
+            why_missing[spec_name] = f"Field '{spec_name}': cell '{sheet}'!{_cell_name(row, column)} is empty."
+            plan = plans.setdefault(sheet, _SheetPlan())
+            plan.cells.setdefault(row, {}).setdefault(column - 1, []).append(spec_name)
+            plan.last_row = max(plan.last_row, row)
+
+        for spec in specs:
+            if spec.kind == "cell":
+                plan_cell(spec.name, spec.sheet, spec.row, spec.column)
+        named = [s for s in specs if s.kind == "name"]
+        if named and source.format in ("xlsx", "xlsm"):
+            for name, (sheet, row, column) in _defined_name_cells(source, named, why_missing, ctx).items():
+                plan_cell(name, sheet, row, column)
+        for spec in named:
+            if source.format not in ("xlsx", "xlsm"):
+                why_missing[spec.name] = (
+                    f"Field '{spec.name}': defined names can only be read from .xlsx and .xlsm files, "
+                    f"not from this .{source.format} file."
+                )
+        ctx.progress(0.1, "reading cells")
+        for sheet, plan in plans.items():
+            _read_cells(book, sheet, plan, found, ctx)
+
+        searches = [_LabelSearch(spec) for spec in specs if spec.kind == "label"]
+        for position, sheet in enumerate(sheets):
+            if all(search.done for search in searches):
+                break
+            ctx.progress(0.5 + 0.5 * position / len(sheets), f"looking for labels in {sheet}")
+            _search_labels(book, sheet, searches, ctx)
+        for search in searches:
+            name, label = search.spec.name, search.spec.target
+            if search.value is not None:
+                found[name] = search.value
+            elif search.sheet is None:
+                why_missing[name] = f"Field '{name}': no cell reads '{label}'."
+            else:
+                why_missing[name] = (
+                    f"Field '{name}': the label '{label}' is on sheet '{search.sheet}' row {search.row}, "
+                    "but no value follows it to the right or below."
+                )
+
+    return {spec.name: found.get(spec.name) for spec in specs}, why_missing
+
+
 @register
 class Extract(Task):
     name = "extract"
@@ -281,58 +349,7 @@ class Extract(Task):
 
     def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:
         specs = [parse_field(spec) for spec in params["fields"]]
-        found: dict[str, CellValue] = {}
-        why_missing: dict[str, str] = {}  # field name -> the sentence to warn with if it stays empty
-        with open_workbook(source) as book:
-            sheets = book.sheet_names
-            plans: dict[str, _SheetPlan] = {}
-
-            def plan_cell(spec_name: str, sheet_ref: str | None, row: int, column: int) -> None:
-                sheet = sheets[0] if sheet_ref is None else _find_sheet(sheets, sheet_ref)
-                if sheet is None:
-                    why_missing[spec_name] = f"Field '{spec_name}': the workbook has no sheet named '{sheet_ref}'."
-                    return
-                why_missing[spec_name] = f"Field '{spec_name}': cell '{sheet}'!{_cell_name(row, column)} is empty."
-                plan = plans.setdefault(sheet, _SheetPlan())
-                plan.cells.setdefault(row, {}).setdefault(column - 1, []).append(spec_name)
-                plan.last_row = max(plan.last_row, row)
-
-            for spec in specs:
-                if spec.kind == "cell":
-                    plan_cell(spec.name, spec.sheet, spec.row, spec.column)
-            named = [s for s in specs if s.kind == "name"]
-            if named and source.format in ("xlsx", "xlsm"):
-                for name, (sheet, row, column) in _defined_name_cells(source, named, why_missing, ctx).items():
-                    plan_cell(name, sheet, row, column)
-            for spec in named:
-                if source.format not in ("xlsx", "xlsm"):
-                    why_missing[spec.name] = (
-                        f"Field '{spec.name}': defined names can only be read from .xlsx and .xlsm files, "
-                        f"not from this .{source.format} file."
-                    )
-            ctx.progress(0.1, "reading cells")
-            for sheet, plan in plans.items():
-                _read_cells(book, sheet, plan, found, ctx)
-
-            searches = [_LabelSearch(spec) for spec in specs if spec.kind == "label"]
-            for position, sheet in enumerate(sheets):
-                if all(search.done for search in searches):
-                    break
-                ctx.progress(0.5 + 0.5 * position / len(sheets), f"looking for labels in {sheet}")
-                _search_labels(book, sheet, searches, ctx)
-            for search in searches:
-                name, label = search.spec.name, search.spec.target
-                if search.value is not None:
-                    found[name] = search.value
-                elif search.sheet is None:
-                    why_missing[name] = f"Field '{name}': no cell reads '{label}'."
-                else:
-                    why_missing[name] = (
-                        f"Field '{name}': the label '{label}' is on sheet '{search.sheet}' row {search.row}, "
-                        "but no value follows it to the right or below."
-                    )
-
-        fields = {spec.name: found.get(spec.name) for spec in specs}
+        fields, why_missing = extract_fields(source, specs, ctx)
         missing = [name for name, value in fields.items() if value is None]
         for name in missing:
             ctx.warn(why_missing.get(name, f"Field '{name}' was not found."))

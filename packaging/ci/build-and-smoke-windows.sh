@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Windows executables of xlbatch (xlbatch.exe and xlbatch-cli.exe) from build.spec under
-# Wine, checks their headers and resources, and smoke-tests them under Wine.
+# Wine, checks their headers and resources, smoke-tests them under Wine, then builds the installer with
+# Inno Setup's own compiler (ISCC.exe, from the npm registry's innosetup package) and installs, runs and
+# uninstalls it (packaging/ci/check_installer.py). The installer is $XLBATCH_WINDOWS_BUILD_DIR/installer/
+# xlbatch-<version>-setup.exe.
 #
 #   bash packaging/ci/build-and-smoke-windows.sh
 #
@@ -33,10 +36,20 @@ step "apt and pip packages for the smoke test"
 t0=$SECONDS
 # fonts-wine: the fonts Qt finds offscreen (wine-run.sh points QT_QPA_FONTDIR at them; without them the
 # screenshot shows boxes); Xvfb and xdotool: the time-to-window probe. The kit installs Wine itself.
-APT_PACKAGES=(fonts-wine xvfb xauth xdotool)
+# wine32 (i386): Inno Setup's compiler and the setup programs it makes are 32-bit Windows programs;
+# npm fetches the compiler.
+APT_PACKAGES=(fonts-wine xvfb xauth xdotool wine32:i386)
+command -v npm >/dev/null || APT_PACKAGES+=(npm)
 if ! dpkg -s "${APT_PACKAGES[@]}" >/dev/null 2>&1; then
+  dpkg --print-foreign-architectures | grep -qx i386 || dpkg --add-architecture i386
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+fi
+# A prefix made before wine32 was there has no 32-bit half, and with wine32 installed `wine` then fails
+# on every program ("could not load kernel32.dll"): start that prefix again.
+if [[ -f $WORK/prefix.ready && ! -f $WORK/prefix/drive_c/windows/syswow64/kernel32.dll ]]; then
+  echo "the Wine prefix in $WORK has no 32-bit part: making it again"
+  rm -rf "$WORK/prefix" "$WORK/prefix.ready"
 fi
 # The smoke test generates workbooks with tests/corpus.py and watches processes with psutil.
 "$PY" -c "import msoffcrypto, openpyxl, psutil, xlsxwriter" 2>/dev/null \
@@ -67,9 +80,18 @@ smoke() {  # smoke FOLDER NAME [--onefile]
   echo "screenshot of the window: $OUT/smoke-$name/window.png"
 }
 
+installer() {
+  step "installer: Inno Setup under Wine; install, run, uninstall"
+  local t0=$SECONDS
+  timeout 2400 "$PY" "$ROOT/packaging/ci/check_installer.py" --dist "$OUT/dist/xlbatch" --out "$OUT/installer" \
+    --wine-run "$KIT/wine-run.sh"
+  took[installer]=$((SECONDS - t0))
+}
+
 mkdir -p "$OUT"
 build onedir
 smoke "$OUT/dist/xlbatch" onedir
+installer
 if [[ ${XLBATCH_CI_ONEFILE:-0} == 1 ]]; then
   build onefile
   smoke "$OUT/dist-onefile" onefile --onefile
@@ -83,5 +105,6 @@ du -s "$OUT/dist/xlbatch/_internal"/* | sort -n | tail -6 | awk '{printf "    %6
 if [[ ${XLBATCH_CI_ONEFILE:-0} == 1 ]]; then
   ls -l "$OUT/dist-onefile"/*.exe | awk '{printf "single file: %-50s %6.1f MB\n", $NF, $5 / 1048576}'
 fi
+ls -l "$OUT/installer"/xlbatch-*-setup.exe | awk '{printf "installer: %-50s %6.1f MB\n", $NF, $5 / 1048576}'
 for key in "${!took[@]}"; do echo "  $key: ${took[$key]} s"; done | sort
 echo "Windows build and smoke test passed in ${SECONDS}s"

@@ -27,6 +27,9 @@ from the test suite's generators in tests/corpus.py):
   - the desktop app renders its window offscreen with `--screenshot` and exits 0; the PNG is a real
     picture (size and colours checked); again on an Xvfb display through the real windowing plugin
     (xcb on Linux, qwindows.dll under Wine) when Xvfb is there;
+  - the same batch through the window of the windowed program, as a desktop shortcut starts it
+    (`--recipe FILE --start --exit-when-done`, packaging/ci/smoke_window.py): exit 1, the report right,
+    files run in worker processes, no copy of the program left once the window has closed;
   - with --window-time: time from starting the app to its main window being shown (Xvfb and xdotool
     on Linux and under Wine; FindWindow on Windows).
 Exit status 0 when every check passed. Results also go to WORK/smoke-summary.json.
@@ -225,7 +228,7 @@ class Smoke:
 
     def check_run(self, backend: str, folder: Path, expected: dict[str, tuple[int, int, float]]) -> None:
         out = self.work / f"run-{backend}"
-        watch = ProcessWatch(self.cli.name)
+        watch = ProcessWatch(self.cli)
         watch.start()
         args = ["run", "summarize", self.arg_path(folder), "--out", self.arg_path(out)]
         args += ["--backend", backend, "--workers", str(WORKERS), "--progress", "jsonl"]
@@ -237,23 +240,8 @@ class Smoke:
             watch.stop()
         self.timings[f"run_{backend}_s"] = round(result.seconds, 2)
         report = read_json(out / "report.json")
-        problems = []
-        if result.rc != 1:
-            problems.append(f"exit {result.rc}, expected 1 (three files fail)")
-        if report.get("backend") != backend or report.get("workers") != WORKERS:
-            problems.append(f"report says backend {report.get('backend')} with {report.get('workers')} workers")
-        files = {Path(f["path"].replace("\\", "/")).name: f for f in report.get("files", [])}
-        for name, (rows, columns, total) in expected.items():
-            entry = files.get(name) or {}
-            sheets = (entry.get("result") or {}).get("sheets") or [{}]
-            got = (sheets[0].get("rows"), sheets[0].get("columns"), sheets[0].get("numeric_sum"))
-            if entry.get("status") != "ok" or got[:2] != (rows, columns) or abs((got[2] or 0) - total) > 1e-6:
-                problems.append(f"{name}: {entry.get('status')} {got}, expected ok {(rows, columns, total)}")
-        for name, kind in HOSTILE_KINDS.items():
-            entry = files.get(name) or {}
-            got = (entry.get("error") or {}).get("kind")
-            if entry.get("status") != "failed" or got != kind:
-                problems.append(f"{name}: {entry.get('status')} {got}, expected failed {kind}")
+        problems = [] if result.rc == 1 else [f"exit {result.rc}, expected 1 (three files fail)"]
+        problems += report_problems(report, expected, backend)
         workers = started_worker_pids(result.out)
         if backend == "dask" and not re.search(r'"worker": "tcp://127\.0\.0\.1:\d+ \(pid \d+\)"', result.out):
             problems.append("no FileStarted event naming a Dask worker on 127.0.0.1")
@@ -502,6 +490,27 @@ def read_json(path: Path) -> dict[str, Any]:
         return {}
 
 
+def report_problems(report: dict[str, Any], expected: dict[str, tuple[int, int, float]], backend: str) -> list[str]:
+    """What is wrong in the report of the smoke test's batch: its backend and workers, each ledger's rows,
+    columns and numeric sum, each hostile file's error kind."""
+    problems = []
+    if report.get("backend") != backend or report.get("workers") != WORKERS:
+        problems.append(f"report says backend {report.get('backend')} with {report.get('workers')} workers")
+    files = {Path(f["path"].replace("\\", "/")).name: f for f in report.get("files", [])}
+    for name, (rows, columns, total) in expected.items():
+        entry = files.get(name) or {}
+        sheets = (entry.get("result") or {}).get("sheets") or [{}]
+        got = (sheets[0].get("rows"), sheets[0].get("columns"), sheets[0].get("numeric_sum"))
+        if entry.get("status") != "ok" or got[:2] != (rows, columns) or abs((got[2] or 0) - total) > 1e-6:
+            problems.append(f"{name}: {entry.get('status')} {got}, expected ok {(rows, columns, total)}")
+    for name, kind in HOSTILE_KINDS.items():
+        entry = files.get(name) or {}
+        got = (entry.get("error") or {}).get("kind")
+        if entry.get("status") != "failed" or got != kind:
+            problems.append(f"{name}: {entry.get('status')} {got}, expected failed {kind}")
+    return problems
+
+
 def started_worker_pids(jsonl: str) -> set[int]:
     """Pids of the processes that ran files, from FileStarted events ("pid N": a process's main thread)."""
     pids = set()
@@ -567,10 +576,10 @@ def png_info(path: Path) -> dict[str, int] | None:
 
 
 class ProcessWatch:
-    """Counts the running copies of one program (by executable name) while a batch runs."""
+    """Counts the running copies of one program file while a batch runs."""
 
-    def __init__(self, exe_name: str) -> None:
-        self.stem = Path(exe_name.replace("\\", "/")).stem.lower()
+    def __init__(self, program: Path) -> None:
+        self.program = program
         self.max_count = 0
         self.root_pids: set[int] = set()
         self.max_snapshot: list[tuple[int, int, str]] = []
@@ -582,7 +591,7 @@ class ProcessWatch:
         # Not a copy left over from an earlier call (e.g. a resource tracker still exiting), not a zombie.
         if info["pid"] in self._before or info.get("status") == "zombie" or not info.get("cmdline"):
             return False
-        return is_program(info, self.stem)
+        return is_program(info, self.program)
 
     def _loop(self) -> None:
         import psutil
@@ -670,7 +679,7 @@ def time_to_window(smoke: Smoke, attempt: int) -> float | None:
         family = []
         with contextlib.suppress(psutil.Error):
             family = [*psutil.Process(proc.pid).children(recursive=True), psutil.Process(proc.pid)]
-        family += [p for p in program_processes(smoke.gui.name) if p.pid not in before]
+        family += [p for p in program_processes(smoke.gui) if p.pid not in before]
         for member in family:
             with contextlib.suppress(psutil.Error):
                 member.kill()
@@ -688,21 +697,32 @@ def time_to_window(smoke: Smoke, attempt: int) -> float | None:
     return shown
 
 
-def program_processes(exe_name: str) -> list[Any]:
-    """Running processes of the program with this file name (natively or under Wine)."""
+def program_processes(program: Path) -> list[Any]:
+    """Running processes of this program file (natively or under Wine)."""
     import psutil
 
-    stem = Path(exe_name.replace("\\", "/")).stem.lower()
-    return [proc for proc in psutil.process_iter(["name", "cmdline"]) if is_program(proc.info, stem)]
+    return [proc for proc in psutil.process_iter(["name", "cmdline"]) if is_program(proc.info, program)]
 
 
-def is_program(info: dict[str, Any], stem: str) -> bool:
-    """Whether a process (psutil info: name, cmdline) runs the program `stem` or `stem`.exe. Under Wine
-    the name is the .exe's and the command line starts with its Windows or Linux path."""
-    names = [(info.get("name") or "").lower()]
-    if info.get("cmdline"):
-        names.append(re.split(r"[\\/]", info["cmdline"][0])[-1].lower())
-    return any(re.fullmatch(rf"{re.escape(stem)}(\.exe)?", name) for name in names)
+def command_forms(program: Path) -> list[str]:
+    """How a command line starting with `program` begins (lower case): its path, and under Wine its
+    Windows path on drive Z:, which is how Wine shows the program's processes."""
+    path = os.path.abspath(program)
+    forms = [path]
+    if os.name != "nt":
+        forms.append("z:" + path.replace("/", "\\"))
+    return [form.lower() for form in forms]
+
+
+def is_program(info: dict[str, Any], program: Path) -> bool:
+    """Whether a process (psutil info with its cmdline) runs this very program file.
+
+    By path, not by name: on a shared machine another bundle's `xlbatch` (or `xlbatch.exe`) may be
+    running, and it is neither counted nor stopped here."""
+    command = " ".join(info.get("cmdline") or []).strip().lstrip('"').lower()
+    return bool(command) and any(
+        command == form or command.startswith((form + " ", form + '"')) for form in command_forms(program)
+    )
 
 
 def accepts_connections(display: str, seconds: float = 10.0) -> bool:
@@ -745,6 +765,9 @@ def start_xvfb(attempts: int = 3) -> tuple[str, subprocess.Popen[bytes]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    sys.modules.setdefault("smoke", sys.modules[__name__])  # smoke_window imports its helpers from here
+    import smoke_window
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cli", required=True, type=Path, help="the built xlbatch-cli program")
     parser.add_argument("--gui", required=True, type=Path, help="the built xlbatch program")
@@ -782,6 +805,7 @@ def main(argv: list[str] | None = None) -> int:
             smoke.check_python_task(folder)
             smoke.check_screenshot()
             smoke.check_screenshot_on_display()
+            smoke_window.check_window_batch(smoke, folder, expected)
         if args.window_time or args.window_only:
             smoke.check_window_time(args.window_time or 3)
     finally:

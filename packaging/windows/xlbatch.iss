@@ -10,14 +10,26 @@
 ;   administrative install mode), without a UAC prompt (PrivilegesRequired=lowest, no override);
 ; - adds a Start-menu shortcut (and a desktop one if ticked); no file associations, no PATH change;
 ; - an upgrade first removes the previous version's program files, so versions never mix;
-; - uninstalling removes the program files, the shortcuts and the settings the app saved
-;   (HKCU\Software\xlbatch\xlbatch); the user's workbooks and output folders are never touched.
+; - uninstalling removes the program files, the shortcuts and what the app saved for itself (the window
+;   layout and last choices in HKCU\Software\xlbatch\xlbatch, the kept file list in
+;   %LOCALAPPDATA%\xlbatch\xlbatch); the user's settings file (%LOCALAPPDATA%\xlbatch\settings.yaml),
+;   workbooks and output folders are never touched.
+;
+; CI compiles it under Wine with ISCC.exe from the npm registry's innosetup package and installs, runs
+; and uninstalls the result: packaging/ci/check_installer.py.
 
 #ifndef AppVersion
   #define AppVersion "0.0.0"
 #endif
 #ifndef DistDir
   #define DistDir "..\..\dist\xlbatch"
+#endif
+; The folder the program folder goes in. {autopf} is the user's Programs folder in a per-user install.
+; Under Wine 8 (CI) {autopf} cannot be expanded: its SHGetKnownFolderPath knows only the folders that have
+; a CSIDL, and FOLDERID_UserProgramFiles has none. CI passes /DInstallRoot={localappdata}\Programs, the
+; same folder on Windows.
+#ifndef InstallRoot
+  #define InstallRoot "{autopf}"
 #endif
 #define AppName "xlbatch"
 #define AppExe "xlbatch.exe"
@@ -35,7 +47,7 @@ VersionInfoDescription={#AppName} setup
 ; Per user, never elevated: {autopf} is then the user's own Programs folder and {autoprograms} the
 ; user's Start menu. Leaving out PrivilegesRequiredOverridesAllowed keeps it from offering an all-users install.
 PrivilegesRequired=lowest
-DefaultDirName={autopf}\{#AppName}
+DefaultDirName={#InstallRoot}\{#AppName}
 DisableProgramGroupPage=yes
 ; The programs are 64-bit (x64); Qt 6 needs Windows 10 1809 or later.
 ArchitecturesAllowed=x64compatible
@@ -77,6 +89,10 @@ Name: "{autodesktop}\{#AppName}"; Filename: "{app}\{#AppExe}"; Tasks: desktopico
 ; choices: QSettings, organisation "xlbatch", application "xlbatch").
 Root: HKCU; Subkey: "Software\xlbatch"; Flags: uninsdeletekeyifempty
 Root: HKCU; Subkey: "Software\xlbatch\xlbatch"; Flags: uninsdeletekey
+
+[UninstallDelete]
+; The file list the app keeps for its next start (xlbatch.gui.last_batch); the settings file one folder up stays.
+Type: filesandordirs; Name: "{localappdata}\xlbatch\xlbatch"
 
 [Run]
 Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent

@@ -294,3 +294,25 @@ def test_events_come_in_order_for_every_file(tmp_path: Path) -> None:
         mine = [type(e).__name__ for e in events if getattr(e, "index", None) == index]
         assert mine[0] == "FileQueued" and mine[1] == "FileStarted" and mine[-1] == "FileFinished"
         assert "FileProgress" in mine  # within-file progress reaches the parent from process workers
+
+
+# Some workers by pid only on `processes`: multiprocessing.Pool's idle workers wait for work holding its task
+# queue's lock, and the supervisor only ever kills busy ones by pid.
+@pytest.mark.parametrize(
+    ("backend", "everything"), [("processes", True), ("processes", False), ("multiprocessing", True)]
+)
+def test_kill_returns_once_the_workers_are_gone(backend: str, everything: bool) -> None:
+    """So that all a killed worker sent (an `output` message before a rename) is in the channel when the
+    supervisor reads it to settle the worker's files."""
+    from xlbatch.executors import make_backend
+    from xlbatch.worker import warm_up
+
+    pool = make_backend(backend, 2)
+    pool.start()
+    try:
+        pids = {pool.submit_call(warm_up).result(timeout=60) for _ in range(4)}
+        assert pids and pids <= pool.worker_pids()
+        pool.kill(None if everything else pids)
+        assert [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE] == []
+    finally:
+        pool.shutdown(kill=True)

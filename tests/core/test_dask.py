@@ -517,6 +517,46 @@ def test_xlbatch_worker_refuses_bad_arguments(args: list[str], says: str, capsys
     assert says in capsys.readouterr().err
 
 
+def test_a_local_cluster_whose_nanny_gave_up_is_started_afresh() -> None:
+    """A nanny closes when its new worker is slow to start (a busy computer, after a time limit or "stop
+    now" ended the old one); the next batch must not be refused for "no workers"."""
+    first = dask_cluster.connect("local:1")
+    try:
+        nanny = next(iter(first.cluster.workers.values()))
+        first.cluster.sync(nanny.close)
+        assert not first.nannies_alive()
+        second = dask_cluster.connect("local:1")
+        assert second is not first and second.nannies_alive() and len(second.workers()) == 1
+    finally:
+        dask_cluster.forget("local:1")
+
+
+def test_a_cluster_left_without_workers_ends_the_batch_resumably(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every worker gone for good (machines switched off): the files waiting at the scheduler must not
+    wait forever; the batch ends as when the scheduler goes away."""
+    monkeypatch.setattr(dask_backend, "NO_WORKERS_SECONDS", 1.0)
+    monkeypatch.setattr(dask_backend, "SLOTS_REFRESH_SECONDS", 0.2)
+    folder = _books(tmp_path / "in", [f"f{i}.xlsx" for i in range(3)])
+    handle = dask_cluster.connect("local:1")
+
+    def on_event(event) -> None:
+        if isinstance(event, FileStarted) and handle.nannies_alive():
+            handle.cluster.sync(next(iter(handle.cluster.workers.values())).close)
+
+    try:
+        report = run_batch(
+            task="sleepy", paths=[str(folder)], out_dir=str(tmp_path / "out"), backend="dask", cluster="local:1",
+            params={"seconds": 30}, on_event=on_event,
+        )  # fmt: skip
+    finally:
+        dask_cluster.forget("local:1")
+    assert report.counts["cancelled"] == 3 and report.seconds < 25, [(f.status, f.reason) for f in report.files]
+    assert all("no workers" in f.reason and "resume" in f.reason for f in report.files)
+    assert report.exit_code == 1 and (tmp_path / "out" / "report.json").is_file()
+
+
 class _WaitingClient:
     """Records what the check waits for; every worker on our version."""
 

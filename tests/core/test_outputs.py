@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import numbers_book
-from xlbatch.atomic import TEMP_MARKER, atomic_path, remove_stale_temp_files
+from xlbatch.atomic import TEMP_MARKER, atomic_path, remove_if_unchanged, remove_stale_temp_files
 from xlbatch.errors import TaskFailure
 from xlbatch.params import InvalidParams
 from xlbatch.preflight import sniff
@@ -38,6 +38,28 @@ def test_stale_temp_files_are_removed(tmp_path: Path) -> None:
     keep.write_text("complete")
     assert remove_stale_temp_files(tmp_path) == [stale]
     assert keep.exists() and not stale.exists()
+
+
+def test_the_parent_removes_only_the_output_a_worker_announced(tmp_path: Path) -> None:
+    """What a worker announces before the rename identifies the file it put in place, and nothing else."""
+    target = tmp_path / "out.txt"
+    target.write_text("an older output", encoding="utf-8")
+    announced = []
+    with pytest.raises(OSError), atomic_path(target, lambda t, identity: announced.append(identity)) as tmp:
+        tmp.write_text("new", encoding="utf-8")
+        raise OSError("killed before the rename")
+    assert announced == []  # nothing announced: the older file is not this worker's to remove
+    # Announced before the rename (a worker killed right after it has said so already).
+    with atomic_path(target, lambda t, identity: announced.append((t, identity, t.read_text("utf-8")))) as tmp:
+        tmp.write_text("new", encoding="utf-8")
+    [(path, identity, then)] = announced
+    assert (path, then) == (target, "an older output")
+    other = tmp_path / "other.txt"
+    other.write_text("new", encoding="utf-8")
+    assert not remove_if_unchanged(other, identity)  # same content, another file
+    assert remove_if_unchanged(target, identity) and not target.exists()
+    target.write_text("newer", encoding="utf-8")  # written again since: not the announced file
+    assert not remove_if_unchanged(target, identity) and target.exists()
 
 
 def test_an_output_that_would_overwrite_an_input_is_refused(tmp_path: Path) -> None:

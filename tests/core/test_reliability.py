@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -148,6 +149,94 @@ def test_a_worker_that_hogs_memory_fails_only_its_file(tmp_path: Path) -> None:
     hog = by_name.pop("hog.xlsx")
     assert hog.status == "failed" and hog.error.kind in ("too_large", "crashed")
     assert all(f.status == "ok" for f in by_name.values())
+
+
+def _cancel_when(flag: Path, cancel: CancelToken) -> None:
+    """Stop now once `flag` exists (the worker has committed its output and has not reported the file)."""
+    deadline = time.monotonic() + 60
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    cancel.cancel("now")
+
+
+@pytest.mark.parametrize("backend", ["processes", "multiprocessing", "joblib"])
+def test_stop_now_after_a_worker_committed_an_output_leaves_none(tmp_path: Path, backend: str) -> None:
+    """The worker is killed after its output is in place and before it says the file is done: the file is
+    cancelled, so its output goes (the parent knows it from the worker's word before the commit)."""
+    folder, flags, out = tmp_path / "in", tmp_path / "flags", tmp_path / "out"
+    inputs = [numbers_book(folder / "block.xlsx", n=2)]
+    flags.mkdir()
+    cancel = CancelToken()
+    waiter = threading.Thread(target=_cancel_when, args=(flags / "block.committed", cancel), daemon=True)
+    waiter.start()
+    report = run_batch(
+        task="committer",
+        paths=[str(folder)],
+        out_dir=str(out),
+        backend=backend,
+        workers=1,
+        params={"flag_dir": str(flags)},
+        cancel=cancel,
+    )
+    waiter.join()
+    assert (flags / "block.committed").exists()
+    [outcome] = report.files
+    assert (outcome.status, outcome.reason) == ("cancelled", "stopped by the user")
+    assert not (out / "block.done").exists()
+    assert_invariants(report, inputs)
+
+
+def _committer(tmp_path: Path, names: list[str], backend: str, **options) -> tuple[dict, Path]:
+    folder, flags, out = tmp_path / "in", tmp_path / "flags", tmp_path / "out"
+    inputs = [numbers_book(folder / f"{name}.xlsx", n=2) for name in names]
+    flags.mkdir()
+    report = run_batch(
+        task="committer",
+        paths=[str(folder)],
+        out_dir=str(out),
+        backend=backend,
+        workers=2,
+        params={"flag_dir": str(flags)},
+        **options,
+    )
+    assert_invariants(report, inputs)
+    return {Path(f.path).stem: f for f in report.files}, out
+
+
+@pytest.mark.parametrize("backend", ["processes", "multiprocessing"])
+def test_a_worker_that_dies_after_committing_an_output_leaves_none(tmp_path: Path, backend: str) -> None:
+    by_name, out = _committer(tmp_path, ["crash", "good"], backend)
+    assert by_name["crash"].status == "failed" and by_name["crash"].error.kind == "crashed"
+    assert by_name["good"].status == "ok"
+    assert sorted(p.name for p in out.glob("*.done")) == ["good.done"]
+
+
+@pytest.mark.parametrize("backend", ["processes", "multiprocessing"])
+def test_a_file_stopped_past_its_time_limit_after_committing_an_output_leaves_none(
+    tmp_path: Path, backend: str
+) -> None:
+    by_name, out = _committer(tmp_path, ["block"], backend, timeout=0.5)
+    assert by_name["block"].status == "failed" and by_name["block"].error.kind == "timeout"
+    assert list(out.glob("*.done")) == []
+
+
+def test_a_retry_keeps_nothing_of_the_attempt_stopped_past_its_time_limit(tmp_path: Path) -> None:
+    """The first attempt committed its output and was stopped; the retry fails before writing anything."""
+    by_name, out = _committer(tmp_path, ["block"], "processes", timeout=0.5, retries=1)
+    assert by_name["block"].status == "failed" and by_name["block"].error.kind == "task_error"
+    assert by_name["block"].attempts == 2
+    assert list(out.glob("*.done")) == []
+
+
+@pytest.mark.parametrize("backend", ["processes", "multiprocessing"])
+def test_an_innocent_file_run_again_keeps_nothing_of_its_stopped_attempt(tmp_path: Path, backend: str) -> None:
+    """`block` committed its output and was running when `crash_late` brought the pool down: it runs again
+    and this time fails before writing anything, so the output of its first attempt must not stay."""
+    by_name, out = _committer(tmp_path, ["block", "crash_late"], backend)
+    assert by_name["crash_late"].status == "failed" and by_name["crash_late"].error.kind == "crashed"
+    assert by_name["block"].status == "failed" and by_name["block"].error.kind == "task_error"
+    assert by_name["block"].attempts == 1 and "runs only once" in by_name["block"].error.detail
+    assert list(out.glob("*.done")) == []
 
 
 @pytest.mark.parametrize("seed", range(2))

@@ -39,6 +39,16 @@ def isolated_qsettings(tmp_path: Path, isolated_settings: Path) -> Iterator[Path
 
 
 @pytest.fixture(autouse=True)
+def app_state_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The app's kept file list and unfinished batch (xlbatch.gui.last_batch) live below this test's tmp_path."""
+    from xlbatch.gui import last_batch
+
+    folder = tmp_path / "app-state"
+    monkeypatch.setattr(last_batch, "state_folder", lambda: folder)
+    return folder
+
+
+@pytest.fixture(autouse=True)
 def test_tasks() -> Iterator[None]:
     """Register the test-only tasks for the test, and remove them after it (other suites list tasks)."""
     added = [cls for cls in (SlowTask, FormTask, PidTask) if cls.name not in TASKS]
@@ -60,6 +70,8 @@ class Recorder:
         self.cancel_questions: list[tuple[int, bool]] = []
         self.close_answer = True
         self.close_questions = 0
+        self.restore_answer = False
+        self.restore_questions: list[tuple[int, str]] = []
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +88,12 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
         rec.close_questions += 1
         return rec.close_answer
 
+    def ask_restore(_parent: Any, files: int, text: str) -> bool:
+        rec.restore_questions.append((files, text))
+        return rec.restore_answer
+
     monkeypatch.setattr(dialogs, "show_error", lambda _p, title, text: rec.errors.append((title, text)))
+    monkeypatch.setattr(dialogs, "ask_restore_batch", ask_restore)
     monkeypatch.setattr(dialogs, "ask_cancel_mode", ask_cancel)
     monkeypatch.setattr(dialogs, "confirm_close_during_batch", confirm_close)
     monkeypatch.setattr(desktop, "open_path", lambda path: rec.opened.append(str(path)) or True)

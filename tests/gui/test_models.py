@@ -263,6 +263,7 @@ def test_progress_text_and_estimate():
     assert progress_text(120, 120, 3.0) == "120 of 120 files"
     assert progress_text(1, 1000, 0.1).endswith("about 2 h 46 min left")  # 999 / 0.1 = 9990 s
     assert format_remaining(4) == "a few seconds"
+    assert progress_text(24, 37, 2.8) == "24 of 37 files, 2.8 files/s, a few seconds left"
     assert format_remaining(600) == "10 min"
 
 

@@ -488,6 +488,8 @@ def test_the_tab_key_goes_through_the_window_in_reading_order(window):
         "removeButton",
         "clearButton",
         "samplesButton",
+        "statusFilter",
+        "fileSearch",
         "filesView",
         "taskCombo",
         "paramScroll",
@@ -501,6 +503,7 @@ def test_the_tab_key_goes_through_the_window_in_reading_order(window):
         "qt_spinbox_lineedit",
         "forceCheck",
         "verifyCheck",
+        "openWhenDoneCheck",
         "startButton",
         "cancelButton",
     ]

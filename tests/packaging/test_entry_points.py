@@ -76,7 +76,10 @@ def test_installed_entry_points_call_freeze_support_first(function):
 def run_entry(monkeypatch, path: str, argv: list[str]) -> tuple[int, list]:
     """Run an entry script as __main__ with the desktop app replaced by a recorder."""
     calls: list = []
-    record = lambda paths, screenshot=None: calls.append((paths, screenshot)) or 0  # noqa: E731
+    def record(paths: list[str], screenshot: str | None = None, **launch: object) -> int:
+        calls.append((paths, screenshot, *(launch.items() if any(launch.values()) else ())))
+        return 0
+
     monkeypatch.setattr(xlbatch.gui.entry, "launch_gui", record)
     monkeypatch.setattr(sys, "argv", [path, *argv])
     monkeypatch.syspath_prepend(str(ROOT / "packaging"))  # what `python packaging/entry_cli.py` puts first
@@ -89,6 +92,17 @@ def test_gui_entry_opens_the_app_with_paths_and_screenshot(monkeypatch):
     assert run_entry(monkeypatch, "packaging/entry_gui.py", []) == (0, [([], None)])
     code, calls = run_entry(monkeypatch, "packaging/entry_gui.py", ["a.xlsx", "folder", "--screenshot", "w.png"])
     assert (code, calls) == (0, [(["a.xlsx", "folder"], "w.png")])
+
+
+def test_gui_entry_starts_a_recipe_and_refuses_start_without_one(monkeypatch, capsys):
+    args = ["--recipe", "monthly.yaml", "--start", "--exit-when-done"]
+    code, calls = run_entry(monkeypatch, "packaging/entry_gui.py", args)
+    launch = (("recipe", "monthly.yaml"), ("start", True), ("exit_when_done", True))
+    assert (code, calls) == (0, [([], None, *launch)])
+    for wrong in (["--start"], ["--recipe", "monthly.yaml", "--exit-when-done"]):
+        code, calls = run_entry(monkeypatch, "packaging/entry_gui.py", wrong)
+        assert code == 2 and calls == []
+        assert "needs" in capsys.readouterr().err
 
 
 def test_cli_entry_runs_commands_and_opens_the_app_without_one(monkeypatch, capsys):
@@ -127,3 +141,18 @@ def test_the_frozen_programs_offer_every_backend(monkeypatch):
 
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert available_backends() == BACKENDS
+
+
+def test_the_windowed_entry_works_without_a_console(monkeypatch):
+    """A windowed program on Windows starts with sys.stdout and sys.stderr set to None: argparse's help and
+    errors and warnings must not fail on them."""
+    monkeypatch.setattr(xlbatch.gui.entry, "launch_gui", lambda *a, **k: 0)
+    monkeypatch.syspath_prepend(str(ROOT / "packaging"))  # what running the script puts first
+    for args, code in ((["--help"], 0), (["--start"], 2)):
+        monkeypatch.setattr(sys, "stdout", None)
+        monkeypatch.setattr(sys, "stderr", None)
+        monkeypatch.setattr(sys, "argv", ["xlbatch", *args])
+        with pytest.raises(SystemExit) as exit_info:
+            runpy.run_path(str(ROOT / "packaging" / "entry_gui.py"), run_name="__main__")
+        assert exit_info.value.code == code
+        assert sys.stdout is not None and sys.stderr is not None

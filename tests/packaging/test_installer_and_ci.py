@@ -57,7 +57,8 @@ def test_installs_per_user_without_administrator_rights():
     setup = setup_directives()
     assert setup["PrivilegesRequired"] == "lowest"
     assert "PrivilegesRequiredOverridesAllowed" not in setup  # never offers an all-users install
-    assert setup["DefaultDirName"].startswith(("{autopf}", "{userpf}"))
+    assert setup["DefaultDirName"] == "{#InstallRoot}\\{#AppName}"
+    assert iss_define("InstallRoot") in ("{autopf}", "{userpf}")  # unless a build passes another root
     assert re.fullmatch(r"\{\{[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}\}", setup["AppId"])
     assert setup["ArchitecturesInstallIn64BitMode"] == "x64compatible"
 
@@ -134,3 +135,28 @@ def test_every_wine_call_is_bounded_by_a_timeout():
     smoke = (ROOT / "packaging" / "ci" / "smoke.py").read_text(encoding="utf-8")
     assert '["timeout", "-k", "10", limit, self.wine_run' in smoke
     assert Path(ROOT / "packaging" / "ci" / "check_pe.py").is_file()
+
+
+def test_uninstall_removes_the_kept_file_list_and_keeps_the_settings_file():
+    from xlbatch.gui.last_batch import STATE_FILE  # noqa: F401 - the state the app keeps for itself
+    from xlbatch.gui.settings import APPLICATION, ORGANIZATION
+
+    removed = [entry["Name"] for entry in entries("UninstallDelete")]
+    # QStandardPaths' app data folder on Windows: %LOCALAPPDATA%\<organisation>\<application>.
+    assert removed == [f"{{localappdata}}\\{ORGANIZATION}\\{APPLICATION}"]
+    # The settings file lives one folder up (platformdirs' user config folder): never removed.
+    assert not any(name.rstrip("\\").lower() == "{localappdata}\\xlbatch" for name in removed)
+
+
+def test_the_windows_ci_script_builds_and_tests_the_installer():
+    script = (ROOT / "packaging" / "ci" / "build-and-smoke-windows.sh").read_text(encoding="utf-8")
+    assert 'timeout 2400 "$PY" "$ROOT/packaging/ci/check_installer.py"' in script
+    assert "wine32:i386" in script  # ISCC.exe and the setup programs are 32-bit
+    checker = (ROOT / "packaging" / "ci" / "check_installer.py").read_text(encoding="utf-8")
+    for part in ("/VERYSILENT", "/CURRENTUSER", "innosetup", "unins000.exe", "CurrentVersion\\Uninstall"):
+        assert part in checker, part
+    # Under Wine the same per-user folder by another name: Wine 8 cannot expand {autopf}.
+    assert 'WINE_INSTALL_ROOT = "/DInstallRoot={localappdata}\\\\Programs"' in checker
+    assert "args.append(WINE_INSTALL_ROOT)" in checker
+    app_id = setup_directives()["AppId"].replace("{{", "{")
+    assert f'APP_ID = "{app_id}"' in checker  # the uninstaller's entry is named after the AppId

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import pkgutil
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -80,6 +82,22 @@ def test_the_sources_are_staged_as_one_package(support, tmp_path):
     assert not list(staged.rglob("__pycache__"))
     again = support.stage_package(ROOT, tmp_path)  # a second build starts from a clean copy
     assert again == staged and (package / "runner.py").is_file()
+
+
+def test_staging_copies_without_copy2(support, tmp_path, monkeypatch):
+    """Wine 8, where CI builds the Windows programs, lacks CopyFile2, which shutil.copy2 calls on Windows."""
+
+    real_copytree, used = shutil.copytree, []
+
+    def copytree(*args, **kwargs):
+        bound = inspect.signature(real_copytree).bind(*args, **kwargs)
+        used.append(bound.arguments.get("copy_function", shutil.copy2))  # copy2 is copytree's default
+        return real_copytree(*args, **kwargs)
+
+    monkeypatch.setattr(shutil, "copytree", copytree)
+    staged = support.stage_package(ROOT, tmp_path)
+    assert used and shutil.copy2 not in used
+    assert (staged / "xlbatch" / "runner.py").read_bytes() == (ROOT / "core" / "runner.py").read_bytes()
 
 
 def test_resources_are_bundled_under_resources_without_the_generator(support):
