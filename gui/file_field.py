@@ -12,9 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from xlbatch.gui import desktop, dialogs
+from xlbatch.gui.widgets import FlowLayout
 from xlbatch.params import Param
 from xlbatch.script_template import write_starter
 
@@ -32,8 +33,6 @@ class FileField(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        top = QHBoxLayout()
-        top.setSpacing(6)
         self.edit = QLineEdit(self)
         self.edit.setObjectName(f"param_{param.name}_path")
         self.edit.setAcceptDrops(False)  # files dropped anywhere go to the file list
@@ -41,23 +40,21 @@ class FileField(QWidget):
         self.edit.setText("" if param.default is None else str(param.default))
         self.edit.textChanged.connect(self.textChanged)
         self.edit.textChanged.connect(self._sync_buttons)
+        layout.addWidget(self.edit)
+        # The buttons flow on to another line in a narrow settings column instead of widening it.
+        buttons = FlowLayout(spacing=6)
         self.browse_button = self._button("Browse…", "browse", "Choose the file", self.browse)
-        top.addWidget(self.edit, 1)
-        top.addWidget(self.browse_button)
-        layout.addLayout(top)
+        buttons.addWidget(self.browse_button)
         self.new_button: QPushButton | None = None
         self.editor_button: QPushButton | None = None
         if template is not None:
-            row = QHBoxLayout()
-            row.setSpacing(6)
             self.new_button = self._button(
                 "New from template…", "new", "Write a commented starter script and open it in your editor", self.new
             )
             self.editor_button = self._button("Open in editor", "edit", "Open the script in your editor", self.open)
-            row.addWidget(self.new_button)
-            row.addWidget(self.editor_button)
-            row.addStretch(1)
-            layout.addLayout(row)
+            buttons.addWidget(self.new_button)
+            buttons.addWidget(self.editor_button)
+        layout.addLayout(buttons)
         self._sync_buttons()
 
     def _button(self, text: str, role: str, tip: str, slot: object) -> QPushButton:
