@@ -12,10 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from xlbatch.gui import desktop, dialogs
-from xlbatch.gui.widgets import FlowLayout
 from xlbatch.params import Param
 from xlbatch.script_template import write_starter
 
@@ -41,20 +40,26 @@ class FileField(QWidget):
         self.edit.textChanged.connect(self.textChanged)
         self.edit.textChanged.connect(self._sync_buttons)
         layout.addWidget(self.edit)
-        # The buttons flow on to another line in a narrow settings column instead of widening it.
-        buttons = FlowLayout(spacing=6)
+        # Two short rows of buttons under the path: they fit the narrow settings column side by side.
+        row = QHBoxLayout()
+        row.setSpacing(6)
         self.browse_button = self._button("Browse…", "browse", "Choose the file", self.browse)
-        buttons.addWidget(self.browse_button)
+        row.addWidget(self.browse_button)
         self.new_button: QPushButton | None = None
         self.editor_button: QPushButton | None = None
         if template is not None:
+            self.editor_button = self._button("Open in editor", "edit", "Open the script in your editor", self.open)
             self.new_button = self._button(
                 "New from template…", "new", "Write a commented starter script and open it in your editor", self.new
             )
-            self.editor_button = self._button("Open in editor", "edit", "Open the script in your editor", self.open)
-            buttons.addWidget(self.new_button)
-            buttons.addWidget(self.editor_button)
-        layout.addLayout(buttons)
+            row.addWidget(self.editor_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        if self.new_button is not None:
+            second = QHBoxLayout()
+            second.addWidget(self.new_button)
+            second.addStretch(1)
+            layout.addLayout(second)
         self._sync_buttons()
 
     def _button(self, text: str, role: str, tip: str, slot: object) -> QPushButton:
