@@ -128,10 +128,7 @@ class ParamForm(QWidget):
         error = QLabel(self)
         error.setObjectName("paramError")
         error.setWordWrap(True)
-        if isinstance(editor, FileField) and editor.template is not None:
-            self._layout.addRow(error)
-        else:
-            self._layout.addRow("", error)
+        self._layout.addRow("", error)
         self._layout.setRowVisible(error, False)  # the whole row, or its spacing would remain
         self.editors[param.name] = editor
         self.error_labels[param.name] = error
