@@ -398,6 +398,7 @@ def _time_one(
             backend=candidate.backend,
             workers=candidate.workers or None,
             report_path="",
+            keep_tables=False,  # the comparison times what the app and the command line run
             cluster=cluster if candidate.backend == "dask" else None,
         )
         started = time.perf_counter()

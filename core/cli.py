@@ -249,6 +249,7 @@ def _run_from_args(args: argparse.Namespace) -> int:
         params = ParamSet.from_pairs(args.param).values
     except (SettingsError, InvalidParams) as exc:
         return _fail(str(exc))
+    _warn_about_recipe_script(recipe, params)
     positionals = [a for a in [args.task, *args.paths] if a]
     if recipe is not None:
         task, paths = None, positionals  # with a recipe every positional is an input
@@ -276,6 +277,7 @@ def _run_from_args(args: argparse.Namespace) -> int:
             resume=args.resume,
             force=args.force,
             verify=False if args.no_verify else None,
+            keep_tables=False,  # report.tables is for the Python API; the command line never reads it
             cluster=args.cluster,
             shared_storage=args.shared_storage,
         )
@@ -284,6 +286,19 @@ def _run_from_args(args: argparse.Namespace) -> int:
     if args.no_cache:
         spec.cache = False
     return run_command(spec, args.progress)
+
+
+def _warn_about_recipe_script(recipe: Any, params: dict[str, Any]) -> None:
+    """A recipe's script that changed since the recipe was saved is named on stderr; the batch still runs."""
+    from xlbatch.recipe import script_warning
+    from xlbatch.tasks import TASKS
+
+    if recipe is None:
+        return
+    given_here = getattr(TASKS.get(recipe.task), "script_param", None) in params  # --param script=... wins
+    warning = None if given_here else script_warning(recipe)
+    if warning:
+        sys.stderr.write(f"xlbatch: warning: {warning}\n")
 
 
 def _config_command(args: argparse.Namespace, stdout: TextIO) -> int:
@@ -376,7 +391,7 @@ def main(argv: Sequence[str] | None = None, gui_launcher: GuiLauncher | None = N
     if args.command == "demo":
         from xlbatch.bundle import samples_dir
 
-        spec = BatchSpec(task="summarize", paths=[str(samples_dir())], out_dir=args.out)
+        spec = BatchSpec(task="summarize", paths=[str(samples_dir())], out_dir=args.out, keep_tables=False)
         return run_command(spec)
     if args.command == "run":
         return _run_from_args(args)

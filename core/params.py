@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ParamType = Literal["bool", "int", "float", "str", "choice", "list"]
+ParamType = Literal["bool", "int", "float", "str", "choice", "list", "file"]
 
 _TRUE = {"1", "true", "yes", "on", "y"}
 _FALSE = {"0", "false", "no", "off", "n", ""}
@@ -31,7 +31,8 @@ class Param:
     """One parameter of a task.
 
     `list` parameters hold strings; on the command line they are given comma-separated or by
-    repeating `--param name=value`.
+    repeating `--param name=value`. A `file` parameter is the path of a file (text, like `str`): the GUI
+    offers a file picker for it, limited to `extensions` when given.
     """
 
     name: str
@@ -43,6 +44,7 @@ class Param:
     maximum: float | None = None
     required: bool = False
     label: str = ""  # shown in the GUI form; defaults to the name in words
+    extensions: tuple[str, ...] = ()  # `file`: the file types it takes (".py"), for the picker
 
     @property
     def display_name(self) -> str:
@@ -120,6 +122,7 @@ class Param:
             "maximum": self.maximum,
             "required": self.required,
             "help": self.help,
+            "extensions": list(self.extensions),
         }
 
 

@@ -54,6 +54,8 @@ class BatchSpec:
     cache_max_mb: float = 1024
     max_workers: int | None = None  # an upper limit for the automatic worker count (from settings)
     verify: bool = True  # read every output back and compare it with what was written (xlbatch.verify)
+    # Keep the batch outputs' tables for report.tables (the Python API); the CLI and the app turn it off.
+    keep_tables: bool = True
     # The dask backend: the cluster's address ('local', 'local:N', tcp://host:port; None: 'local'), and
     # whether every machine sees the inputs and the output folder at the same paths (then paths travel,
     # not bytes).

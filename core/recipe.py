@@ -12,10 +12,14 @@ the Windows Task Scheduler with `xlbatch run --recipe monthly.yaml`.
     timeout: null
     output: ./combined
     verify: true                   # optional; check every output (null or absent: the settings file decides)
+    script_sha256: 3f2a...         # optional; a task that runs a script (python): the script as saved
     cluster: tcp://server:8786     # optional, with backend dask: the cluster (null: the settings file decides)
     shared_storage: false          # optional, with backend dask: send paths, not the files' bytes
 
 Recipes carry a schema version: older versions are read and upgraded; a newer one gets a clear message.
+A file parameter given as a relative path (the python task's `script`) is relative to the recipe file,
+like the inputs. A recipe that names a script records its SHA-256 when saved; `script_warning()` says
+when the script changed since (the command line prints it, the app shows it before it runs the script).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ RECIPE_VERSION = 1
 KEYS = {
     VERSION_KEY,
     *("task", "params", "inputs", "include", "exclude", "backend", "workers", "timeout", "output", "verify"),
+    "script_sha256",
     *("cluster", "shared_storage"),
 }
 
@@ -53,11 +58,12 @@ class Recipe:
     timeout: float | None = None
     output: str | None = None
     verify: bool | None = None  # None: the settings file decides (added in version 1; optional)
+    script_sha256: str | None = None  # the script a python recipe runs, as it was when saved (optional)
     cluster: str | None = None  # the dask backend's cluster; None: the settings file decides (optional)
     shared_storage: bool | None = None  # None: the settings file decides (optional)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             VERSION_KEY: RECIPE_VERSION,
             "task": self.task,
             "params": dict(self.params),
@@ -72,6 +78,18 @@ class Recipe:
             "cluster": self.cluster,
             "shared_storage": self.shared_storage,
         }
+        if self.script_sha256:
+            data["script_sha256"] = self.script_sha256
+        return data
+
+    def script_path(self) -> str | None:
+        """The script this recipe runs (its task's script parameter), or None."""
+        from xlbatch.tasks import TASKS
+
+        task = TASKS.get(self.task)
+        name = getattr(task, "script_param", None)
+        value = self.params.get(name) if name else None
+        return str(value) if isinstance(value, str) and value.strip() else None
 
 
 def _strings(value: Any, key: str, path: Path) -> list[str]:
@@ -136,6 +154,9 @@ def load_recipe(path: str | os.PathLike[str]) -> Recipe:
     verify = data.get("verify")
     if verify is not None and not isinstance(verify, bool):
         raise RecipeError(f"In recipe {path.name}, 'verify' must be true or false (got {verify!r}).")
+    digest = data.get("script_sha256")
+    if digest is not None and not (isinstance(digest, str) and len(digest) == 64):
+        raise RecipeError(f"In recipe {path.name}, 'script_sha256' must be a SHA-256 digest (64 hexadecimal digits).")
     cluster = data.get("cluster")
     if cluster is not None:
         from xlbatch.executors.dask_cluster import address_problem
@@ -149,7 +170,7 @@ def load_recipe(path: str | os.PathLike[str]) -> Recipe:
     base = path.resolve().parent
     return Recipe(
         task=task,
-        params=params,
+        params=_file_params_resolved(task, params, base),
         inputs=[_resolve(base, p) for p in _strings(data.get("inputs"), "inputs", path)],
         include=_strings(data.get("include"), "include", path),
         exclude=_strings(data.get("exclude"), "exclude", path),
@@ -158,9 +179,46 @@ def load_recipe(path: str | os.PathLike[str]) -> Recipe:
         timeout=timeout,
         output=_resolve(base, output) if output else None,
         verify=verify,
+        script_sha256=digest,
         cluster=cluster.strip() if cluster else None,
         shared_storage=shared,
     )
+
+
+def _file_params_resolved(task: str, params: dict[str, Any], base: Path) -> dict[str, Any]:
+    """The recipe's parameters with relative paths of the task's file parameters made relative to the recipe."""
+    from xlbatch.tasks import TASKS
+
+    cls = TASKS.get(task)
+    files = {p.name for p in cls.params if p.type == "file"} if cls else set()
+    return {
+        key: _resolve(base, value) if key in files and isinstance(value, str) and value.strip() else value
+        for key, value in params.items()
+    }
+
+
+def script_digest(path: str) -> str | None:
+    """The SHA-256 of the file at `path`, or None if it cannot be read."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).expanduser().read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def script_warning(recipe: Recipe) -> str | None:
+    """Why the script a recipe runs deserves a second look: it changed since the recipe was saved (or can no
+    longer be read); None when it is as saved, or the recipe runs no script or recorded none."""
+    script = recipe.script_path()
+    if script is None or not recipe.script_sha256:
+        return None
+    now = script_digest(script)
+    if now is None:
+        return f"The recipe runs the script {script}, which cannot be read any more."
+    if now != recipe.script_sha256:
+        return f"The script {script} changed since the recipe was saved; check it is the code you mean to run."
+    return None
 
 
 def save_recipe(recipe: Recipe, path: str | os.PathLike[str]) -> Path:
@@ -253,10 +311,16 @@ def _first(*values: Any) -> Any:
 
 
 def recipe_from_spec(spec: Any, with_inputs: bool = True) -> Recipe:
-    """The recipe that reproduces a batch (what the GUI's Save recipe... writes)."""
-    return Recipe(
+    """The recipe that reproduces a batch (what the GUI's Save recipe... writes); a script it runs is
+    recorded by its SHA-256, so running the recipe later can tell when the script changed."""
+    from xlbatch.tasks import TASKS
+
+    declared = {p.name for p in TASKS[spec.task].params} if spec.task in TASKS else None
+    recipe = Recipe(
         task=spec.task,
-        params=dict(spec.params),
+        # Only the task's own parameters: what a task derives when it checks them (the python task's
+        # script source) is derived again when the recipe runs.
+        params={k: v for k, v in spec.params.items() if declared is None or k in declared},
         inputs=[str(Path(p).resolve()) for p in spec.paths] if with_inputs else [],
         include=list(spec.include),
         exclude=list(spec.exclude),
@@ -268,3 +332,6 @@ def recipe_from_spec(spec: Any, with_inputs: bool = True) -> Recipe:
         cluster=spec.cluster,
         shared_storage=spec.shared_storage if spec.backend == "dask" else None,
     )
+    script = recipe.script_path()
+    recipe.script_sha256 = script_digest(script) if script else None
+    return recipe

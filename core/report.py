@@ -1,6 +1,9 @@
 """The batch report: what ran, how, and what happened to every file, as `report.json` (schema 1).
 
 The schema is a contract other programs rely on; `Report.to_dict()` is the one place that shapes it.
+For the Python API the report also speaks pandas (imported only when asked): `to_frame()` is one row per
+file, and `tables` the batch outputs' tables as DataFrames (`report.tables["Files"]`), as the task's
+reduce step wrote them (xlbatch.tables); neither is part of report.json.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from xlbatch.outcome import CANCELLED, FAILED, OK, SKIPPED, FileOutcome
+from xlbatch.tables import Table, Tables
+
+# The columns of to_frame(), one row per file.
+FRAME_COLUMNS = ("path", "status", "seconds", "error_kind", "message", "warnings")
 
 SCHEMA = 1
 
@@ -35,6 +42,35 @@ class Report:
     out_dir: str = ""
     cancelled: bool = False
     notices: list[str] = field(default_factory=list)
+    table_data: dict[str, Table] = field(default_factory=dict, repr=False)  # the batch outputs' tables
+    _tables: Tables | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def tables(self) -> Tables:
+        """The batch outputs' tables by name, each a pandas DataFrame built on first use: summarize's "Files",
+        "Sheets", "Columns"; combine's "Combined"; extract's "Extracted"; validate's "Exceptions" and
+        "Summary"; the python task's "Results" and "Combined". Empty when the batch did not keep them."""
+        if self._tables is None:
+            self._tables = Tables(self.table_data)
+        return self._tables
+
+    def to_frame(self) -> Any:
+        """One row per file, as a pandas DataFrame: path, status, seconds, error kind, message and how many
+        warnings (the message is the error's, or why the file was skipped)."""
+        import pandas as pd
+
+        rows = [
+            (
+                f.path,
+                f.status,
+                f.seconds,
+                f.error.kind if f.error else None,
+                f.error.message if f.error else f.reason,
+                len(f.warnings),
+            )
+            for f in self.files
+        ]
+        return pd.DataFrame(rows, columns=list(FRAME_COLUMNS)).astype({"seconds": "float64", "warnings": "int64"})
 
     @property
     def seconds(self) -> float:

@@ -44,6 +44,7 @@ from xlbatch.plan import BatchSpec, Plan, plan_batch
 from xlbatch.report import Report
 from xlbatch.sinks import EventSink, OutcomeSink
 from xlbatch.supervisor import Supervisor
+from xlbatch.tables import Table, tables_from_files
 from xlbatch.tasks import OutputFolder
 from xlbatch.verify import verify_batch_outputs
 from xlbatch.worker import WorkFile
@@ -68,9 +69,9 @@ def run_plan(
     known = skip_known(plan, sink.previous)
     queue_files(plan, known, sink, events)
     execute(plan, known.work, sink, events, cancel, pools)
-    outputs = reduce(plan, sink, events, cancel)
+    outputs, tables = reduce(plan, sink, events, cancel)
     remove_stale_temp_files(plan.out_dir)  # nothing half-written is left, whatever failed above
-    return write_report(plan, sink.outcomes(len(plan.discovery.files)), outputs, events, started, cancel)
+    return write_report(plan, sink.outcomes(len(plan.discovery.files)), outputs, events, started, cancel, tables)
 
 
 def prepare_output_folder(plan: Plan, events: EventSink) -> None:
@@ -168,12 +169,17 @@ def execute(
     sink.settle_unfinished(work, cancelled=cancel.requested)
 
 
-def reduce(plan: Plan, sink: OutcomeSink, events: EventSink, cancel: CancelToken) -> list[str]:
-    """The task's batch outputs from every file's outcome; unchanged files count as if they had just run."""
+def reduce(plan: Plan, sink: OutcomeSink, events: EventSink, cancel: CancelToken) -> tuple[list[str], dict[str, Table]]:
+    """The task's batch outputs (and, when kept, their tables) from every file's outcome; unchanged files
+    count as if they had just run."""
     spec = plan.spec
     files = plan.discovery.files
     out = OutputFolder(
-        plan.out_dir, frozenset(str(f.path) for f in files), keep_intermediate=spec.cache, verify=spec.verify
+        plan.out_dir,
+        frozenset(str(f.path) for f in files),
+        keep_intermediate=spec.cache,
+        verify=spec.verify,
+        keep_tables=spec.keep_tables,
     )
     reducible = [
         dataclasses.replace(o, status=OK) if o.reason == UNCHANGED else o for o in sink.outcomes(len(files))
@@ -182,6 +188,8 @@ def reduce(plan: Plan, sink: OutcomeSink, events: EventSink, cancel: CancelToken
     kept = None if spec.force else sink.kept_batch_outputs(key)
     if kept is not None:
         out.outputs.extend(kept)  # nothing changed since these were written: keep them
+        if out.tables is not None:  # their tables, for report.tables, read back from the files
+            out.tables.update(tables_from_files(kept))
     elif cancel.mode != NOW and any(o.status == OK for o in reducible):
         try:
             plan.task().reduce(reducible, plan.params, out)
@@ -191,10 +199,12 @@ def reduce(plan: Plan, sink: OutcomeSink, events: EventSink, cancel: CancelToken
         except errors.CONTROL_EXCEPTIONS:
             raise
         except BaseException as exc:  # noqa: BLE001 - a failed reduce is reported, the per-file work is kept
+            if out.tables is not None:
+                out.tables.clear()  # half-built tables would be wrong ones
             events.notice(f"The combined output could not be written: {errors.classify(exc).message}", "warning")
     for warning in out.warnings:
         events.notice(warning, "warning")
-    return list(out.outputs)
+    return list(out.outputs), dict(out.tables or {})
 
 
 def write_report(
@@ -204,11 +214,12 @@ def write_report(
     events: EventSink,
     started: float,
     cancel: CancelToken,
+    tables: dict[str, Table] | None = None,
 ) -> Report:
     """The report (written as report.json unless the spec says not to); BatchFinished carries it."""
     report = Report(
         task=plan.task.name,
-        params=plan.params,
+        params=plan.task.report_params(plan.params),
         backend=plan.choice.backend,
         backend_reason=plan.choice.reason,
         workers=plan.choice.workers,
@@ -219,6 +230,7 @@ def write_report(
         out_dir=str(plan.out_dir),
         cancelled=cancel.requested,
         notices=[*events.notices, *events.listener_errors],
+        table_data=dict(tables or {}),
     )
     report_path = plan.spec.report_path
     if report_path != "":

@@ -65,6 +65,9 @@ class WindowActions:
         )
         self.open_output = _action(window, "Open &output folder", KEY("Ctrl+E"), "Open the output folder")
         self.report = _action(window, "View &report", KEY("Ctrl+I"), "Show the batch's report")
+        self.open_table = _action(
+            window, "Open the &table", KEY("Ctrl+T"), "Open the table the batch wrote (combined, results or summary)"
+        )
         self.copy_errors = _view_action(window, "&Copy", KEY(KEY.StandardKey.Copy))
         self.export_errors = _action(window, "&Export errors…", None, "Save the error table as an Excel or CSV file")
         self.save_log = _action(window, "Save &log…", KEY("Ctrl+Shift+S"), "Save the log")
@@ -103,7 +106,7 @@ def build_menus(bar: QMenuBar, actions: WindowActions, window: QWidget, show_tab
     _add(file_menu, a.open_recipe, a.save_recipe, None, a.add_files, a.add_folder, a.samples, None)
     _add(file_menu, a.remove, a.clear, None, a.export_errors, a.save_log, None, a.quit)
     batch_menu = bar.addMenu("&Batch")
-    _add(batch_menu, a.start, a.cancel, None, a.retry, a.open_output, a.report, None, a.compare)
+    _add(batch_menu, a.start, a.cancel, None, a.retry, a.open_output, a.open_table, a.report, None, a.compare)
     view_menu = bar.addMenu("&View")
     for i, title in enumerate(TAB_TITLES):
         action = QAction(title, window)

@@ -24,6 +24,7 @@ from xlbatch.gui import desktop, dialogs, eventlog
 from xlbatch.gui.controller import BatchRun, Planned, Refused
 from xlbatch.gui.formatting import plural
 from xlbatch.gui.models import RUNNING
+from xlbatch.gui.progress_panel import main_table
 from xlbatch.plan import BatchSpec, Plan
 from xlbatch.report import Report
 from xlbatch.runner import REPORT_NAME
@@ -275,6 +276,12 @@ class BatchSession(QObject):
             desktop.open_path(folder)
         else:
             self.window.statusBar().showMessage("The output folder does not exist yet.", 5000)
+
+    def open_table(self) -> None:
+        """Open the table the last batch wrote (combined.xlsx first; see progress_panel.main_table)."""
+        table = main_table(self.last_report)
+        if table is not None:
+            desktop.open_path(table)
 
     def show_report(self) -> None:
         if self.last_report is None:

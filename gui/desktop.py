@@ -1,11 +1,15 @@
-"""Handing things to the desktop: open a folder or a file, or show a file selected in its folder.
+"""Handing things to the desktop: open a folder or a file, show a file selected in its folder, or open a
+text file (the user's script) in an editor.
 
 On Windows a file is shown selected in Explorer (`explorer /select,`); elsewhere its folder is opened.
+A script is opened with Windows' "edit" verb (the editor registered for .py files, else Notepad), since
+"open" would run a .py file where Python is installed; on macOS in the default text editor (`open -t`).
 Tests replace these functions to record calls instead of opening windows.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +32,18 @@ def reveal_file(path: str | Path) -> bool:
         return True
     folder = target if target.is_dir() else target.parent
     return open_path(folder)
+
+
+def edit_file(path: str | Path) -> bool:
+    """Open a text file in an editor, never run it (see the module's notes)."""
+    target = str(path)
+    if sys.platform == "win32":
+        try:
+            os.startfile(target, "edit")  # type: ignore[attr-defined]  # noqa: S606 - Windows only
+        except OSError:  # no "edit" verb registered for the file type
+            subprocess.Popen(["notepad.exe", target])  # noqa: S603,S607
+        return True
+    if sys.platform == "darwin":
+        subprocess.Popen(["open", "-t", target])  # noqa: S603,S607
+        return True
+    return open_path(target)

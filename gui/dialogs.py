@@ -12,6 +12,7 @@ import json
 import platform
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from PySide6 import __version__ as pyside_version
@@ -88,6 +89,46 @@ def confirm_close_during_batch(parent: QWidget) -> bool:
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
+
+
+def confirm_recipe_script(parent: QWidget, script: str, warning: str | None) -> bool:
+    """Before a recipe's script first runs here: its path, and that it is code running with the user's rights."""
+    text = (
+        f"This recipe runs the Python script\n\n{script}\n\non every file. A script is a program: it runs with "
+        "your rights and can do anything you can. Run it only if you know where it comes from."
+    )
+    if warning:
+        text += f"\n\n{warning}"
+    answer = QMessageBox.question(
+        parent,
+        "Run the recipe's script?",
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_new_script_path(parent: QWidget, folder: str) -> str:
+    """Where to write a new script from the template ("" when the user cancels)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    name, _ = QFileDialog.getSaveFileName(
+        parent, "New script from template", str(Path(folder) / "my_function.py"), "Python script (*.py)"
+    )
+    if name and not name.lower().endswith(".py"):
+        name += ".py"
+    return name
+
+
+def ask_script_path(parent: QWidget, folder: str, extensions: tuple[str, ...]) -> str:
+    """An existing file to pick for a file setting ("" when the user cancels)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    patterns = " ".join(f"*{e}" for e in extensions)
+    filters = f"Files ({patterns});;All files (*)" if patterns else "All files (*)"
+    name, _ = QFileDialog.getOpenFileName(parent, "Choose a file", folder, filters)
+    return name
 
 
 def ask_restore_batch(parent: QWidget, files: int, text: str) -> bool:

@@ -79,7 +79,7 @@ from xlbatch.gui.gauges import CpuGauge, GaugeFit, RamGauge, Sample, SystemMonit
 from xlbatch.gui.last_batch import LastBatch
 from xlbatch.gui.log_panel import LogPanel
 from xlbatch.gui.models import ErrorsModel, FilesModel
-from xlbatch.gui.progress_panel import ProgressPanel, SummaryPanel
+from xlbatch.gui.progress_panel import ProgressPanel, SummaryPanel, main_table
 from xlbatch.gui.recipes import RecipeActions
 from xlbatch.gui.run_settings import RunSettingsPanel
 from xlbatch.gui.settings import AppSettings
@@ -257,6 +257,7 @@ class MainWindow(QMainWindow):
                 a.retry: self.retry_failed,
                 a.open_output: self.session.open_output_folder,
                 a.report: self.session.show_report,
+                a.open_table: self.session.open_table,
                 a.copy_errors: self.errors_panel.copy_errors,
                 a.export_errors: self.errors_panel.choose_export_errors,
                 a.save_log: self.log_panel.choose_save_log,
@@ -514,10 +515,9 @@ class MainWindow(QMainWindow):
         """
         if self.is_running() or (spec is None and not self.commands.start.isEnabled()):
             return False
-        if spec is None:
-            spec = self.spec_or_explain("The batch cannot start")
-            if spec is None:
-                return False
+        spec = spec if spec is not None else self.spec_or_explain("The batch cannot start")
+        if spec is None or not self.recipes.confirm_script(spec):  # a recipe's script is shown before it runs
+            return False
         self.session.start(spec, rows)
         return True
 
@@ -567,6 +567,7 @@ class MainWindow(QMainWindow):
             a.samples: not running and self.files_panel.samples_available,
             a.retry: not running and failed and self.last_spec is not None,
             a.report: report is not None,
+            a.open_table: main_table(report) is not None,
             a.open_output: not running and bool(self.output_folder()),
             a.compare: not running and has_files and valid and has_task,
             a.open_recipe: not running,

@@ -2,10 +2,12 @@
 
 One editor per parameter: a checkbox for bool, a drop-down for choice, spin boxes for int and float
 (honouring minimum and maximum), a line edit for str and, for list, a line edit taking comma-separated
-values. A number without a default is a line edit, so it can stay empty. Each parameter's help is the
-tooltip of its label and editor. After every change the values go through `Task.validate()`, exactly
-what the engine will run; a refusal names the parameter (`InvalidParams.param`) and its message, with
-the parameter called by its label, is shown under that field (`focus_error()` puts the cursor there).
+values, and for file a path with Browse… (`xlbatch.gui.file_field`; with New from template… and Open
+in editor when the task runs the file as code). A number without a default is a line edit, so it can
+stay empty. Each parameter's help is the tooltip of its label and editor. After every change the values
+go through `Task.validate()`, exactly what the engine will run; a refusal names the parameter
+(`InvalidParams.param`) and its message, with the parameter called by its label, is shown under that
+field (`focus_error()` puts the cursor there).
 Nothing here knows any task by name: new tasks get a form for free.
 """
 
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from xlbatch.gui.file_field import FileField
 from xlbatch.params import InvalidParams, Param
 from xlbatch.tasks.base import Task
 
@@ -107,13 +110,21 @@ class ParamForm(QWidget):
         editor.setToolTip(tip)
         editor.setAccessibleName(param.display_name)
         editor.setAccessibleDescription(param.help)
+        if isinstance(editor, FileField):
+            editor.edit.setAccessibleName(param.display_name)
+            editor.edit.setToolTip(tip)
         if isinstance(editor, QCheckBox):
             self._layout.addRow(editor)
         else:
             label = QLabel(param.display_name + ("" if not param.required else " *"), self)
             label.setToolTip(tip)
-            label.setBuddy(editor)
-            self._layout.addRow(label, editor)
+            label.setBuddy(editor.edit if isinstance(editor, FileField) else editor)
+            wide = isinstance(editor, FileField) and editor.template is not None
+            if wide:  # a script's path and its buttons take the form's whole width, under their label
+                self._layout.addRow(label)
+                self._layout.addRow(editor)
+            else:
+                self._layout.addRow(label, editor)
         error = QLabel(self)
         error.setObjectName("paramError")
         error.setWordWrap(True)
@@ -157,6 +168,13 @@ class ParamForm(QWidget):
             spin.setAccelerated(True)
             spin.valueChanged.connect(self._on_change)
             return spin
+        if param.type == "file":
+            task = self.task
+            template = task.script_template if task is not None and task.script_param == param.name else None
+            field = FileField(param, template, self)
+            field.textChanged.connect(self._on_change)
+            field.problem.connect(lambda text, name=param.name: self.show_error(name, text))
+            return field
         edit = QLineEdit(self)
         edit.setAcceptDrops(False)  # files dropped anywhere go to the file list
         if param.type == "list":
@@ -179,7 +197,7 @@ class ParamForm(QWidget):
             return editor.currentData()
         if isinstance(editor, QSpinBox | QDoubleSpinBox):
             return editor.value()
-        assert isinstance(editor, QLineEdit)
+        assert isinstance(editor, QLineEdit | FileField)
         text = editor.text()
         param = self._param(name)
         if param is not None and param.type in ("int", "float") and not text.strip():
@@ -208,7 +226,7 @@ class ParamForm(QWidget):
                 editor.setValue(int(value))
             elif isinstance(editor, QDoubleSpinBox):
                 editor.setValue(float(value))
-            elif isinstance(editor, QLineEdit):
+            elif isinstance(editor, QLineEdit | FileField):
                 if isinstance(value, list | tuple):
                     value = ", ".join(str(v) for v in value)
                 editor.setText("" if value is None else str(value))
@@ -255,6 +273,8 @@ class ParamForm(QWidget):
         editor = self.editors.get(self.error_param or "")
         if editor is None:
             return None
+        if isinstance(editor, FileField):
+            editor = editor.edit
         editor.setFocus(Qt.FocusReason.OtherFocusReason)
         if isinstance(editor, QLineEdit):
             editor.selectAll()
@@ -267,6 +287,8 @@ class ParamForm(QWidget):
             label.setText(message if bad else "")
             self._layout.setRowVisible(label, bad)
             editor = self.editors[name]
+            if isinstance(editor, FileField):
+                editor = editor.edit  # the red border goes on the path itself
             if bool(editor.property("invalid")) != bad:
                 editor.setProperty("invalid", bad)
                 _repolish(editor)

@@ -7,6 +7,7 @@ Both are frames the style sheet colours by name (`progressPanel`, `summaryPanel`
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt
@@ -133,6 +134,7 @@ class SummaryPanel(QFrame):
         self.open_output_button = action_button(self, "Open output folder", "openOutputButton", actions.open_output)
         self.retry_button = action_button(self, "Retry failed", "retryFailedButton", actions.retry)
         self.report_button = action_button(self, "View report", "reportButton", actions.report)
+        self.table_button = action_button(self, "Open table", "openTableButton", actions.open_table)
         head = QHBoxLayout()
         head.setSpacing(8)
         head.addWidget(self.icon)
@@ -140,7 +142,7 @@ class SummaryPanel(QFrame):
         # A flow of buttons: under the text in a narrow window they go on to a second line rather than
         # make the window scroll sideways (three buttons side by side are wider than 1024 px at 150%).
         self._buttons = FlowLayout(spacing=8)
-        for button in (self.open_output_button, self.retry_button, self.report_button):
+        for button in self._button_widgets():
             self._buttons.addWidget(button)
         self._layout.addLayout(head, 1)
         self._layout.addLayout(self._buttons)
@@ -148,14 +150,14 @@ class SummaryPanel(QFrame):
         self.hide()
 
     def _button_widgets(self) -> tuple[QWidget, ...]:
-        return self.open_output_button, self.retry_button, self.report_button
+        return self.table_button, self.open_output_button, self.retry_button, self.report_button
 
     def _one_row_width(self) -> int:
         """The width the text (unwrapped) and the buttons need side by side."""
         text = QTextDocument()
         text.setDefaultFont(self.label.font())
         text.setHtml(self.label.text())
-        buttons = sum(b.sizeHint().width() + 8 for b in self._button_widgets())
+        buttons = sum(b.sizeHint().width() + 8 for b in self._button_widgets() if not b.isHidden())
         margins = self._layout.contentsMargins()
         return int(text.idealWidth()) + self.icon.width() + 16 + buttons + margins.left() + margins.right()
 
@@ -211,7 +213,25 @@ class SummaryPanel(QFrame):
                 if unchanged
                 else ""
             )
+        table = main_table(data)
+        self.table_button.setVisible(table is not None)
+        if table is not None:
+            self.table_button.setText(f"Open {Path(table).name}")
         self.icon.setPixmap(self.style().standardIcon(icon).pixmap(QSize(20, 20)))
         repolish(self)
         self.show()
         self.resizeEvent(QResizeEvent(self.size(), self.size()))  # the new text may need the other layout
+
+
+# The batch outputs the summary bar opens first: the one table of the batch's data, then the results.
+MAIN_TABLE_STEMS = ("combined", "extracted", "results", "summary", "exceptions")
+
+
+def main_table(report: dict[str, Any] | None) -> str | None:
+    """The batch output the summary bar's Open button opens (combined.xlsx first), if it was written."""
+    outputs = [str(o) for o in (report or {}).get("outputs", []) if Path(str(o)).is_file()]
+    for stem in MAIN_TABLE_STEMS:
+        for output in outputs:
+            if Path(output).stem.lower() == stem:
+                return output
+    return outputs[0] if outputs else None

@@ -5,6 +5,9 @@ A recipe holds what the window shows, not what the settings file filled in: Auto
 open, so the settings file decides them wherever the recipe runs, as it does here. Its inputs are the
 files and folders the user added, as long as they still give exactly the listed files. Everything is
 done through the main window's parts and public methods.
+
+A recipe that runs a script (the python task) shows the script's path, and whether it changed since the
+recipe was saved, before the script first runs here (`confirm_script`): a recipe someone sent is code.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from xlbatch.executors import available_backends
 from xlbatch.gui import dialogs
 from xlbatch.gui.formatting import plural
 from xlbatch.plan import BatchSpec
-from xlbatch.recipe import Recipe, load_recipe, recipe_from_spec, save_recipe
+from xlbatch.recipe import Recipe, load_recipe, recipe_from_spec, save_recipe, script_warning
 from xlbatch.settings import SettingsError
 from xlbatch.tasks import TASKS
 
@@ -51,6 +54,7 @@ class RecipeActions:
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        self.unconfirmed: Recipe | None = None  # the opened recipe whose script has not been confirmed yet
 
     # -- opening -----------------------------------------------------------------------------------
     def choose_open_recipe(self) -> None:
@@ -81,6 +85,10 @@ class RecipeActions:
         self.show_recipe(recipe)
         added = w.add_paths(recipe.inputs) if recipe.inputs else 0
         w.sync_state()
+        self.unconfirmed = recipe if recipe.script_path() else None
+        warning = script_warning(recipe)
+        if warning:
+            w.log_panel.log(warning, "warning")
         message = f"Opened recipe {name}: {task.title or task.name}"
         message += f", {plural(added, 'file')} added." if recipe.inputs else "; add files to run it."
         w.statusBar().showMessage(message, 8000)
@@ -168,3 +176,20 @@ class RecipeActions:
         w.statusBar().showMessage(f"Saved the recipe to {saved}. Run it with: xlbatch run --recipe {saved}", 8000)
         w.log_panel.log(f"Saved the recipe to {saved}.")
         return saved
+
+    # -- its script ----------------------------------------------------------------------------------
+    def confirm_script(self, spec: BatchSpec) -> bool:
+        """Whether the batch may start: a script that came from the opened recipe runs once the user saw its
+        path (and what changed) and said yes; a script the user picked here, or one said yes to, just runs."""
+        recipe = self.unconfirmed
+        task = TASKS.get(spec.task)
+        name = task.script_param if task is not None else None
+        script = recipe.script_path() if recipe is not None else None
+        if recipe is None or script is None or not name or spec.task != recipe.task:
+            return True
+        if str(spec.params.get(name, "")).strip() != script:
+            return True  # the user chose another script since
+        if not dialogs.confirm_recipe_script(self.window, script, script_warning(recipe)):
+            return False
+        self.unconfirmed = None
+        return True

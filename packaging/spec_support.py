@@ -26,12 +26,13 @@ DIST_FOLDER = "xlbatch"  # the onedir folder holding both programs
 # Files under resources/ that are for developers only.
 RESOURCE_EXCLUDES = ("__init__.py", "samples/make_samples.py")
 
-# Not needed at run time. pandas and numpy: no runtime dependency uses them (openpyxl, joblib and dask
-# import numpy only if present). The rest are test, notebook or GUI-toolkit packages that an analysis can
-# reach through optional imports. joblib and distributed (the joblib and dask backends) are bundled.
+# Not needed at run time. pandas and numpy are bundled: the `python` task builds DataFrames for the
+# user's own function, and the Python API's report speaks pandas (both import it only when used, so the
+# other tasks and the app's start-up never load it). joblib and distributed (the joblib and dask
+# backends) are bundled. The rest are test, notebook or GUI-toolkit packages that an analysis can reach
+# through optional imports (a user's script in the executable can import the standard library, pandas,
+# numpy and the project's own dependencies).
 PACKAGE_EXCLUDES = (
-    "pandas",
-    "numpy",
     "scipy",
     "matplotlib",
     "PIL",
@@ -48,6 +49,17 @@ PACKAGE_EXCLUDES = (
     "msoffcrypto",
     "cryptography",
     "setuptools",
+    # pandas' optional dependencies (cloud storage, SQL, HDF5, Arrow, fast evaluation): installed here
+    # for other tools, reached by pandas only when a script asks for them (dask and distributed, which
+    # the dask backend needs, are bundled with their own dependencies).
+    "botocore",
+    "boto3",
+    "s3fs",
+    "pyarrow",
+    "sqlalchemy",
+    "tables",
+    "numexpr",
+    "bottleneck",
     "pkg_resources",
     "pydoc_data",
     "lib2to3",

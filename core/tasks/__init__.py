@@ -20,6 +20,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "extract",
     "find_replace",
     "validate",
+    "python",
 )
 
 for _module in BUILTIN_MODULES:

@@ -28,6 +28,7 @@ from xlbatch.outcome import FileOutcome
 from xlbatch.output_record import OutputRecord
 from xlbatch.params import Param, validate_params
 from xlbatch.preflight import SourceFile
+from xlbatch.tables import VALUES, Table
 from xlbatch.writing import is_same_file, safe_filename
 
 # Within-file progress is sent at most this often per file: enough for a live bar, cheap over a pipe.
@@ -43,6 +44,7 @@ class OutputFolder:
         inputs: frozenset[str] = frozenset(),
         keep_intermediate: bool = False,
         verify: bool = False,
+        keep_tables: bool = False,
         on_commit: Callable[[Path, Identity | None], None] | None = None,
     ) -> None:
         self.out_dir = Path(out_dir)
@@ -54,8 +56,21 @@ class OutputFolder:
         # With verify on, table writers record what they write to each output, for xlbatch.verify to check.
         self.verify = verify
         self.records: dict[str, OutputRecord] = {}
+        # With keep_tables, the tables of the batch outputs as reduce() writes them (report.tables); else None.
+        self.tables: dict[str, Table] | None = {} if keep_tables else None
         # Told of each output just before it is put in place (a worker tells the parent: xlbatch.atomic).
         self.on_commit = on_commit
+
+    def keep_table(
+        self, name: str, header: list[Any], rows: list[list[Any]] | None = None, kind: str = VALUES
+    ) -> Table | None:
+        """Keep a batch output's table for report.tables (when asked to): its header and its rows, the list
+        given or, while streaming, the returned table's `rows` to append to. None: tables are not kept."""
+        if self.tables is None:
+            return None
+        table = Table(name, [str(h) for h in header], rows if rows is not None else [], kind)
+        self.tables[name] = table
+        return table
 
     @property
     def state_dir(self) -> Path:
@@ -134,10 +149,22 @@ class FileContext(OutputFolder):
 
     def check(self) -> None:
         """Raise if the user stopped the batch or the per-file time limit passed (cooperative backends)."""
+        reason = self.stop_reason()
+        if reason is not None:
+            raise reason
+
+    def stop_reason(self) -> Cancelled | FileTimeout | None:
+        """Why this file must stop now (the user stopped the batch, the time limit passed), or None."""
         if self._should_stop is not None and self._should_stop():
-            raise Cancelled("stopped by the user")
+            return Cancelled("stopped by the user")
         if self._deadline is not None and time.monotonic() > self._deadline:
-            raise FileTimeout("per-file time limit reached")
+            return FileTimeout("per-file time limit reached")
+        return None
+
+    @property
+    def can_stop(self) -> bool:
+        """Whether this file can be told to stop at all (a time limit, or a stop request it would see)."""
+        return self._should_stop is not None or self._deadline is not None
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress within this file (0..1); also the point where a stop request takes effect."""
@@ -162,6 +189,10 @@ class Task(ABC):
     reads_values: ClassVar[bool] = True
     # What a megabyte of this task costs and how much of it threads can overlap; `auto` decides with it.
     cost: ClassVar[WorkCost] = DEFAULT_COST
+    # The parameter naming code the task runs (the python task's script): recipes record its SHA-256.
+    script_param: ClassVar[str | None] = None
+    # The commented starter script the app's "New from template" writes for that parameter.
+    script_template: ClassVar[str | None] = None
 
     @classmethod
     def work_cost(cls, params: dict[str, Any] | None = None) -> WorkCost:
@@ -178,6 +209,11 @@ class Task(ABC):
     @classmethod  # noqa: B027 - optional hook, empty by default
     def check(cls, params: dict[str, Any]) -> None:
         """Checks that involve several parameters; raise InvalidParams. Nothing by default."""
+
+    @classmethod
+    def report_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """The checked parameters as report.json shows them (a task may leave out what only workers need)."""
+        return params
 
     @abstractmethod
     def process(self, source: SourceFile, params: dict[str, Any], ctx: FileContext) -> dict[str, Any]:

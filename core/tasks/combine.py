@@ -46,6 +46,7 @@ from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
 from xlbatch.report_layout import AUTO, TEXT
 from xlbatch.sheet_xml import RowRenderer
+from xlbatch.tables import TableKeeper, tables_from_files
 from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
@@ -360,6 +361,7 @@ class Combine(Task):
         if stem.lower().endswith(f".{fmt}"):
             stem = stem[: -len(fmt) - 1]
         with out.output(f"{stem}.{fmt}") as tmp:
+            # The table is also report.tables["Combined"] when the batch keeps its tables.
             if fmt == "xlsx":
                 with FragmentXlsxWriter(tmp) as writer:
                     # The user's data: AUTO gives a column of fractions separators, whole numbers stay as
@@ -370,9 +372,23 @@ class Combine(Task):
                 for warning in writer.warnings:
                     out.warn(warning)
             else:
-                with CsvTableWriter(tmp) as writer:
-                    writer.write_row(full_header)
-                    self._stream(done, mappings, len(header), add_source, writer, out)
+                with CsvTableWriter(tmp) as csv_writer:
+                    book = TableKeeper(csv_writer, out.keep_table)
+                    book.add_sheet("Combined", full_header)
+                    self._stream(done, mappings, len(header), add_source, book, out)
+        if fmt == "xlsx":
+            self._keep_written_table(out, full_header)
+
+    @staticmethod
+    def _keep_written_table(out: OutputFolder, header: list[str]) -> None:
+        """report.tables["Combined"] of an xlsx: its rows are copied as the workers rendered them, so the
+        table is read back from the written workbook (its sheets continued past Excel's row limit, in order)."""
+        if out.tables is None:
+            return
+        table = out.keep_table("Combined", header)
+        assert table is not None
+        for sheet in tables_from_files([out.outputs[-1]]).values():
+            table.rows.extend(sheet.rows)
 
     @staticmethod
     def _source_names(header: list[str]) -> list[str]:
@@ -470,7 +486,7 @@ class Combine(Task):
         mappings: list[list[list[int]]],
         width: int,
         add_source: bool,
-        writer: FragmentXlsxWriter | CsvTableWriter,
+        writer: FragmentXlsxWriter | TableKeeper,
         out: OutputFolder,
     ) -> None:
         """Copy every part, chunk by chunk, into the writer: one chunk in memory at a time."""
@@ -491,7 +507,7 @@ class Combine(Task):
             for sheet_index, chunk in read_part(part):
                 mapping = file_maps[sheet_index]
                 if isinstance(chunk, str):  # CSV text rendered by the worker
-                    assert isinstance(writer, CsvTableWriter)
+                    assert isinstance(writer.writer, CsvTableWriter)
                     if csv_widths[sheet_index] == width and mapping == identity:
                         writer.write_text(chunk)  # already in the output's columns
                     else:
@@ -537,7 +553,7 @@ class Combine(Task):
         writer.write_fragment(fragment, lines)
 
     @staticmethod
-    def _rearrange_csv(text: str, mapping: list[int], width: int, lead: int, writer: CsvTableWriter) -> None:
+    def _rearrange_csv(text: str, mapping: list[int], width: int, lead: int, writer: TableKeeper) -> None:
         """Rendered rows whose columns differ from the output's: pick each output column's field.
 
         Every row is padded to one length plus an empty field; `order` names, for each output column, the

@@ -378,6 +378,7 @@ class Extract(Task):
                     book.write_row(row, link=path)
             for warning in book.warnings:
                 out.warn(warning)
+        out.keep_table("Extracted", header, rows)  # report.tables["Extracted"]
         if not rows:
             out.warn("No file could be read, so the extracted table has only its header row.")
 

@@ -18,6 +18,7 @@ from xlbatch.cost import WorkCost
 from xlbatch.outcome import FAILED, FileOutcome
 from xlbatch.preflight import SourceFile
 from xlbatch.report_layout import COUNT, FILE, MEASURE, TEXT, VALUE
+from xlbatch.tables import TableKeeper
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
 from xlbatch.tasks.sheet_stats import summarize_sheet
@@ -112,7 +113,8 @@ class Summarize(Task):
         return {"sheets": sheets, "columns": columns}
 
     def reduce(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:
-        with out.output(SUMMARY_NAME) as tmp, XlsxTableWriter(tmp, constant_memory=False) as book:
+        with out.output(SUMMARY_NAME) as tmp, XlsxTableWriter(tmp, constant_memory=False) as writer:
+            book = TableKeeper(writer, out.keep_table)  # the sheets are also report.tables' Files, Sheets, Columns
             book.add_sheet("Files", [name for name, _kind in FILES_COLUMNS], [kind for _name, kind in FILES_COLUMNS])
             for o in outcomes:
                 book.write_row(_file_row(o), link=o.path, failed=o.status == FAILED)

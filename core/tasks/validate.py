@@ -34,6 +34,7 @@ from xlbatch.outcome import FAILED, OK, FileOutcome
 from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
 from xlbatch.report_layout import COUNT, FILE, TEXT, VALUE
+from xlbatch.tables import TableKeeper
 from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
@@ -429,7 +430,8 @@ class Validate(Task):
     def reduce(self, outcomes: list[FileOutcome], params: dict[str, Any], out: OutputFolder) -> None:
         ordered = sorted(outcomes, key=lambda o: o.index)
         cross = _cross_file_duplicates([o for o in ordered if o.status == OK and o.result])
-        with out.output(EXCEPTIONS_NAME) as tmp, XlsxTableWriter(tmp) as book:
+        with out.output(EXCEPTIONS_NAME) as tmp, XlsxTableWriter(tmp) as writer:
+            book = TableKeeper(writer, out.keep_table)  # the sheets are also report.tables' Exceptions, Summary
             book.add_sheet("Exceptions", ISSUE_COLUMNS, ISSUE_KINDS)
             for o in ordered:
                 if o.status != OK or not o.result:

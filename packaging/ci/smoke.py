@@ -21,6 +21,9 @@ from the test suite's generators in tests/corpus.py):
     out-of-memory killer or Task Manager would), so it ends `crashed` and every other file ok;
   - the same batch on `--backend dask --cluster local:2`: a LocalCluster of the frozen program's own
     worker processes on 127.0.0.1, files started on workers named by their address;
+  - `run python` runs a user's pandas script (numpy too) on the ledgers in worker processes: each
+    file's Amount totals by Region equal the generator's own, and results.xlsx is written; a script
+    with a syntax error exits 2 naming its line, before any file runs (pandas and numpy are bundled);
   - the desktop app renders its window offscreen with `--screenshot` and exits 0; the PNG is a real
     picture (size and colours checked); again on an Xvfb display through the real windowing plugin
     (xcb on Linux, qwindows.dll under Wine) when Xvfb is there;
@@ -62,6 +65,19 @@ LEDGER_ROWS = 300
 HOSTILE_KINDS = {"truncated.xlsx": "corrupt", "protected.xlsx": "encrypted", "zip-bomb.xlsx": "too_large"}
 SLOW_ROWS = 1_200_000  # about 8 s of summarize natively (53 MB): far past the time limit below
 TIME_LIMIT = 2.0  # small ledgers take about 0.1 s each, so only the slow file can reach it
+# The python task's script: pandas and numpy as a user's script uses them; the totals as JSON text.
+PYTHON_SCRIPT = """\
+import json
+
+import numpy as np
+import pandas as pd
+
+
+def process(df: pd.DataFrame, context):
+    assert str(df["Date"].dtype).startswith("datetime64"), df.dtypes
+    totals = df.groupby("Region")["Amount"].sum()
+    return {"totals": json.dumps({k: float(np.round(v, 6)) for k, v in totals.items()}), "rows": len(df)}
+"""
 
 
 @dataclass
@@ -336,6 +352,45 @@ class Smoke:
         else:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 9)
+
+    def check_python_task(self, folder: Path) -> None:
+        """The python task: a user's pandas script over the ledgers, on processes, and a refused one."""
+        from tests import corpus
+
+        script = self.work / "totals.py"
+        script.write_text(PYTHON_SCRIPT, encoding="utf-8")
+        out = self.work / "run-python"
+        args = ["run", "python", self.arg_path(folder), "--out", self.arg_path(out), "--backend", "processes"]
+        args += ["--workers", str(WORKERS), "--param", f"script={self.arg_path(script)}"]
+        args += ["--include", "*.xlsx", "--include", "*.csv", "--exclude", "truncated*", "--exclude", "protected*"]
+        args += ["--exclude", "zip-bomb*", "--progress", "none"]
+        result = self.run(self.cli, args)
+        report = read_json(out / "report.json")
+        problems = [] if result.rc == 0 else [f"exit {result.rc}, expected 0"]
+        for entry in report.get("files", []):
+            name = Path(entry["path"].replace("\\", "/")).name
+            seed = int(Path(name).stem.split("-")[-1])
+            expected: dict[str, float] = {}
+            for row in corpus.ledger_truth(LEDGER_ROWS, seed)[1:]:
+                expected[row[1]] = expected.get(row[1], 0.0) + row[6]
+            got = (entry.get("result") or {}).get("totals")
+            if entry.get("status") != "ok" or not got or json.loads(got).keys() != expected.keys():
+                problems.append(f"{name}: {entry.get('status')} {entry.get('error')} {got}")
+            elif any(abs(json.loads(got)[k] - v) > 1e-6 for k, v in expected.items()):
+                problems.append(f"{name}: totals {got}, expected {expected}")
+        if len(report.get("files", [])) != LEDGERS or not (out / "results.xlsx").is_file():
+            problems.append(f"{len(report.get('files', []))} files, results.xlsx {(out / 'results.xlsx').is_file()}")
+        bad = self.work / "bad.py"
+        bad.write_text("def process(df, context):\n    return df.groupby(\n", encoding="utf-8")
+        refused = self.run(
+            self.cli, ["run", "python", self.arg_path(folder), "--out", self.arg_path(self.work / "run-bad"),
+                       "--param", f"script={self.arg_path(bad)}"],
+        )
+        if refused.rc != 2 or "syntax error at line 2" not in refused.out or (self.work / "run-bad").exists():
+            problems.append(f"bad script: exit {refused.rc}, {refused.out.strip()[-200:]!r}")
+        detail = f"{report.get('counts')}; bad script: {refused.out.strip()[-120:]}"
+        if not self.check("run python (a pandas script)", not problems, "; ".join(problems) or detail, result.seconds):
+            self.show(result)
 
     def check_screenshot(self) -> None:
         shot = self.work / "window.png"
@@ -747,6 +802,7 @@ def main(argv: list[str] | None = None) -> int:
                 smoke.check_run(backend, folder, expected)
             smoke.check_timeout_kill(folder, expected)
             smoke.check_joblib_crash(folder, expected)
+            smoke.check_python_task(folder)
             smoke.check_screenshot()
             smoke.check_screenshot_on_display()
             smoke_window.check_window_batch(smoke, folder, expected)

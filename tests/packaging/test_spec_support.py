@@ -31,6 +31,9 @@ RUNTIME_IMPORTS = (
     "PySide6.QtGui",
     "PySide6.QtWidgets",
     "shiboken6",
+    "pandas",  # the python task's DataFrames, and report.tables / to_frame() (imported only when used)
+    "numpy",
+    "dateutil",
     "rich",  # the command line's progress bar (core/cli_progress.py)
     "joblib",  # the joblib backend (its loky helpers start through packaging/loky_frozen.py)
     "distributed",  # the dask backend
@@ -115,7 +118,7 @@ def test_resources_are_bundled_under_resources_without_the_generator(support):
 
 
 def test_heavy_and_unused_packages_are_excluded_and_runtime_ones_are_not(support):
-    for name in ("pandas", "numpy", "matplotlib", "tkinter", "IPython", "pytest"):
+    for name in ("matplotlib", "scipy", "tkinter", "IPython", "pytest", "pyarrow", "botocore"):
         assert excluded(name, support.EXCLUDES), name
     for name in ("QtWebEngineCore", "QtQml", "QtQuick", "Qt3DCore", "QtMultimedia", "QtNetwork", "QtPdf"):
         assert excluded(f"PySide6.{name}", support.EXCLUDES), name
