@@ -27,9 +27,9 @@ from xlbatch.atomic import atomic_path
 from xlbatch.errors import TaskFailure
 from xlbatch.frames import cell_value, frame, frame_rows
 from xlbatch.preflight import SourceFile
-from xlbatch.script_tables import CHUNK_ROWS, part_path, unique_names
+from xlbatch.script_tables import CHUNK_ROWS, part_path
 from xlbatch.tasks.base import FileContext
-from xlbatch.tasks.combine import sheet_columns
+from xlbatch.tasks.combine import sheet_columns, unique_names
 from xlbatch.tasks.convert import unique_file_name
 from xlbatch.workbook import WorkbookReader, trim_row
 from xlbatch.writing import CsvTableWriter, XlsxTableWriter

@@ -23,7 +23,7 @@ from xlbatch.outcome import OK, FileOutcome
 from xlbatch.report_layout import AUTO, FILE, TEXT
 from xlbatch.tables import Table
 from xlbatch.tasks.base import OutputFolder
-from xlbatch.tasks.combine import SOURCE_FILE, SOURCE_SHEET, name_key, read_part
+from xlbatch.tasks.combine import SOURCE_FILE, SOURCE_SHEET, name_key, read_part, unique_names
 from xlbatch.writing import CsvTableWriter, XlsxTableWriter
 
 PARTS_FOLDER = "python-parts"  # inside the output folder's private state folder
@@ -51,20 +51,6 @@ def find_part(state_dir: Path, path: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
-
-
-def unique_names(names: list[str], taken: list[str] | None = None) -> list[str]:
-    """`names` renamed where they clash (trimmed, ignoring case) with `taken` or with each other."""
-    seen = {name_key(t) for t in taken or ()}
-    result = []
-    for name in names:
-        candidate, counter = name, 2
-        while name_key(candidate) in seen:
-            candidate = f"{name} ({counter})"
-            counter += 1
-        seen.add(name_key(candidate))
-        result.append(candidate)
-    return result
 
 
 class _Table:

@@ -78,6 +78,22 @@ def name_key(name: str) -> str:
     return name.strip().casefold()
 
 
+def unique_name(name: str, seen: set[str]) -> str:
+    """`name`, or "name (2)", "name (3)"... if its key is in `seen` (name_key); the result's key is added."""
+    candidate, counter = name, 2
+    while name_key(candidate) in seen:
+        candidate = f"{name} ({counter})"
+        counter += 1
+    seen.add(name_key(candidate))
+    return candidate
+
+
+def unique_names(names: list[str], taken: list[str] | None = None) -> list[str]:
+    """`names` renamed where they clash (trimmed, ignoring case) with `taken` or with each other."""
+    seen = {name_key(t) for t in taken or ()}
+    return [unique_name(name, seen) for name in names]
+
+
 def sheet_columns(header: list[Any], width: int, used: set[int]) -> list[str | None]:
     """The name of every column position of a sheet: its header text, made unique within the sheet;
     "Column C" for an unnamed column that holds data; None for an unnamed column with no data."""
@@ -90,12 +106,7 @@ def sheet_columns(header: list[Any], width: int, used: set[int]) -> list[str | N
                 names.append(None)
                 continue
             text = f"Column {column_letters(position + 1)}"
-        candidate, counter = text, 2
-        while name_key(candidate) in seen:
-            candidate = f"{text} ({counter})"
-            counter += 1
-        seen.add(name_key(candidate))
-        names.append(candidate)
+        names.append(unique_name(text, seen))
     return names
 
 
@@ -393,16 +404,7 @@ class Combine(Task):
     @staticmethod
     def _source_names(header: list[str]) -> list[str]:
         """The source columns' names, changed only if the data already has columns of those names."""
-        taken = {name_key(h) for h in header}
-        names = []
-        for base in (SOURCE_FILE, SOURCE_SHEET):
-            name, counter = base, 2
-            while name_key(name) in taken:
-                name = f"{base} ({counter})"
-                counter += 1
-            taken.add(name_key(name))
-            names.append(name)
-        return names
+        return unique_names([SOURCE_FILE, SOURCE_SHEET], header)
 
     @staticmethod
     def _match_by_name(done: list[FileOutcome]) -> tuple[list[str], list[list[list[int]]]]:
@@ -442,16 +444,8 @@ class Combine(Task):
                         names[position] = name
                 file_maps.append(list(range(len(columns))))
             mappings.append(file_maps)
-        header: list[str] = []
-        taken: set[str] = set()
-        for position, name in enumerate(names):
-            text = name or f"Column {column_letters(position + 1)}"
-            candidate, counter = text, 2
-            while name_key(candidate) in taken:  # two positions may carry the same name
-                candidate = f"{text} ({counter})"
-                counter += 1
-            taken.add(name_key(candidate))
-            header.append(candidate)
+        # Two positions may carry the same name.
+        header = unique_names([name or f"Column {column_letters(i + 1)}" for i, name in enumerate(names)])
         return header, mappings
 
     @staticmethod

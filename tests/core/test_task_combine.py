@@ -213,6 +213,18 @@ def test_match_by_position(tmp_path):
     assert outcomes[2].result["extra_columns"] == ["D"]
 
 
+@pytest.mark.parametrize("match", ["name", "position"])
+def test_clashing_column_names_are_numbered(tmp_path, match):
+    """A sheet with two columns of one name (spelled apart by case and spaces) and one already called
+    "Source file": every output column keeps its own name, numbered from (2)."""
+    book = write_xlsx_openpyxl(tmp_path / "d.xlsx", {"S": [["Amount", " amount", "Source file"], [1, 2, "x"]]})
+    out = tmp_path / "out"
+    run_task(Combine, [book], {"match_columns": match}, out)
+    got = read_xlsx(out / "combined.xlsx")["Combined"]
+    assert got[0] == ["Source file (2)", "Source sheet", "Amount", "amount (2)", "Source file"]
+    assert got[1] == ["d.xlsx", "S", 1, 2, "x"]
+
+
 def test_every_sheet_header_row_and_subfolder_sources(tmp_path):
     root = tmp_path / "in"
     (root / "north").mkdir(parents=True)
