@@ -28,6 +28,9 @@ class PoolCache:
         self._backend: Backend | None = None
         self._key: tuple[str, int] | None = None
         self._lent = False
+        # Set by shutdown() (the app closing): a pool that finishes starting afterwards is not kept, or its
+        # workers would outlive the app.
+        self._closed = False
 
     def warm(self, name: str, workers: int) -> bool:
         """True if a batch on (name, workers) would find its pool already started."""
@@ -52,7 +55,7 @@ class PoolCache:
         backend.start()
         if name in WORTH_KEEPING:
             with self._lock:
-                if self._backend is None:
+                if self._backend is None and not self._closed:
                     self._backend, self._key, self._lent = backend, (name, workers), True
         return backend
 
@@ -88,6 +91,7 @@ class PoolCache:
 
     def shutdown(self) -> None:
         with self._lock:
+            self._closed = True
             backend, self._backend, self._key, self._lent = self._backend, None, None, False
         if backend is not None:
             backend.shutdown(kill=True)

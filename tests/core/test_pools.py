@@ -99,3 +99,33 @@ def test_a_stopped_batch_does_not_leave_its_pool_warm(tmp_path: Path, pools: Poo
         plan_batch(spec), lambda e: cancel.cancel("now") if isinstance(e, FileStarted) else None, cancel, pools=pools
     )
     assert not pools.warm("processes", 2)
+
+
+def test_a_pool_that_finishes_starting_after_shutdown_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app closes while its warm pool is still starting: once started, that pool must end too, or its
+    workers outlive the app."""
+    import threading
+
+    import xlbatch.executors.pools as pools_module
+
+    started, go_on, ended = threading.Event(), threading.Event(), []
+
+    class SlowStart:
+        def start(self) -> None:
+            started.set()
+            go_on.wait(10)
+
+        def shutdown(self, kill: bool = False) -> None:
+            ended.append(kill)
+
+    monkeypatch.setattr(pools_module, "make_backend", lambda *args: SlowStart())
+    cache = PoolCache()
+    acquired: list = []
+    thread = threading.Thread(target=lambda: acquired.append(cache.acquire("processes", 2)))
+    thread.start()
+    assert started.wait(10)
+    cache.shutdown()  # the window closes now
+    go_on.set()
+    thread.join(10)
+    cache.release(acquired[0], healthy=True)
+    assert ended and not cache.warm("processes", 2)
