@@ -62,10 +62,11 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `core` and `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import cells
 from benchmarks.make_corpus import LEDGER_HEADER, CorpusSpec, default_dir, ensure_corpus, ledger_rows
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("readers", "writers", "baseline", "backends", "sizes", "overhead", "first", "gui")
+SECTIONS = ("readers", "writers", "baseline", "backends", "sizes", "overhead", "first", "gui", "cells")
 TASKS = {  # task: parameters used for it here
     "summarize": {},
     "convert": {},
@@ -822,6 +823,7 @@ def print_report(results: dict[str, Any]) -> None:
     for section in (_print_heading, _print_readers_writers, _print_baseline_matrix, _print_overhead_first_gui):
         section(results)
     _print_cost_model_targets(results)
+    cells.print_cells(results)
 
 
 def _print_heading(results: dict[str, Any]) -> None:
@@ -999,6 +1001,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--sizes", default="few,tiny,large", help="corpus sizes for the sizes section")
     parser.add_argument("--large-tasks", default=",".join(TASKS), help="tasks run on the large files (default all)")
+    parser.add_argument(
+        "--cell-batches", help="cells section: batches to run, ';'-separated (default: 5 small;12 x 1 MB;...)"
+    )
+    parser.add_argument(
+        "--cell-sequential-everywhere", action="store_true", help="cells section: sequential on the 40 files too"
+    )
+    parser.add_argument("--cell-skip-pandas", action="store_true", help="cells section: no pandas comparisons")
     parser.add_argument("--out", default=str(HERE / "results"), help="folder for results.json and results.png")
     parser.add_argument(
         "--from", dest="from_json", metavar="RESULTS_JSON", help="print the table, targets and chart of an earlier run"
@@ -1082,6 +1091,18 @@ def _size_runs(args: argparse.Namespace, matrix_corpora: Any, repeat: int) -> li
     return measure_matrix_pairs(plan, matrix_corpora, configs, repeat)
 
 
+def _cells(args: argparse.Namespace, corpora: Corpora, repeat: int, results: dict[str, Any], json_path: Path) -> None:
+    """`auto` against the fixed backends per task and batch size, then the pandas comparisons."""
+    wanted = [b.strip() for b in args.cell_batches.split(";") if b.strip()] if args.cell_batches else None
+    results["cells"] = cells.section_cells(
+        corpora, repeat, run_engine, spread, log, TASKS, wanted, args.cell_sequential_everywhere
+    )
+    json_path.write_text(json.dumps(results, indent=2, default=str))
+    if not args.cell_skip_pandas:
+        results["vs_pandas"] = cells.section_vs_pandas(corpora, results["cells"], spread, log)
+        results["combine_xlsx"] = cells.section_combine_xlsx(corpora, repeat, run_engine, spread, log)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.from_json:
@@ -1144,6 +1165,8 @@ def main(argv: list[str] | None = None) -> int:
             results["first"] = section_first(corpora, repeat)
         elif section == "gui":
             results["gui"] = section_gui()
+        elif section == "cells":
+            _cells(args, corpora, repeat, results, json_path)
         results["matrix"] = summarise_matrix(matrix_runs, cores)
         json_path.write_text(json.dumps(results, indent=2, default=str))  # a checkpoint after every section
     results["cost_model"] = fit_cost_model(results["matrix"], results["matrix_corpus_by_task"])

@@ -22,6 +22,7 @@ from xlbatch.executors.choice import decide
 from xlbatch.journal import ResultKey, params_key
 from xlbatch.params import InvalidParams
 from xlbatch.tasks import Task, get_task, load_plugins
+from xlbatch.timings import Timings
 
 if TYPE_CHECKING:
     from xlbatch.executors.pools import PoolCache
@@ -106,7 +107,8 @@ def plan_batch(spec: BatchSpec, pools: PoolCache | None = None) -> Plan:
         max_workers=spec.max_workers,
         warm_pool=pool_ready,
         available=available_backends(),
-        cost=task.work_cost(params),
+        cost=Timings().cost(task.name, task.work_cost(params)),  # as measured here by earlier batches
+        time_limit=spec.timeout,
     )
     if choice.backend == "dask":
         choice = _cluster_choice(spec)

@@ -32,11 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from xlbatch import errors
+from xlbatch.adaptive_run import run_adaptive
 from xlbatch.atomic import remove_stale_temp_files
 from xlbatch.cache import still_done, still_unchanged
 from xlbatch.cancel import NOW, CancelToken
 from xlbatch.errors import FileError
 from xlbatch.events import BatchFinished, BatchStarted, Event, FileQueued
+from xlbatch.executors.choice import Choice, is_adaptive
 from xlbatch.executors.pools import PoolCache
 from xlbatch.journal import Entry
 from xlbatch.outcome import FAILED, OK, SKIPPED, FileOutcome
@@ -68,10 +70,11 @@ def run_plan(
     sink = OutcomeSink(plan, events)
     known = skip_known(plan, sink.previous)
     queue_files(plan, known, sink, events)
-    execute(plan, known.work, sink, events, cancel, pools)
+    ran = execute(plan, known.work, sink, events, cancel, pools)
     outputs, tables = reduce(plan, sink, events, cancel)
     remove_stale_temp_files(plan.out_dir)  # nothing half-written is left, whatever failed above
-    return write_report(plan, sink.outcomes(len(plan.discovery.files)), outputs, events, started, cancel, tables)
+    outcomes = sink.outcomes(len(plan.discovery.files))
+    return write_report(plan, outcomes, outputs, events, started, cancel, tables, ran)
 
 
 def prepare_output_folder(plan: Plan, events: EventSink) -> None:
@@ -116,9 +119,7 @@ def skip_known(plan: Plan, previous: dict[str, Entry]) -> Known:
                 earlier.outcome, index=index, status=SKIPPED, reason=UNCHANGED, seconds=0.0
             )
         elif found.missing:
-            error = FileError(
-                errors.NOT_FOUND, "The file could not be found; it may have been moved or deleted.", path
-            )
+            error = FileError(errors.NOT_FOUND, "The file could not be found; it may have been moved or deleted.", path)
             known.outcomes[index] = FileOutcome(index, path, FAILED, error=error)
         elif found.skip_reason is not None:
             known.outcomes[index] = FileOutcome(index, path, SKIPPED, reason=found.skip_reason)
@@ -150,12 +151,16 @@ def execute(
     events: EventSink,
     cancel: CancelToken,
     pools: PoolCache | None,
-) -> None:
-    """Run the work list on the plan's backend; afterwards every file has its outcome in the sink."""
-    supervisor = Supervisor(plan, events, sink, cancel, pools)
+) -> Choice:
+    """Run the work list on the plan's backend; afterwards every file has its outcome in the sink.
+    Returns what ran: the plan's choice, or for `auto` deciding while running, what it decided."""
+    ran = plan.choice
     try:
         if work and not cancel.requested:
-            supervisor.run(work)
+            if is_adaptive(plan.choice):
+                ran = run_adaptive(plan, work, sink, events, cancel, pools)
+            else:
+                Supervisor(plan, events, sink, cancel, pools).run(work)
     except errors.CONTROL_EXCEPTIONS:
         raise
     except BaseException as exc:  # noqa: BLE001 - a fault of the engine must not lose the files already done
@@ -167,6 +172,7 @@ def execute(
     finally:
         sink.close()
     sink.settle_unfinished(work, cancelled=cancel.requested)
+    return ran
 
 
 def reduce(plan: Plan, sink: OutcomeSink, events: EventSink, cancel: CancelToken) -> tuple[list[str], dict[str, Table]]:
@@ -181,9 +187,7 @@ def reduce(plan: Plan, sink: OutcomeSink, events: EventSink, cancel: CancelToken
         verify=spec.verify,
         keep_tables=spec.keep_tables,
     )
-    reducible = [
-        dataclasses.replace(o, status=OK) if o.reason == UNCHANGED else o for o in sink.outcomes(len(files))
-    ]
+    reducible = [dataclasses.replace(o, status=OK) if o.reason == UNCHANGED else o for o in sink.outcomes(len(files))]
     key = sink.batch_key(reducible)
     kept = None if spec.force else sink.kept_batch_outputs(key)
     if kept is not None:
@@ -215,14 +219,17 @@ def write_report(
     started: float,
     cancel: CancelToken,
     tables: dict[str, Table] | None = None,
+    ran: Choice | None = None,
 ) -> Report:
-    """The report (written as report.json unless the spec says not to); BatchFinished carries it."""
+    """The report (written as report.json unless the spec says not to); BatchFinished carries it. `ran`:
+    what the files ran on, when `auto` decided it while running (else the plan's choice)."""
+    ran = ran or plan.choice
     report = Report(
         task=plan.task.name,
         params=plan.task.report_params(plan.params),
-        backend=plan.choice.backend,
-        backend_reason=plan.choice.reason,
-        workers=plan.choice.workers,
+        backend=ran.backend,
+        backend_reason=ran.reason,
+        workers=ran.workers,
         started=started,
         finished=time.time(),
         files=outcomes,

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from xlbatch import errors
 from xlbatch.cancel import FINISH, NOW, CancelToken
@@ -98,6 +98,15 @@ def _rss(pid: int, cache: dict[int, Any]) -> int | None:
         return None
 
 
+class Handoff(Protocol):
+    """Moves the files not started yet elsewhere, between two files (xlbatch.adaptive_run): told of every
+    outcome settled here, and asked, whenever nothing is in flight, whether the files left should go."""
+
+    def observe(self, outcome: FileOutcome) -> None: ...
+
+    def take(self, left: list[WorkFile]) -> bool: ...
+
+
 @dataclass
 class FileState:
     """One file the supervisor was given, as the loop sees it."""
@@ -133,6 +142,7 @@ class Supervisor:
         self.cancel = cancel
         self.pools = pools  # warm pools to borrow from; None: a pool of our own, shut down at the end
         self.backend: Backend | None = None  # acquired when run() starts, released when it ends
+        self.handoff: Handoff | None = None  # set by run(): may take the files not started yet
         self.healthy = True  # False when the pool must not be reused (stopped, or a thread abandoned)
         # -- the files -------------------------------------------------------------------------------
         self.states: dict[int, FileState] = {}  # every file run() was given: attempt, start time, worker pid
@@ -169,6 +179,8 @@ class Supervisor:
         """Settle a file; what its worker put in place and the outcome does not list goes."""
         self.unreported.discard(outcome.index, outcome.outputs)
         self.sink.finish(outcome)
+        if self.handoff is not None:
+            self.handoff.observe(outcome)
 
     def elapsed(self, index: int) -> float:
         state = self.states.get(index)
@@ -250,11 +262,18 @@ class Supervisor:
             verify=self.verify,
         )
 
-    def run(self, files: list[WorkFile]) -> None:
-        """Run these files to their outcomes (each settled in the sink), or until a stop request says so."""
+    def run(
+        self, files: list[WorkFile], handoff: Handoff | None = None, backend: Backend | None = None
+    ) -> list[WorkFile]:
+        """Run these files to their outcomes (each settled in the sink), or until a stop request says so.
+
+        `handoff` may take the files not started yet, between two files: they are returned, unsettled, for
+        the caller to run elsewhere (otherwise the list is empty). `backend`: a started one to run on (and
+        release at the end, like one of our own), instead of acquiring one."""
         for work in files:
             self.states[work.index] = FileState(work)
-        backend = self.acquire_backend()
+        self.handoff = handoff
+        backend = self.acquire_backend(backend)
         inflight: dict[concurrent.futures.Future[Any], WorkItem] = {}
         isolating: WorkFile | None = None  # the suspect running alone, if one is
         try:
@@ -274,15 +293,19 @@ class Supervisor:
                 self.drop_settled(inflight)
                 if self.lost is not None:
                     self.end_lost(inflight, pending)
-                    return
+                    return []
                 self.enforce_timeouts()
                 self.enforce_memory_budget()
                 mode = self.cancel.mode
                 if mode == NOW:
                     self.stop_now(inflight, pending)
-                    return
+                    return []
                 if mode == FINISH:
                     self.start_no_more(pending)
+                if handoff is not None and pending and not inflight and not self.isolate and mode is None:
+                    left = [w for item in pending for w in item.files]
+                    if handoff.take(left):
+                        return left
                 # Submit: suspects one at a time, alone; otherwise keep the pool full.
                 if not inflight and self.isolate and mode is None:
                     isolating = self.isolate.popleft()
@@ -299,7 +322,7 @@ class Supervisor:
                     item = pending.popleft()
                     inflight[backend.submit(item)] = item
                 if not pending and not inflight and not self.isolate:
-                    return
+                    return []
                 if inflight:
                     concurrent.futures.wait(list(inflight), TICK_SECONDS, concurrent.futures.FIRST_COMPLETED)
                 else:
@@ -310,10 +333,13 @@ class Supervisor:
             finally:
                 self.release_backend()
 
-    def acquire_backend(self) -> Backend:
-        """A started backend for the batch (a warm one from `pools` if it matches), with the guards set."""
+    def acquire_backend(self, given: Backend | None = None) -> Backend:
+        """A started backend for the batch (`given`, or a warm one from `pools` if it matches, or a new one),
+        with the guards set."""
         name, workers = self.choice.backend, self.choice.workers
-        if self.pools is not None:
+        if given is not None:
+            backend = given
+        elif self.pools is not None:
             backend = self.pools.acquire(name, workers, self.choice.options)
         else:
             backend = make_backend(name, workers, self.choice.options)
@@ -597,4 +623,3 @@ class Supervisor:
         while floor > 0 and memory_probe() < floor and waited < MEMORY_WAIT_LIMIT_SECONDS:
             time.sleep(0.2)
             waited += 0.2
-

@@ -14,6 +14,11 @@ and anything bigger on one process per core. I/O-bound tasks use threads. Proces
 and enforce time limits by killing, which threads cannot; they are preferred when within PREFER_PROCESSES
 of the fastest estimate.
 
+For a CPU-bound batch `auto` does not settle on an estimate: it decides while running
+(xlbatch.executors.adaptive), and its Choice says so (backend "auto", `is_adaptive`). Only a warm pool
+(processes pay from the first file), a time limit (only a worker process can be stopped when a file runs
+too long) or a machine or batch with nothing to run in parallel settle it beforehand.
+
 `decide()` is the one place a batch's backend and worker count are settled, whatever asks: the runner's
 plan, the desktop app's preview ("Auto will use: …") and its warm-pool prestart, and `xlbatch bench`.
 It adds to `choose()` what surrounds the estimate: a backend the user named, the user's worker count,
@@ -66,6 +71,34 @@ class Choice:
     # What the backend needs besides its worker count (the dask backend: the cluster's address and whether
     # the machines share storage); handed to make_backend().
     options: tuple[tuple[str, Any], ...] = ()
+
+
+ADAPTIVE = "auto"  # the backend of a Choice that decides while running
+
+
+def is_adaptive(choice: Choice) -> bool:
+    """True for `auto` deciding while running (a Choice with the pool it may move files to)."""
+    return choice.backend == ADAPTIVE and "pool" in dict(choice.options)
+
+
+def adaptive(
+    kind: str, sizes: list[int], workers: int | None, cores: int, available: tuple[str, ...] | None, cost: WorkCost
+) -> Choice | None:
+    """`auto` deciding while running, where there is something to decide: None for an I/O-bound task, a
+    single file, one worker or one core, or where no process backend is offered."""
+    pool = next((b for b in ("processes", "multiprocessing") if available is None or b in available), None)
+    n = workers or default_workers(kind, len(sizes), cores)
+    if kind == "io" or len(sizes) <= 1 or n < 2 or cores < 2 or pool is None:
+        return None
+    work = cost.seconds(sizes)
+    return Choice(
+        ADAPTIVE,
+        n,
+        f"decides while running: the first files run in-process at once while {n} worker processes start, "
+        f"and the files left move to them if the measured times say it pays ({len(sizes)} files, "
+        f"{_megabytes(sum(sizes))}, estimated at {work:.1f} s of work on one core)",
+        (("pool", pool),),
+    )
 
 
 def _megabytes(total: int) -> str:
@@ -139,13 +172,16 @@ def decide(
     cost: WorkCost = DEFAULT_COST,
     cores: int | None = None,
     origin: str = USER_CHOICE,
+    time_limit: float | None = None,
 ) -> Choice:
     """The backend and worker count a batch of files with these sizes runs with, and why.
 
     `backend` is "auto" or the backend to use; `workers` the count the user set (None: automatic);
     `max_workers` the settings' upper limit for the automatic count; `warm_pool(n)` says whether n worker
     processes are already running (then processes pay off for smaller batches); `available` the backends
-    offered; `cost` the task's WorkCost; `origin` why a named backend is used (the reason given for it).
+    offered; `cost` the task's WorkCost; `origin` why a named backend is used (the reason given for it);
+    `time_limit` the seconds a file may run (then `auto` settles on its estimate: files in-process could
+    not be stopped).
     """
     cores = cores or cpu_count()
     sizes = list(sizes)
@@ -155,6 +191,8 @@ def decide(
             would_use = min(would_use, max_workers)  # the cap applied below counts for the warm pool too
         warm = warm_pool is not None and warm_pool(would_use)
         choice = choose(kind, sizes, workers, cores, warm_pool=warm, available=available, cost=cost)
+        if not warm and time_limit is None and (running := adaptive(kind, sizes, would_use, cores, available, cost)):
+            choice = running
     elif backend == "sequential":
         choice = Choice("sequential", 1, origin)
     else:

@@ -1,0 +1,149 @@
+"""`auto` deciding while the batch runs: when to start worker processes, and when to move files to them.
+
+The batch starts at once in-process, one file at a time. Each finished file says how long this task takes
+here: the measured seconds over what the task's cost model (calibrated by earlier batches,
+xlbatch.timings) predicted for its size is the batch's `scale`. With it, the work left is estimated two
+ways:
+
+  in-process   scale x predicted seconds of the files left, one after another;
+  processes    the same work divided among the workers (never less than the largest file left), times
+               PROCESS_SLOWDOWN (two workers on two cores share memory bandwidth with each other and
+               with the parent), plus the parent's handling of each file and what the pool still needs
+               to finish starting.
+
+The pool is started in the background as soon as the work left in-process is estimated above what the
+start-up costs (before the first file finishes, by the prior alone); starting it takes the otherwise
+idle cores, not the one running the files. Between two files (so that nothing is in flight and no file
+waits for a handover) the files not yet started move to the pool once it is up and the estimate says it
+pays by HANDOFF_MARGIN. A handover is final: files that ran in-process stay settled, the rest run on the
+pool with its isolation, time limits and memory guard.
+
+Nothing here reads a clock of its own or starts anything: the caller passes `now` and a `PoolStart`, so
+tests pin every decision with a fake clock and a fake pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from xlbatch.cost import WorkCost
+
+# Processes run this much slower per file than one file in-process alone (2-core machine: 1.05-1.2).
+PROCESS_SLOWDOWN = 1.1
+# The parent's work per file on a process pool (pickling, messages, bookkeeping).
+PROCESS_SECONDS_PER_FILE = 0.0005
+# Files move to the pool only when it is estimated to finish them at least this much sooner.
+HANDOFF_MARGIN = 0.9
+# A pool is worth starting when the work left in-process is estimated above this many start-ups.
+START_AFTER_STARTUPS = 1.0
+
+
+class PoolStart(Protocol):
+    """A process pool starting in the background."""
+
+    def ready(self) -> bool:
+        """True once every worker is up and has run a first call."""
+
+    def failed(self) -> str | None:
+        """Why the pool could not start; None while starting or once ready."""
+
+
+@dataclass
+class Decision:
+    """What the batch did and why, in the measurements' words (the report's reason is built from it)."""
+
+    in_process_files: int = 0
+    pool_files: int = 0
+    started_pool_at: float | None = None  # seconds into the batch
+    handed_off_at: float | None = None
+    in_process_per_file: float | None = None  # measured, at the handover (or at the end)
+    pool_per_file: float | None = None  # estimated at the handover (wall seconds per file left)
+    kept_because: str = ""  # why nothing moved, when nothing did
+
+
+@dataclass
+class Adaptive:
+    """The decision for one batch. Call `observe` for each file settled in-process and `hand_off` between
+    files; both take `now`, seconds on any monotonic clock."""
+
+    cost: WorkCost  # the task's, calibrated to this machine
+    workers: int  # worker processes the pool would have
+    cores: int
+    startup_seconds: float  # to the pool's first results, as the cost model estimates it
+    start_pool: Callable[[], PoolStart]
+    began: float  # `now` when the batch started
+    pool: PoolStart | None = None
+    measured_seconds: float = 0.0  # of the files settled in-process
+    predicted_seconds: float = 0.0  # the prior's estimate for the same files
+    decision: Decision = field(default_factory=Decision)
+
+    def scale(self) -> float:
+        """Measured over predicted, so far (1.0, the calibrated prior, before the first file)."""
+        if self.predicted_seconds <= 0 or self.measured_seconds <= 0:
+            return 1.0
+        return self.measured_seconds / self.predicted_seconds
+
+    def observe(self, size: int, seconds: float) -> None:
+        """A file finished in-process after `seconds` (its worker's own timing)."""
+        self.measured_seconds += seconds
+        self.predicted_seconds += self.cost.seconds([size])
+        self.decision.in_process_files += 1
+
+    def in_process_estimate(self, sizes: Sequence[int]) -> float:
+        return self.scale() * self.cost.seconds(list(sizes))
+
+    def pool_estimate(self, sizes: Sequence[int], now: float) -> float:
+        """Wall seconds for these files on the pool from `now`, including what its start-up has left."""
+        if not sizes:
+            return 0.0
+        used = max(1, min(self.workers, self.cores, len(sizes)))
+        scale = self.scale() * PROCESS_SLOWDOWN
+        spread = max(self.cost.seconds(list(sizes)) / used, self.cost.seconds([max(sizes)]))
+        waiting = 0.0
+        if self.pool is None or not self.pool.ready():
+            started = self.decision.started_pool_at
+            elapsed = 0.0 if started is None else now - self.began - started
+            waiting = max(self.startup_seconds - elapsed, 0.0)
+        return waiting + scale * spread + PROCESS_SECONDS_PER_FILE * len(sizes)
+
+    def hand_off(self, sizes: Sequence[int], now: float) -> bool:
+        """Between two files: start the pool if the work left is worth it; True if the files left (of these
+        sizes, not started yet) should move to the pool now."""
+        if not sizes or self.workers < 2 or self.cores < 2:
+            return False
+        left = self.in_process_estimate(sizes)
+        if self.pool is None:
+            if left <= self.startup_seconds * START_AFTER_STARTUPS:
+                return False
+            self.pool = self.start_pool()
+            self.decision.started_pool_at = now - self.began
+        if self.pool.failed() is not None or not self.pool.ready():
+            return False
+        on_pool = self.pool_estimate(sizes, now)
+        if on_pool > left * HANDOFF_MARGIN:
+            return False
+        self.decision.handed_off_at = now - self.began
+        self.decision.pool_files = len(sizes)
+        self.decision.in_process_per_file = self._measured_per_file()
+        self.decision.pool_per_file = on_pool / len(sizes)
+        return True
+
+    def finish(self) -> None:
+        """The in-process part ended without a handover (all files done, or a stop): say why."""
+        self.decision.in_process_per_file = self._measured_per_file()
+        if self.pool is None:
+            self.decision.kept_because = (
+                f"the work left never exceeded the {self.startup_seconds:.1f} s worker processes take to start"
+            )
+        elif (why := self.pool.failed()) is not None:
+            self.decision.kept_because = f"the worker processes could not start ({why})"
+        elif not self.pool.ready():
+            self.decision.kept_because = "the files were done before the worker processes were up"
+        else:
+            self.decision.kept_because = "the measured times said moving the files left would not pay"
+
+    def _measured_per_file(self) -> float | None:
+        count = self.decision.in_process_files
+        return self.measured_seconds / count if count else None
