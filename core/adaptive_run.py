@@ -1,10 +1,11 @@
 """Running a batch with `auto` deciding while it runs: in-process first, worker processes once they pay.
 
     run_adaptive(plan, work, ...)
-      in-process    a Supervisor on the sequential backend runs the files one at a time, at once; after
-                    each one the Adaptive decision (xlbatch.executors.adaptive) is asked, with nothing in
-                    flight, whether to start the pool (PoolStarter, in the background) and whether the
-                    files not started yet should move to it
+      in-process    a Supervisor runs the files at once on this process's threads (InProcessBackend:
+                    one per worker while no pool starts, one at a time once one does); whenever nothing
+                    is in flight the Adaptive decision (xlbatch.executors.adaptive) is asked whether to
+                    start the pool (PoolStarter, in the background), whether the files not started yet
+                    should move to it, or whether to wait a moment for it
       on the pool   a second Supervisor runs those files on the started pool, with its isolation, time
                     limits and memory guard; both share the batch's OutcomeSink, so the journal, resume
                     and cancel see one batch
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 from xlbatch.executors import Backend, make_backend
 from xlbatch.executors.adaptive import PROCESS_SLOWDOWN, Adaptive, Decision
 from xlbatch.executors.choice import POOL_STARTUP_SECONDS, Choice, cpu_count
+from xlbatch.executors.threads import ThreadsBackend
 from xlbatch.outcome import FAILED, OK, FileOutcome
 from xlbatch.supervisor import Supervisor
 from xlbatch.timings import Timings
@@ -106,6 +108,21 @@ class PoolStarter:
             threading.Thread(target=backend.shutdown, kwargs={"kill": not healthy}, daemon=True).start()
 
 
+class InProcessBackend(ThreadsBackend):
+    """The in-process side: `workers` threads while no pool is starting (a batch too small for one, where
+    two files at once still overlap their reading), one file at a time once one is, so that a handover
+    never has more than one file in flight to wait for, and each file's time is its own."""
+
+    name = "threads"
+
+    def __init__(self, workers: int, decision: Adaptive) -> None:
+        super().__init__(workers)
+        self.decision = decision
+
+    def slots(self) -> int:
+        return 1 if self.decision.pool is not None else self.workers
+
+
 class SupervisorHandoff:
     """The Supervisor's side of the decision: what settled in-process, and whether the files left go."""
 
@@ -118,9 +135,10 @@ class SupervisorHandoff:
         if outcome.status in (OK, FAILED) and outcome.seconds > 0:
             size = self.sizes.get(outcome.index, 0)
             self.adaptive.observe(size, outcome.seconds)
-            self.samples.append((size, outcome.seconds))
+            if self.adaptive.pool is not None:  # one file at a time: its seconds are its own (no other
+                self.samples.append((size, outcome.seconds))  # thread took turns with it)
 
-    def take(self, left: list[WorkFile]) -> bool:
+    def take(self, left: list[WorkFile]) -> str:
         return self.adaptive.hand_off([self.sizes.get(w.index, 0) for w in left], time.monotonic())
 
 
@@ -154,8 +172,10 @@ def run_adaptive(
         timings.cost(plan.task.name, task_cost), workers, cpu_count(), POOL_STARTUP_SECONDS, start_pool, began
     )
     handoff = SupervisorHandoff(decision, sizes)
-    in_process = Supervisor(replace(plan, choice=Choice("sequential", 1, plan.choice.reason)), events, sink, cancel)
-    left = in_process.run(work, handoff)
+    threads = InProcessBackend(workers, decision)
+    threads.start()
+    in_process = Supervisor(replace(plan, choice=Choice("threads", workers, plan.choice.reason)), events, sink, cancel)
+    left = in_process.run(work, handoff, threads)
     pool_seconds = 0.0
     if left:
         d = decision.decision
@@ -204,7 +224,7 @@ def _files(count: int) -> str:
     return "1 file" if count == 1 else f"{count:,} files"
 
 
-def describe(d: Decision, workers: int, moved: int, pool_seconds: float) -> str:
+def describe(d: Decision, workers: int, moved: int, pool_seconds: float, alone: bool = True) -> str:
     """What ran where and why, from the measurements, for the report."""
     measured = f"measured {per_file(d.in_process_per_file)} in-process"
     if moved:
@@ -215,4 +235,5 @@ def describe(d: Decision, workers: int, moved: int, pool_seconds: float) -> str:
         )
     files = f"all {_files(d.in_process_files)}" if d.in_process_files else "every file"
     because = f": {d.kept_because}" if d.kept_because else ""
-    return f"auto, decided while running: {files} in-process, one at a time ({measured}){because}"
+    how = "one at a time" if alone else f"on {workers} threads"
+    return f"auto, decided while running: {files} in-process, {how} ({measured}){because}"

@@ -24,18 +24,19 @@ import concurrent.futures
 import os
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from xlbatch import errors
+from xlbatch import errors, memory_guard
 from xlbatch.cancel import FINISH, NOW, CancelToken
 from xlbatch.errors import FileError
 from xlbatch.events import FileProgress, FileStarted
 from xlbatch.executors import Backend, make_backend
+from xlbatch.executors.adaptive import MOVE, WAIT
 from xlbatch.executors.base import BackendLost, NotStarted
 from xlbatch.executors.processes import TERMINATED_BY_POOL
+from xlbatch.memory_guard import FreeMemoryWait
 from xlbatch.outcome import CANCELLED, FAILED, FileOutcome
 from xlbatch.sinks import EventSink, OutcomeSink, cancelled_before_running
 from xlbatch.unreported_outputs import UnreportedOutputs
@@ -55,56 +56,21 @@ KILL_GRACE_SECONDS = 0.5
 STOP_GRACE_SECONDS = 3.0
 # Kinds of failure worth trying again when the user asked for retries.
 RETRYABLE = {errors.CRASHED, errors.TIMEOUT}
-# Waiting for memory with nothing running can only be helped by other programs: give up after this.
-MEMORY_WAIT_LIMIT_SECONDS = 60
 # A process worker's memory (RSS) is checked this often; one above its budget is stopped.
 MEMORY_WATCH_SECONDS = 0.25
-# Each worker may use its share of the memory free at the start, but never less than this: a small machine
-# still runs one file at a time of what it can hold.
-WORKER_MEMORY_FLOOR = 1024 * 1024**2
-# Of the free memory, the share the workers divide among themselves (the parent and other programs keep the rest).
-WORKER_MEMORY_SHARE = 0.8
 # Files smaller than this may travel several to a work item on the process backends.
 SMALL_FILE_BYTES = 256 * 1024
 MAX_FILES_PER_ITEM = 32
 
 
-def _available_memory() -> int:
-    import psutil
-
-    return psutil.virtual_memory().available
-
-
-# Tests replace this to simulate a machine short of memory.
-memory_probe: Callable[[], int] = _available_memory
-
-
-def worker_memory_budget(workers: int) -> int:
-    """Bytes of memory (RSS) one process worker may use: its share of the free memory, with a floor."""
-    return max(WORKER_MEMORY_FLOOR, int(memory_probe() * WORKER_MEMORY_SHARE / max(1, workers)))
-
-
-def _rss(pid: int, cache: dict[int, Any]) -> int | None:
-    """A process's resident memory, None once it is gone. psutil.Process objects are kept per pid."""
-    import psutil
-
-    try:
-        process = cache.get(pid)
-        if process is None:
-            process = cache[pid] = psutil.Process(pid)
-        return process.memory_info().rss
-    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        cache.pop(pid, None)
-        return None
-
-
 class Handoff(Protocol):
     """Moves the files not started yet elsewhere, between two files (xlbatch.adaptive_run): told of every
-    outcome settled here, and asked, whenever nothing is in flight, whether the files left should go."""
+    outcome settled here, and asked, whenever nothing is in flight, whether the files left should go (MOVE),
+    nothing should start for a moment (WAIT), or the next file should run here (RUN)."""
 
     def observe(self, outcome: FileOutcome) -> None: ...
 
-    def take(self, left: list[WorkFile]) -> bool: ...
+    def take(self, left: list[WorkFile]) -> str: ...  # MOVE, WAIT or RUN (xlbatch.executors.adaptive)
 
 
 @dataclass
@@ -134,7 +100,8 @@ class Supervisor:
         self.timeout = spec.timeout  # seconds a file may run; None: no limit
         self.retries = spec.retries  # extra attempts for a file that crashed or timed out
         self.verify = spec.verify  # workers read every output back and compare it
-        self.memory_floor_mb = spec.memory_floor_mb  # no file starts while less is free; 0: no floor
+        # No file starts while less memory than the spec's floor is free (0: no floor).
+        self.free_memory = FreeMemoryWait(spec.memory_floor_mb, events)
         self.batch_id = secrets.token_hex(8)  # tags this batch's messages: a warm pool's channel outlives it
         # -- where things go, and where the pool comes from -----------------------------------------
         self.events = events  # FileStarted, FileProgress and notices
@@ -166,7 +133,6 @@ class Supervisor:
         self.memory_budget: int | None = None  # RSS bytes per process worker; set in run() if the backend can kill
         self._memory_checked = 0.0  # time.monotonic() of the last RSS check
         self._processes: dict[int, Any] = {}  # psutil.Process per worker pid, kept between RSS checks
-        self._memory_wait_since: float | None = None  # when the wait for free memory began; None: not waiting
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def settled(self, index: int) -> bool:
@@ -302,10 +268,13 @@ class Supervisor:
                     return []
                 if mode == FINISH:
                     self.start_no_more(pending)
+                holding = False  # the handoff asks to start nothing for now (its pool is nearly up)
                 if handoff is not None and pending and not inflight and not self.isolate and mode is None:
                     left = [w for item in pending for w in item.files]
-                    if handoff.take(left):
+                    verdict = handoff.take(left)
+                    if verdict == MOVE:
                         return left
+                    holding = verdict == WAIT
                 # Submit: suspects one at a time, alone; otherwise keep the pool full.
                 if not inflight and self.isolate and mode is None:
                     isolating = self.isolate.popleft()
@@ -313,6 +282,7 @@ class Supervisor:
                     inflight[backend.submit(alone)] = alone
                 while (
                     pending
+                    and not holding
                     and isolating is None
                     and not self.isolate
                     and len(inflight) < (10**9 if backend.bulk else backend.slots())
@@ -348,7 +318,7 @@ class Supervisor:
         if backend.gates_submissions:
             backend.gate = self.memory_gate
         if backend.can_kill and not backend.remote_workers:  # a cluster's workers have their own limit
-            self.memory_budget = worker_memory_budget(workers)
+            self.memory_budget = memory_guard.worker_memory_budget(workers)
         return backend
 
     def release_backend(self) -> None:
@@ -540,7 +510,7 @@ class Supervisor:
         for index, state in self.states.items():
             if self.settled(index) or state.started_at is None or not state.pid or index in self.over_memory:
                 continue
-            rss = _rss(state.pid, self._processes)
+            rss = memory_guard.rss(state.pid, self._processes)
             if rss is not None and rss > budget:
                 self.over_memory[index] = rss
                 self.stopped_recently = True  # a worker we stopped: not a crash to pin on a bystander
@@ -595,31 +565,8 @@ class Supervisor:
 
     # -- memory guard ----------------------------------------------------------------------------
     def memory_ok(self, busy: bool) -> bool:
-        floor = self.memory_floor_mb * 1024 * 1024
-        if floor <= 0:
-            return True
-        available = memory_probe()
-        now = time.monotonic()
-        if available >= floor:
-            if self._memory_wait_since is not None:
-                waited = now - self._memory_wait_since
-                self.events.notice(f"Memory is available again after {waited:.0f} s; continuing.")
-                self._memory_wait_since = None
-            return True
-        if self._memory_wait_since is None:
-            self._memory_wait_since = now
-            self.events.notice(
-                f"Free memory is low ({available / 2**20:.0f} MB, below {self.memory_floor_mb:.0f} MB): "
-                "waiting for running files to finish before starting more.",
-                "warning",
-            )
-        # With nothing of ours running, only other programs can free memory: stop waiting after a while.
-        return not busy and now - self._memory_wait_since > MEMORY_WAIT_LIMIT_SECONDS
+        return self.free_memory.ok(busy)
 
     def memory_gate(self) -> None:
         """For backends that dispatch by themselves: block while memory is low (bounded)."""
-        floor = self.memory_floor_mb * 1024 * 1024
-        waited = 0.0
-        while floor > 0 and memory_probe() < floor and waited < MEMORY_WAIT_LIMIT_SECONDS:
-            time.sleep(0.2)
-            waited += 0.2
+        self.free_memory.gate()

@@ -46,6 +46,7 @@ class BatchSetup:
         task = w.task_panel.current_task()
         if task is None:
             return None
+        limit = w.run_settings.timeout_seconds() or settings.get("parallelization.timeout_seconds")
         return ChoiceInputs(
             task=task,
             sizes=w.files_panel.runnable_sizes(),
@@ -53,6 +54,7 @@ class BatchSetup:
             workers=w.run_settings.user_workers(),
             params=w.task_panel.values(),
             settings=settings,
+            time_limit=float(limit) if limit else None,
         )
 
     def auto_choice(self) -> Choice | None:

@@ -18,6 +18,7 @@ from xlbatch.executors import Choice, available_backends
 from xlbatch.executors.choice import USER_CHOICE, decide, default_workers
 from xlbatch.settings import Settings, default_path, load_settings
 from xlbatch.tasks import Task
+from xlbatch.timings import Timings
 
 PROCESSES = "processes"  # the backend a warm pool serves
 
@@ -66,6 +67,7 @@ class ChoiceInputs:
     workers: int | None  # the count the user set; None: automatic
     params: dict[str, Any]
     settings: Settings
+    time_limit: float | None = None  # seconds a file may run (the window's, else the settings file's)
 
 
 def preview(inputs: ChoiceInputs, warm_pool: Callable[[int], bool] | None) -> Choice:
@@ -86,8 +88,9 @@ def preview(inputs: ChoiceInputs, warm_pool: Callable[[int], bool] | None) -> Ch
         max_workers=max_workers,
         warm_pool=warm_pool,
         available=available_backends(),
-        cost=task.work_cost(inputs.params),
+        cost=Timings().cost(task.name, task.work_cost(inputs.params)),  # as the plan estimates it
         origin=origin or USER_CHOICE,
+        time_limit=inputs.time_limit,
     )
 
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from xlbatch.executors import BACKEND_TITLES, Choice, available_backends
+from xlbatch.executors.choice import is_adaptive
 from xlbatch.gui.cluster_dialog import ClusterRow
 from xlbatch.gui.formatting import plural
 from xlbatch.gui.settings import AppSettings
@@ -351,6 +352,10 @@ class RunSettingsPanel(QGroupBox):
         if backend != "auto":
             self.auto_hint.setText("")
             self.auto_hint.setToolTip("")
+        elif is_adaptive(choice):  # measures the first files, then moves the rest to processes if it pays
+            # Short, as the panel's width allows; the worker count is in the spin box above, the how in the tooltip.
+            self.auto_hint.setText("Auto decides while running")
+            self.auto_hint.setToolTip(f"How: {choice.reason}.")
         elif choice.backend == "auto":  # no files yet: nothing decided
             self.auto_hint.setText("Auto picks how to run once files are added.")
             self.auto_hint.setToolTip("")

@@ -1,6 +1,7 @@
 """`auto` deciding while the batch runs: when to start worker processes, and when to move files to them.
 
-The batch starts at once in-process, one file at a time. Each finished file says how long this task takes
+The batch starts at once in-process (on threads while no pool is starting, which only a batch too small
+for one sees; one file at a time once one is). Each finished file says how long this task takes
 here: the measured seconds over what the task's cost model (calibrated by earlier batches,
 xlbatch.timings) predicted for its size is the batch's `scale`. With it, the work left is estimated two
 ways:
@@ -15,8 +16,10 @@ The pool is started in the background as soon as the work left in-process is est
 start-up costs (before the first file finishes, by the prior alone); starting it takes the otherwise
 idle cores, not the one running the files. Between two files (so that nothing is in flight and no file
 waits for a handover) the files not yet started move to the pool once it is up and the estimate says it
-pays by HANDOFF_MARGIN. A handover is final: files that ran in-process stay settled, the rest run on the
-pool with its isolation, time limits and memory guard.
+pays by HANDOFF_MARGIN. While it is nearly up, a file that would still be running when it is, holding
+every file behind it back from the pool, is not started: the batch waits for the pool instead. A
+handover is final: files that ran in-process stay settled, the rest run on the pool with its isolation,
+time limits and memory guard.
 
 Nothing here reads a clock of its own or starts anything: the caller passes `now` and a `PoolStart`, so
 tests pin every decision with a fake clock and a fake pool.
@@ -38,6 +41,12 @@ PROCESS_SECONDS_PER_FILE = 0.0005
 HANDOFF_MARGIN = 0.9
 # A pool is worth starting when the work left in-process is estimated above this many start-ups.
 START_AFTER_STARTUPS = 1.0
+# Waiting for a pool that is nearly up stops once it has taken this many times its expected start-up.
+WAIT_AT_MOST_STARTUPS = 3.0
+# What hand_off() says, between two files.
+MOVE = "move"  # the files left go to the pool now
+WAIT = "wait"  # start nothing; ask again in a moment
+RUN = "run"  # run the next file in-process
 
 
 class PoolStart(Protocol):
@@ -108,27 +117,40 @@ class Adaptive:
             waiting = max(self.startup_seconds - elapsed, 0.0)
         return waiting + scale * spread + PROCESS_SECONDS_PER_FILE * len(sizes)
 
-    def hand_off(self, sizes: Sequence[int], now: float) -> bool:
-        """Between two files: start the pool if the work left is worth it; True if the files left (of these
-        sizes, not started yet) should move to the pool now."""
+    def hand_off(self, sizes: Sequence[int], now: float) -> str:
+        """Between two files, with these sizes left (none started yet): MOVE them to the pool now, WAIT for
+        the pool (it is nearly up and the next file would keep it waiting), or RUN the next one here.
+        Starts the pool when the work left is worth it."""
         if not sizes or self.workers < 2 or self.cores < 2:
-            return False
+            return RUN
         left = self.in_process_estimate(sizes)
         if self.pool is None:
             if left <= self.startup_seconds * START_AFTER_STARTUPS:
-                return False
+                return RUN
             self.pool = self.start_pool()
             self.decision.started_pool_at = now - self.began
-        if self.pool.failed() is not None or not self.pool.ready():
-            return False
+        if self.pool.failed() is not None:
+            return RUN
         on_pool = self.pool_estimate(sizes, now)
         if on_pool > left * HANDOFF_MARGIN:
-            return False
+            return RUN
+        if not self.pool.ready():
+            return WAIT if self._worth_waiting(sizes[0], now) else RUN
         self.decision.handed_off_at = now - self.began
         self.decision.pool_files = len(sizes)
         self.decision.in_process_per_file = self._measured_per_file()
         self.decision.pool_per_file = on_pool / len(sizes)
-        return True
+        return MOVE
+
+    def _worth_waiting(self, next_size: int, now: float) -> bool:
+        """A file started now would still run when the pool is up, and hold every file behind it back from
+        the pool until it is done: better to let the pool finish starting (its start-up takes the cores
+        meanwhile). Unless the pool is far slower to start than expected: then files go on here."""
+        elapsed = now - self.began - (self.decision.started_pool_at or 0.0)
+        if elapsed > self.startup_seconds * WAIT_AT_MOST_STARTUPS:
+            return False
+        next_file = self.scale() * self.cost.seconds([next_size])
+        return next_file > self.startup_seconds - elapsed
 
     def finish(self) -> None:
         """The in-process part ended without a handover (all files done, or a stop): say why."""

@@ -225,13 +225,13 @@ def _new_live_children(before: set[int]) -> list[psutil.Process]:
 
 
 def test_memory_guard_waits_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import xlbatch.supervisor as supervisor
+    import xlbatch.memory_guard as memory_guard
 
     folder = tmp_path / "in"
     for i in range(3):
         numbers_book(folder / f"f{i}.xlsx")
     readings = iter([10 * 2**20] * 5)
-    monkeypatch.setattr(supervisor, "memory_probe", lambda: next(readings, 8 * 2**30))
+    monkeypatch.setattr(memory_guard, "memory_probe", lambda: next(readings, 8 * 2**30))
     notices = []
     report = run_batch(
         task="summarize",
@@ -251,7 +251,7 @@ def test_the_memory_guard_also_gates_what_joblib_dispatches_by_itself(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """joblib takes every item at once and dispatches them from its own thread: the guard runs there too."""
-    import xlbatch.supervisor as supervisor
+    import xlbatch.memory_guard as memory_guard
 
     folder = tmp_path / "in"
     for i in range(3):
@@ -262,7 +262,7 @@ def test_the_memory_guard_also_gates_what_joblib_dispatches_by_itself(
         probed_from.add("batch" if threading.current_thread() is threading.main_thread() else "dispatcher")
         return 8 * 2**30
 
-    monkeypatch.setattr(supervisor, "memory_probe", probe)
+    monkeypatch.setattr(memory_guard, "memory_probe", probe)
     report = run_batch(task="summarize", paths=[str(folder)], out_dir=str(tmp_path / "out"), backend="joblib")
     assert report.counts["ok"] == 3
     assert probed_from == {"batch", "dispatcher"}

@@ -4,18 +4,18 @@ around it: a named backend, the user's worker count, the settings' limit, the wa
 
 from __future__ import annotations
 
-from xlbatch.executors.choice import USER_CHOICE, Choice, choose, decide
+from xlbatch.executors.choice import USER_CHOICE, Choice, choose, decide, is_adaptive
 
 KB = 1_000
 
 
-def test_auto_is_the_estimate():
+def test_auto_is_the_estimate_where_it_does_not_decide_while_running():
     sizes = [100 * KB] * 4
-    for warm in (False, True):
-        assert decide("cpu", sizes, cores=2, warm_pool=lambda _n, warm=warm: warm) == choose(
-            "cpu", sizes, cores=2, warm_pool=warm
-        )
-    assert decide("cpu", sizes, cores=2) == choose("cpu", sizes, cores=2)
+    assert decide("cpu", sizes, cores=2, warm_pool=lambda _n: True) == choose("cpu", sizes, cores=2, warm_pool=True)
+    assert decide("io", sizes, cores=2) == choose("io", sizes, cores=2)
+    assert decide("cpu", sizes, cores=2, time_limit=10) == choose("cpu", sizes, cores=2)
+    # Without a warm pool, a CPU-bound batch measures instead (tests/core/test_adaptive.py).
+    assert is_adaptive(decide("cpu", sizes, cores=2, warm_pool=lambda _n: False))
 
 
 def test_a_named_backend_runs_as_named_with_the_reason_given():

@@ -15,7 +15,7 @@ import pytest
 import tests.faulty_tasks  # noqa: F401 - registers the test-only tasks
 from tests.core.sparse_books import REPO, past_xfd_book, stray_book
 from tests.helpers import numbers_book
-from xlbatch import supervisor
+from xlbatch import memory_guard
 from xlbatch.runner import run_batch
 
 BACKENDS = ("sequential", "threads", "asyncio", "processes", "multiprocessing", "joblib")
@@ -88,7 +88,7 @@ def test_a_worker_over_its_memory_budget_is_stopped_and_the_others_finish(
     folder = tmp_path / "in"
     for name in ("a", "bloat", "b", "c"):
         numbers_book(folder / f"{name}.xlsx")
-    monkeypatch.setattr(supervisor, "worker_memory_budget", lambda workers: 300 * 2**20)
+    monkeypatch.setattr(memory_guard, "worker_memory_budget", lambda workers: 300 * 2**20)
     report = run_batch(
         task="faulty",
         paths=[str(folder)],
@@ -109,7 +109,7 @@ def test_a_worker_over_its_memory_budget_is_stopped_and_the_others_finish(
 
 
 def test_the_budget_is_a_share_of_free_memory_with_a_floor(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(supervisor, "memory_probe", lambda: 20 * 1024**3)
-    assert supervisor.worker_memory_budget(4) == int(20 * 1024**3 * supervisor.WORKER_MEMORY_SHARE / 4)
-    monkeypatch.setattr(supervisor, "memory_probe", lambda: 512 * 1024**2)
-    assert supervisor.worker_memory_budget(8) == supervisor.WORKER_MEMORY_FLOOR
+    monkeypatch.setattr(memory_guard, "memory_probe", lambda: 20 * 1024**3)
+    assert memory_guard.worker_memory_budget(4) == int(20 * 1024**3 * memory_guard.WORKER_MEMORY_SHARE / 4)
+    monkeypatch.setattr(memory_guard, "memory_probe", lambda: 512 * 1024**2)
+    assert memory_guard.worker_memory_budget(8) == memory_guard.WORKER_MEMORY_FLOOR

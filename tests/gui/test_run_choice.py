@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QSpinBox, QToolButton
 from tests.gui.tasks_for_tests import PidTask, SlowTask
 from tests.gui.test_window import child, pick
 from xlbatch.executors import Choice, cpu_count
-from xlbatch.executors.choice import USER_CHOICE
+from xlbatch.executors.choice import USER_CHOICE, is_adaptive
 from xlbatch.gui.run_choice import ChoiceInputs, effective_backend, prestart_count, preview
 from xlbatch.plan import plan_batch
 from xlbatch.settings import Settings, load_settings
@@ -124,7 +124,7 @@ def test_the_cases_take_the_branches_they_name(window, batch, tmp_path, isolated
     set_up(window, batch, tmp_path / "out", PidTask.name)
     cold, _ = both(window, monkeypatch, Pools(None))
     warm, _ = both(window, monkeypatch, Pools(cpu_count()))
-    assert cold.backend == "sequential" and warm.backend == "processes"
+    assert is_adaptive(cold) and warm.backend == "processes"  # no pool waiting: auto decides while running
     isolated_settings.write_text("parallelization:\n  max_workers: {cpu_bound: 1}\n", encoding="utf-8")
     pools = Pools(1)
     capped, planned = both(window, monkeypatch, pools)
