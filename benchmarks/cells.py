@@ -10,8 +10,9 @@ the two targets that go with it (summarize against the user's pandas loop, combi
     combine xlsx 12 x 1 MB combined into one xlsx: pandas.concat of read_excel(engine="calamine") plus
                  to_excel(engine="xlsxwriter"), against xlbatch's combine on 1 and 2 worker processes
 
-Runs are interleaved (every configuration of a cell once, then again), so a change of load on a shared
-machine hits them alike; medians of `repeat` runs. On the 40-file cells sequential is left out unless
+Runs are interleaved (every configuration of a cell once, then again, each round in a rotated order),
+so a change of load on a shared machine hits them alike, and each run starts once the worker processes
+of the run before have exited; medians of `repeat` runs. On the 40-file cells sequential is left out unless
 asked for (it is about twice the parallel backends' time there, and a run of it costs minutes); the
 5-file cells, a few hundredths of a second each, run five times as many rounds.
 """
@@ -54,19 +55,24 @@ def section_cells(
     params: dict[str, dict[str, Any]],
     wanted: list[str] | None = None,
     sequential_everywhere: bool = False,
+    tasks: list[str] | None = None,
 ) -> dict[str, Any]:
     """Every cell, interleaved within the cell; rows with medians, the best fixed backend and auto's ratio."""
     rows = []
     for name, paths in batches(corpora, spread).items():
         if wanted and name not in wanted:
             continue
-        for task in CELL_TASKS:
+        for task in tasks or CELL_TASKS:
             configs = [c for c in FIXED if c[0] != "sequential" or len(paths) <= 12 or sequential_everywhere]
             configs.append(("auto", None))
             runs: dict[tuple[str, int | None], list[Any]] = {c: [] for c in configs}
             rounds = repeat * SHORT_CELL_ROUNDS if name in SHORT_CELLS else repeat
             for round_number in range(rounds):
-                for backend, workers in configs:
+                # Each round in another order, so that no configuration always follows the same one (a
+                # joblib run's workers may still be exiting when the next run starts).
+                shift = round_number % len(configs)
+                for backend, workers in configs[shift:] + configs[:shift]:
+                    settle()
                     run = run_engine(task, name, paths, backend, workers, params.get(task, {}))
                     runs[(backend, workers)].append(run)
                     log(f"  [{round_number + 1}/{rounds}] {task:<10} {name:<11} {backend:<16} {run.seconds:7.2f} s")
@@ -77,6 +83,32 @@ def section_cells(
                 f"{row['best_seconds']:.2f} s, ratio {row['ratio']:.2f}"
             )
     return {"rows": rows, "slack": AUTO_SLACK}
+
+
+def settle(limit: float = 10.0, quiet: float = 0.01, interval: float = 0.1) -> None:
+    """Wait until the processes the run before left behind are idle (a pool shutting down, loky's workers
+    exiting): their CPU time grows by under `quiet` seconds in `interval`, or `limit` seconds passed.
+    Long-lived helpers (multiprocessing's resource tracker) stay, idle."""
+    import psutil
+
+    def children_cpu() -> float:
+        total = 0.0
+        for child in psutil.Process().children(recursive=True):
+            try:
+                times = child.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                continue
+        return total
+
+    deadline = time.monotonic() + limit
+    before = children_cpu()
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        now = children_cpu()
+        if now - before < quiet:
+            return
+        before = now
 
 
 def _cell_row(task: str, name: str, files: int, runs: dict[tuple[str, int | None], list[Any]]) -> dict[str, Any]:

@@ -1007,6 +1007,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--cell-sequential-everywhere", action="store_true", help="cells section: sequential on the 40 files too"
     )
+    parser.add_argument("--cell-tasks", help="cells section: tasks to run, comma-separated (default all three)")
     parser.add_argument("--cell-skip-pandas", action="store_true", help="cells section: no pandas comparisons")
     parser.add_argument("--out", default=str(HERE / "results"), help="folder for results.json and results.png")
     parser.add_argument(
@@ -1094,8 +1095,9 @@ def _size_runs(args: argparse.Namespace, matrix_corpora: Any, repeat: int) -> li
 def _cells(args: argparse.Namespace, corpora: Corpora, repeat: int, results: dict[str, Any], json_path: Path) -> None:
     """`auto` against the fixed backends per task and batch size, then the pandas comparisons."""
     wanted = [b.strip() for b in args.cell_batches.split(";") if b.strip()] if args.cell_batches else None
+    tasks = [t.strip() for t in args.cell_tasks.split(",") if t.strip()] if args.cell_tasks else None
     results["cells"] = cells.section_cells(
-        corpora, repeat, run_engine, spread, log, TASKS, wanted, args.cell_sequential_everywhere
+        corpora, repeat, run_engine, spread, log, TASKS, wanted, args.cell_sequential_everywhere, tasks
     )
     json_path.write_text(json.dumps(results, indent=2, default=str))
     if not args.cell_skip_pandas:

@@ -51,10 +51,14 @@ class PoolStarter:
     def __init__(self, name: str, workers: int, pools: PoolCache | None) -> None:
         self.name, self.workers, self.pools = name, workers, pools
         self._lock = threading.Lock()
-        self._ready = threading.Event()
+        self._ready = threading.Event()  # every worker answered its first call
+        self._created = threading.Event()  # the pool exists and takes work (its workers may be starting)
         self._failed: str | None = None
         self._backend: Backend | None = None
         self._unwanted = False  # set by discard(): a pool that comes up afterwards is given back at once
+        self._taken = False  # a Supervisor has it: it gives it back itself
+        self._began = time.monotonic()
+        self.startup_seconds: float | None = None  # from construction to every worker's first answer
         threading.Thread(target=self._start, name="xlbatch-pool-start", daemon=True).start()
 
     def _start(self) -> None:
@@ -66,17 +70,20 @@ class PoolStarter:
                 backend = make_backend(self.name, self.workers)
                 backend.start()
             calls = [backend.submit_call(warm_up) for _ in range(self.workers)]
+            self._backend = backend
+            self._created.set()
             wait(calls, timeout=START_TIMEOUT_SECONDS)
             for call in calls:
                 call.result(timeout=0)
         except BaseException as exc:  # noqa: BLE001 - a pool that cannot start leaves the batch in-process
             self._failed = f"{type(exc).__name__}: {exc}"
-            if backend is not None:
+            self._created.set()
+            if backend is not None and not self._taken:
                 self._give_back(backend, healthy=False)
             return
+        self.startup_seconds = time.monotonic() - self._began
         with self._lock:
             unwanted = self._unwanted
-            self._backend = backend
             if not unwanted:
                 self._ready.set()
         if unwanted:
@@ -88,10 +95,13 @@ class PoolStarter:
     def failed(self) -> str | None:
         return self._failed
 
-    def take(self) -> Backend:
-        """The started pool, for the Supervisor that runs the files moved to it (it releases it)."""
-        assert self._backend is not None and self.ready()
-        return self._backend
+    def take(self) -> Backend | None:
+        """The pool, for the Supervisor that runs the files moved to it (it releases it). Files may be
+        moved while its workers are still starting: they wait in its queue. None if it failed to start."""
+        self._created.wait(START_TIMEOUT_SECONDS)
+        with self._lock:
+            self._taken = self._backend is not None and self._failed is None
+            return self._backend if self._taken else None
 
     def discard(self) -> None:
         """Not needed after all: give the pool back now, or as soon as it is up (without waiting for it)."""
@@ -167,39 +177,55 @@ def run_adaptive(
         starters.append(PoolStarter(pool_name, workers, pools))
         return starters[0]
 
-    began = time.monotonic()
     decision = Adaptive(
-        timings.cost(plan.task.name, task_cost), workers, cpu_count(), POOL_STARTUP_SECONDS, start_pool, began
+        timings.cost(plan.task.name, task_cost),
+        workers,
+        cpu_count(),
+        POOL_STARTUP_SECONDS,
+        start_pool,
+        time.monotonic(),
     )
     handoff = SupervisorHandoff(decision, sizes)
     threads = InProcessBackend(workers, decision)
     threads.start()
-    in_process = Supervisor(replace(plan, choice=Choice("threads", workers, plan.choice.reason)), events, sink, cancel)
-    left = in_process.run(work, handoff, threads)
+    left: list[WorkFile] = []
     pool_seconds = 0.0
-    if left:
-        d = decision.decision
-        events.notice(
-            f"Moved the {_files(len(left))} left to {workers} worker processes after {_files(d.in_process_files)} "
-            f"in-process: measured {per_file(d.in_process_per_file)} in-process, "
-            f"{per_file(d.pool_per_file)} expected on processes."
+    try:
+        in_process = Supervisor(
+            replace(plan, choice=Choice("threads", workers, plan.choice.reason)), events, sink, cancel
         )
-        on_pool = Supervisor(
-            replace(plan, choice=Choice(pool_name, workers, plan.choice.reason)), events, sink, cancel, pools
-        )
-        pool_started = time.monotonic()
-        on_pool.run(left, backend=starters[0].take())
-        pool_seconds = time.monotonic() - pool_started
-    else:
-        decision.finish()
-        for starter in starters:
-            starter.discard()
-    samples = handoff.samples + _pool_samples(sink, left, sizes)
-    timings.record(plan.task.name, task_cost, samples)
+        left = in_process.run(work, handoff, threads)
+        if left:
+            _moved_notice(events, decision.decision, len(left), workers)
+            on_pool = Supervisor(
+                replace(plan, choice=Choice(pool_name, workers, plan.choice.reason)), events, sink, cancel, pools
+            )
+            pool_started = time.monotonic()
+            on_pool.run(left, backend=starters[0].take())  # it releases the pool at its end
+            pool_seconds = time.monotonic() - pool_started
+    finally:
+        if not left:  # nothing moved (or the run failed before): the pool goes back, started or not
+            decision.finish()
+            for starter in starters:
+                starter.discard()
+    timings.record(plan.task.name, task_cost, handoff.samples + _pool_samples(sink, left, sizes))
+    started = next((s.startup_seconds for s in starters if s.startup_seconds is not None), None)
+    if started is not None and pools is None:  # a pool of our own, started cold (not the app's warm one)
+        timings.record_pool(pool_name, workers, started)
+    alone = decision.pool is not None  # one file at a time since the pool started (from the first file on)
+    ran = pool_name if left else ("sequential" if alone else "threads")
     return Choice(
-        pool_name if left else "sequential",
-        workers if left else 1,
-        describe(decision.decision, workers, len(left), pool_seconds),
+        ran, 1 if ran == "sequential" else workers, describe(decision.decision, workers, len(left), pool_seconds, alone)
+    )
+
+
+def _moved_notice(events: EventSink, d: Decision, moved: int, workers: int) -> None:
+    if not d.in_process_files:
+        return  # nothing ran in-process: the report's reason says why the pool took every file
+    events.notice(
+        f"Moved the {_files(moved)} left to {workers} worker processes after {_files(d.in_process_files)} "
+        f"in-process: measured {per_file(d.in_process_per_file)} in-process, "
+        f"{per_file(d.pool_per_file)} expected on processes."
     )
 
 
@@ -227,6 +253,12 @@ def _files(count: int) -> str:
 def describe(d: Decision, workers: int, moved: int, pool_seconds: float, alone: bool = True) -> str:
     """What ran where and why, from the measurements, for the report."""
     measured = f"measured {per_file(d.in_process_per_file)} in-process"
+    if moved and not d.in_process_files:
+        return (
+            f"auto, decided while running: all {_files(moved)} on {workers} processes, waiting "
+            f"{d.handed_off_at or 0:.1f} s for them to start: the first file would have outlasted their start-up "
+            f"({per_file(d.pool_per_file)} expected on processes, took {per_file(pool_seconds / moved)})"
+        )
     if moved:
         return (
             f"auto, decided while running: first {_files(d.in_process_files)} in-process while {workers} worker "

@@ -477,9 +477,10 @@ def format_result(result: BenchResult, recommendation: Recommendation | None = N
             f"Recommended for {result.task}: {recommendation.backend} with {recommendation.workers} worker(s)."
         )
         lines.append(f"  {recommendation.reason}")
+    picks = "auto, up to" if result.auto_backend == "auto" else f"{result.auto_backend} with"
     lines.append(
-        f"Automatic choice for all {result.total_files} file(s): {result.auto_backend} with "
-        f"{result.auto_workers} worker(s) ({result.auto_reason})."
+        f"Automatic choice for all {result.total_files} file(s): {picks} {result.auto_workers} worker(s) "
+        f"({result.auto_reason})."
     )
     return "\n".join(lines) + "\n"
 

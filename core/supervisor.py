@@ -33,7 +33,7 @@ from xlbatch.cancel import FINISH, NOW, CancelToken
 from xlbatch.errors import FileError
 from xlbatch.events import FileProgress, FileStarted
 from xlbatch.executors import Backend, make_backend
-from xlbatch.executors.adaptive import MOVE, WAIT
+from xlbatch.executors.adaptive import MOVE
 from xlbatch.executors.base import BackendLost, NotStarted
 from xlbatch.executors.processes import TERMINATED_BY_POOL
 from xlbatch.memory_guard import FreeMemoryWait
@@ -65,12 +65,12 @@ MAX_FILES_PER_ITEM = 32
 
 class Handoff(Protocol):
     """Moves the files not started yet elsewhere, between two files (xlbatch.adaptive_run): told of every
-    outcome settled here, and asked, whenever nothing is in flight, whether the files left should go (MOVE),
-    nothing should start for a moment (WAIT), or the next file should run here (RUN)."""
+    outcome settled here, and asked, whenever nothing is in flight, whether the files left should go (MOVE)
+    or the next file should run here (RUN)."""
 
     def observe(self, outcome: FileOutcome) -> None: ...
 
-    def take(self, left: list[WorkFile]) -> str: ...  # MOVE, WAIT or RUN (xlbatch.executors.adaptive)
+    def take(self, left: list[WorkFile]) -> str: ...  # MOVE or RUN (xlbatch.executors.adaptive)
 
 
 @dataclass
@@ -268,13 +268,10 @@ class Supervisor:
                     return []
                 if mode == FINISH:
                     self.start_no_more(pending)
-                holding = False  # the handoff asks to start nothing for now (its pool is nearly up)
                 if handoff is not None and pending and not inflight and not self.isolate and mode is None:
                     left = [w for item in pending for w in item.files]
-                    verdict = handoff.take(left)
-                    if verdict == MOVE:
+                    if handoff.take(left) == MOVE:
                         return left
-                    holding = verdict == WAIT
                 # Submit: suspects one at a time, alone; otherwise keep the pool full.
                 if not inflight and self.isolate and mode is None:
                     isolating = self.isolate.popleft()
@@ -282,7 +279,6 @@ class Supervisor:
                     inflight[backend.submit(alone)] = alone
                 while (
                     pending
-                    and not holding
                     and isolating is None
                     and not self.isolate
                     and len(inflight) < (10**9 if backend.bulk else backend.slots())

@@ -7,6 +7,11 @@ kept per task, as a moving average, in `timings.json` beside the settings file, 
 estimate is the WorkCost times that scale: the second batch of the day starts from what the first one
 measured, not from the number in the source.
 
+The same file keeps how long a process pool took here to start and run a first call on each worker,
+per backend and worker count (a moving average as well): `auto` weighs running a file in-process against
+waiting for the pool by it, and a machine's start-up differs from the 0.6 s the cost model assumes (0.25 s
+on a quiet 2-core machine, seconds on a busy one or with a slow disk).
+
 The file holds nothing but these numbers; a damaged or unreadable one is ignored (and replaced at the next
 write), since a prior only speeds up a decision the measurements of the batch make anyway.
 """
@@ -30,6 +35,8 @@ NEWEST_WEIGHT = 0.5
 MIN_MEASURED_SECONDS = 0.2
 # Never trust a scale outside this range: a clock glitch or a file that waited must not skew every later batch.
 SCALE_LIMITS = (0.05, 20.0)
+# Nor a pool start-up outside this one (seconds).
+STARTUP_LIMITS = (0.05, 30.0)
 
 
 def default_path() -> Path:
@@ -59,8 +66,11 @@ class Timings:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
         self.tasks: dict[str, TaskTiming] = {}
+        self.pools: dict[str, float] = {}  # "processes x2": seconds to start and answer a first call
         with contextlib.suppress(OSError, ValueError, TypeError, KeyError, AttributeError):
             data = json.loads(self.path.read_text(encoding="utf-8"))
+            for key, seconds in data.get("pools", {}).items():
+                self.pools[str(key)] = min(max(float(seconds), STARTUP_LIMITS[0]), STARTUP_LIMITS[1])
             for name, entry in data.get("tasks", {}).items():
                 self.tasks[str(name)] = TaskTiming(
                     _clamp(float(entry["scale"])), int(entry["batches"]), float(entry["updated"])
@@ -93,13 +103,27 @@ class Timings:
         self.save()
         return timing
 
+    def pool_startup(self, backend: str, workers: int, default: float) -> float:
+        """Seconds a pool of this backend and size took here to start (`default` before any was timed)."""
+        return self.pools.get(f"{backend} x{workers}", default)
+
+    def record_pool(self, backend: str, workers: int, seconds: float) -> float:
+        """Fold one measured start-up into the moving average and save; returns the new average."""
+        key = f"{backend} x{workers}"
+        seconds = min(max(seconds, STARTUP_LIMITS[0]), STARTUP_LIMITS[1])
+        earlier = self.pools.get(key)
+        self.pools[key] = seconds if earlier is None else earlier * (1 - NEWEST_WEIGHT) + seconds * NEWEST_WEIGHT
+        self.save()
+        return self.pools[key]
+
     def save(self) -> None:
         """Write the file whole (a temporary file renamed over it); a failure only costs the prior."""
         data = {
             "tasks": {
                 name: {"scale": round(t.scale, 4), "batches": t.batches, "updated": round(t.updated, 1)}
                 for name, t in sorted(self.tasks.items())
-            }
+            },
+            "pools": {key: round(seconds, 3) for key, seconds in sorted(self.pools.items())},
         }
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)

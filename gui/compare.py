@@ -535,9 +535,14 @@ class CompareDialog(QDialog):
             )
         elif not result.cancelled:
             lines.append("<b>No way of running could process these files.</b>")
+        picks = (
+            f"Auto decides while running, with up to {result.auto_workers} workers,"
+            if result.auto_backend == "auto"
+            else f"Auto would pick {backend_title(result.auto_backend, result.auto_workers)}"
+        )
         lines.append(
-            f"<span style='color:{MUTED}'>Auto would pick {backend_title(result.auto_backend, result.auto_workers)}"
-            f" for all {result.total_files:,} files: {_escape(result.auto_reason)}.</span>"
+            f"<span style='color:{MUTED}'>{picks} for all {result.total_files:,} files: "
+            f"{_escape(result.auto_reason)}.</span>"
         )
         self.recommendation.setText("<br>".join(lines))
         self.use_button.setEnabled(self.winner() is not None)

@@ -16,10 +16,11 @@ The pool is started in the background as soon as the work left in-process is est
 start-up costs (before the first file finishes, by the prior alone); starting it takes the otherwise
 idle cores, not the one running the files. Between two files (so that nothing is in flight and no file
 waits for a handover) the files not yet started move to the pool once it is up and the estimate says it
-pays by HANDOFF_MARGIN. While it is nearly up, a file that would still be running when it is, holding
-every file behind it back from the pool, is not started: the batch waits for the pool instead. A
-handover is final: files that ran in-process stay settled, the rest run on the pool with its isolation,
-time limits and memory guard.
+pays by HANDOFF_MARGIN. While it is still starting, a file that would still be running when it is up
+(holding every file behind it back from the pool) is not started here: the files move at once and wait
+in the pool's queue, where its first worker takes them as soon as it is up. A handover is final:
+files that ran in-process stay settled, the rest run on the pool with its isolation, time limits and
+memory guard.
 
 Nothing here reads a clock of its own or starts anything: the caller passes `now` and a `PoolStart`, so
 tests pin every decision with a fake clock and a fake pool.
@@ -41,11 +42,10 @@ PROCESS_SECONDS_PER_FILE = 0.0005
 HANDOFF_MARGIN = 0.9
 # A pool is worth starting when the work left in-process is estimated above this many start-ups.
 START_AFTER_STARTUPS = 1.0
-# Waiting for a pool that is nearly up stops once it has taken this many times its expected start-up.
+# Files are queued on a pool still starting only until it has taken this many times its expected start-up.
 WAIT_AT_MOST_STARTUPS = 3.0
 # What hand_off() says, between two files.
-MOVE = "move"  # the files left go to the pool now
-WAIT = "wait"  # start nothing; ask again in a moment
+MOVE = "move"  # the files left go to the pool now (queued there if it is still starting)
 RUN = "run"  # run the next file in-process
 
 
@@ -118,9 +118,8 @@ class Adaptive:
         return waiting + scale * spread + PROCESS_SECONDS_PER_FILE * len(sizes)
 
     def hand_off(self, sizes: Sequence[int], now: float) -> str:
-        """Between two files, with these sizes left (none started yet): MOVE them to the pool now, WAIT for
-        the pool (it is nearly up and the next file would keep it waiting), or RUN the next one here.
-        Starts the pool when the work left is worth it."""
+        """Between two files, with these sizes left (none started yet): MOVE them to the pool now, or RUN
+        the next one here. Starts the pool when the work left is worth it."""
         if not sizes or self.workers < 2 or self.cores < 2:
             return RUN
         left = self.in_process_estimate(sizes)
@@ -134,18 +133,19 @@ class Adaptive:
         on_pool = self.pool_estimate(sizes, now)
         if on_pool > left * HANDOFF_MARGIN:
             return RUN
-        if not self.pool.ready():
-            return WAIT if self._worth_waiting(sizes[0], now) else RUN
-        self.decision.handed_off_at = now - self.began
-        self.decision.pool_files = len(sizes)
-        self.decision.in_process_per_file = self._measured_per_file()
-        self.decision.pool_per_file = on_pool / len(sizes)
-        return MOVE
+        if self.pool.ready() or self._outlasts_startup(sizes[0], now):
+            self.decision.handed_off_at = now - self.began
+            self.decision.pool_files = len(sizes)
+            self.decision.in_process_per_file = self._measured_per_file()
+            self.decision.pool_per_file = on_pool / len(sizes)
+            return MOVE
+        return RUN
 
-    def _worth_waiting(self, next_size: int, now: float) -> bool:
-        """A file started now would still run when the pool is up, and hold every file behind it back from
-        the pool until it is done: better to let the pool finish starting (its start-up takes the cores
-        meanwhile). Unless the pool is far slower to start than expected: then files go on here."""
+    def _outlasts_startup(self, next_size: int, now: float) -> bool:
+        """A file started here now would still run when the pool is up, holding every file behind it back
+        from the pool: better to queue them on the pool at once, where its first worker takes them as soon
+        as it is up. Unless the pool is far slower to start than expected: then files go on here until it
+        is up."""
         elapsed = now - self.began - (self.decision.started_pool_at or 0.0)
         if elapsed > self.startup_seconds * WAIT_AT_MOST_STARTUPS:
             return False

@@ -13,7 +13,6 @@ from xlbatch.executors.adaptive import (
     MOVE,
     PROCESS_SLOWDOWN,
     RUN,
-    WAIT,
     WAIT_AT_MOST_STARTUPS,
     Adaptive,
 )
@@ -84,24 +83,40 @@ def test_a_large_batch_starts_the_pool_at_once_and_moves_the_files_once_it_is_up
     assert run.starts == 1
     assert run.adaptive.decision.started_pool_at == 0.0
     run.file_done(0.5, 0.5)
-    # 0.1 s of start-up left: a second file would keep the pool waiting 0.4 s, so nothing starts.
-    assert run.hand_off(*files[1:]) == WAIT
-    run.t += 0.1
     run.pool.up = True
     assert run.hand_off(*files[1:]) == MOVE
     d = run.adaptive.decision
-    assert (d.in_process_files, d.pool_files, d.handed_off_at) == (1, 11, pytest.approx(0.6))
+    assert (d.in_process_files, d.pool_files, d.handed_off_at) == (1, 11, 0.5)
     assert d.in_process_per_file == pytest.approx(0.5)
     # 11 files of 0.5 s on 2 workers, with the slowdown of sharing the machine, per file.
     assert d.pool_per_file == pytest.approx((5.5 / 2 * PROCESS_SLOWDOWN + 11 * 0.0005) / 11)
     assert run.starts == 1  # started once
 
 
+def test_files_queue_on_a_starting_pool_rather_than_hold_it_back():
+    run = Clocked()
+    files = [0.5] * 12
+    assert run.hand_off(*files) == RUN  # 0.5 s here, done before the 0.6 s start-up
+    run.file_done(0.5, 0.5)
+    # 0.1 s of start-up left: a second file here would keep the pool waiting 0.4 s, so the files move
+    # now, into the queue of the pool still starting.
+    assert not run.pool.up
+    assert run.hand_off(*files[1:]) == MOVE
+    assert run.adaptive.decision.handed_off_at == 0.5
+
+
+def test_a_file_longer_than_the_start_up_never_runs_in_process():
+    run = Clocked()
+    assert run.hand_off(*[1.0] * 10) == MOVE  # a 1 s file would outlast the 0.6 s start-up
+    assert run.adaptive.decision.in_process_files == 0
+
+
 def test_a_pool_far_slower_to_start_than_expected_lets_the_files_go_on_in_process():
     run = Clocked()
-    assert run.hand_off(*[1.0] * 10) == WAIT  # a 1 s file would outlast the 0.6 s start-up
-    run.t += 0.6 * WAIT_AT_MOST_STARTUPS + 0.01
-    assert run.hand_off(*[1.0] * 10) == RUN
+    assert run.hand_off(*[0.1] * 40) == RUN  # starts the pool; 0.1 s files fit in its start-up
+    run.t += 0.6 * WAIT_AT_MOST_STARTUPS + 0.01  # ... which has taken three times as long as expected
+    run.adaptive.observe(size(0.1), 0.1)
+    assert run.hand_off(*[1.0] * 10) == RUN  # a long file, but the pool may not come at all: it runs here
     run.file_done(1.0, 1.0)
     run.pool.up = True
     assert run.hand_off(*[1.0] * 9) == MOVE
