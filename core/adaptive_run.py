@@ -255,8 +255,8 @@ def describe(d: Decision, workers: int, moved: int, pool_seconds: float, alone: 
     measured = f"measured {per_file(d.in_process_per_file)} in-process"
     if moved and not d.in_process_files:
         return (
-            f"auto, decided while running: all {_files(moved)} on {workers} processes, waiting "
-            f"{d.handed_off_at or 0:.1f} s for them to start: the first file would have outlasted their start-up "
+            f"auto, decided while running: all {_files(moved)} on {workers} processes, queued as they started: "
+            f"a file run in-process meanwhile would have outlasted their start-up "
             f"({per_file(d.pool_per_file)} expected on processes, took {per_file(pool_seconds / moved)})"
         )
     if moved:

@@ -99,6 +99,9 @@ class BatchSetup:
             timeout=timeout if timeout > 0 else None,
             include=include,
             exclude=exclude,
+            # report.tables is for the Python API; the window never reads it, and keeping a combined
+            # workbook's table means reading the whole output back once more.
+            keep_tables=False,
             **run.spec_fields(),
         )
 

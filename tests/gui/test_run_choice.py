@@ -186,3 +186,10 @@ def test_effective_backend_says_where_the_backend_comes_from(tmp_path):
     assert effective_backend("auto", "convert", settings) == ("processes", "set for this task in your settings file")
     assert effective_backend("auto", "summarize", settings) == ("threads", "the default backend in your settings file")
     assert effective_backend("sequential", "convert", settings) == ("sequential", USER_CHOICE)
+
+
+def test_the_window_does_not_keep_the_outputs_tables(window, batch, tmp_path):
+    """report.tables is for the Python API: a batch from the window does not read its combined workbook
+    back a second time to keep it."""
+    set_up(window, batch, tmp_path / "out", "combine")
+    assert window.build_spec().keep_tables is False
