@@ -4,9 +4,9 @@
       in-process    a Supervisor runs the files at once on this process's threads (InProcessBackend:
                     one per worker while no pool starts, one at a time once one does); whenever nothing
                     is in flight the Adaptive decision (xlbatch.executors.adaptive) is asked whether to
-                    start the pool (PoolStarter, in the background), whether the files not started yet
-                    should move to it, or whether to wait a moment for it
-      on the pool   a second Supervisor runs those files on the started pool, with its isolation, time
+                    start the pool (PoolStarter, in the background) and whether the files not started
+                    yet should move to it (queued there if it is still starting)
+      on the pool   a second Supervisor runs those files on the pool, with its isolation, time
                     limits and memory guard; both share the batch's OutcomeSink, so the journal, resume
                     and cancel see one batch
       afterwards    the measured seconds per file calibrate the task's prior (xlbatch.timings), and the
