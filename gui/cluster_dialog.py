@@ -103,6 +103,19 @@ class _Reply(QObject):
     refused = Signal(str)
 
 
+def _connect(address: str, reply: _Reply) -> None:
+    """On a background thread: connect to the cluster and answer through `reply`."""
+    from xlbatch.executors.dask_cluster import ClusterError, connect
+
+    try:
+        handle = connect(address)
+        reply.connected.emit((handle.describe(), handle.workers(), handle.dashboard_link()))
+    except ClusterError as exc:
+        reply.refused.emit(str(exc))
+    except Exception as exc:  # noqa: BLE001 - whatever Dask raised, said in the dialog
+        reply.refused.emit(f"{type(exc).__name__}: {exc}")
+
+
 class ClusterDialog(QDialog):
     """Connects to a cluster and shows its workers, their cores and memory, and its dashboard."""
 
@@ -135,21 +148,14 @@ class ClusterDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
         self.resize(620, 320)
-        self._reply = _Reply(self)
+        # No Qt parent: the connection may outlive a dialog closed at once, and the thread keeps the
+        # reply alive until it has answered. Closing the dialog disconnects it, so a late answer goes
+        # nowhere instead of to a deleted object.
+        self._reply = _Reply()
         self._reply.connected.connect(self.show_cluster)
         self._reply.refused.connect(self.show_problem)
-        threading.Thread(target=self._connect, name="xlbatch-cluster-test", daemon=True).start()
-
-    def _connect(self) -> None:
-        from xlbatch.executors.dask_cluster import ClusterError, connect
-
-        try:
-            handle = connect(self.address)
-            self._reply.connected.emit((handle.describe(), handle.workers(), handle.dashboard_link()))
-        except ClusterError as exc:
-            self._reply.refused.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - whatever Dask raised, said in the dialog
-            self._reply.refused.emit(f"{type(exc).__name__}: {exc}")
+        reply = self._reply
+        threading.Thread(target=_connect, args=(address, reply), name="xlbatch-cluster-test", daemon=True).start()
 
     def show_cluster(self, found: tuple[str, list[Any], str | None]) -> None:
         described, workers, dashboard = found

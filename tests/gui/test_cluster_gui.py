@@ -68,6 +68,34 @@ def test_an_unreachable_cluster_says_so_in_the_dialog(qtbot) -> None:
     assert f"tcp://127.0.0.1:{port}" in status.text()
 
 
+# Before, the thread's late answer reached for the deleted dialog and died with "Internal C++ object
+# already deleted": such an exception in a thread fails this test.
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dialog_closed_before_the_cluster_answers_takes_the_late_answer_safely(qtbot, monkeypatch) -> None:
+    """The connection runs on its own thread and may answer after the user closed the dialog: the answer
+    must go nowhere, not to a deleted window (which crashed the app)."""
+    import threading
+
+    from xlbatch.executors import dask_cluster
+
+    answered = threading.Event()
+
+    def slow_refusal(address: str, *args: object) -> None:
+        threading.Event().wait(0.5)
+        answered.set()
+        raise dask_cluster.ClusterError(f"Cannot reach {address}.")
+
+    monkeypatch.setattr(dask_cluster, "connect", slow_refusal)
+    dialog = ClusterDialog("tcp://127.0.0.1:1")
+    dialog.show()
+    dialog.close()
+    dialog.deleteLater()
+    del dialog
+    qtbot.wait(50)  # the dialog is gone
+    qtbot.waitUntil(answered.is_set, timeout=5_000)
+    qtbot.wait(200)  # the late answer is delivered (or dropped) here
+
+
 def test_a_batch_on_the_cluster_shows_each_files_worker(window, inputs, qtbot, tmp_path) -> None:
     window.add_paths([inputs])
     pick(window, "taskCombo", "summarize")
