@@ -18,8 +18,6 @@ the next batch) or shut down in the background, so a small batch does not wait f
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 import time
 from concurrent.futures import wait
@@ -152,12 +150,6 @@ class SupervisorHandoff:
         return self.adaptive.hand_off([self.sizes.get(w.index, 0) for w in left], time.monotonic())
 
 
-def _size(path: str) -> int:
-    with contextlib.suppress(OSError):
-        return os.stat(path).st_size
-    return 0
-
-
 def run_adaptive(
     plan: Plan,
     work: list[WorkFile],
@@ -170,7 +162,7 @@ def run_adaptive(
     workers, pool_name = plan.choice.workers, dict(plan.choice.options)["pool"]
     timings = Timings()
     task_cost = plan.task.work_cost(plan.params)
-    sizes = {w.index: _size(w.path) for w in work}
+    sizes = {w.index: Supervisor.file_size(w) for w in work}
     starters: list[PoolStarter] = []
 
     def start_pool() -> PoolStarter:
