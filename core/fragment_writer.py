@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import operator
 import os
 import re
 import tempfile
@@ -383,36 +384,49 @@ class FragmentXlsxWriter:
 
 _ROW = re.compile(rb"<row>(.*?)</row>", re.S)
 _CELL = re.compile(rb"<c/>|<c[ >].*?</c>", re.S)
-_NUMBER_STYLE = re.compile(rb' s="(\d+)"')
+_EMPTY_CELL = b"<c/>"
+_MARK = b"\x00"  # never in rendered XML (control characters are written as _xHHHH_)
+
+
+def _restyled(xml: bytes, order: Sequence[int]) -> bytes:
+    """Number cells of column `p` take the style of their new column `order[p]`.
+
+    Column p's number cells open with exactly `<c s="NUMBER_STYLES + p"><v>`, and such bytes cannot occur
+    inside a text (its `<` is written as `&lt;`), so whole-fragment replacements find only cell openings.
+    The new style is marked while others are replaced, so that no cell is moved twice."""
+    moved = [(p, t) for p, t in enumerate(order) if t >= 0 and t != p]
+    for p, t in moved:
+        xml = xml.replace(b'<c s="%d"><v>' % (NUMBER_STYLES + p), b'<c s="%s%d"><v>' % (_MARK, NUMBER_STYLES + t))
+    return xml.replace(_MARK, b"") if moved else xml
 
 
 def rearrange(fragment: Fragment, order: Sequence[int]) -> Fragment:
     """The fragment with its columns moved: column `i` goes to `order[i]` (-1: dropped, it holds nothing).
 
     For rows whose columns differ from the sheet's (combine's files with other columns): the one path
-    where the XML is inflated and taken apart, cell by cell; number cells keep their column's style."""
-    xml = inflate_piece(fragment.piece)
+    where the XML is inflated and taken apart, a row at a time; number cells keep their column's style."""
+    xml = _restyled(inflate_piece(fragment.piece), order)
     width = max(order, default=-1) + 1
+    # For each output column, the position it takes its cell from; -1 picks the empty cell put last.
+    # Rows are padded with empty cells to past `order`'s end, so every position exists and the last is empty.
+    source = [-1] * width
+    span = len(order) + 1
+    for position, target in enumerate(order):
+        if target >= 0:
+            source[target] = position
+    pick = operator.itemgetter(*source) if width > 1 else (lambda cells: tuple(cells[i] for i in source))
     rows: list[bytes] = []
-    for found in _ROW.finditer(xml):
-        placed: dict[int, bytes] = {}
-        for position, cell in enumerate(_CELL.findall(found.group(1))):
-            target = order[position] if position < len(order) else -1
-            if cell == b"<c/>" or target < 0:
-                continue
-            style = _NUMBER_STYLE.search(cell)
-            if style is not None and int(style.group(1)) >= NUMBER_STYLES:
-                cell = cell.replace(style.group(0), b' s="%d"' % (NUMBER_STYLES + target), 1)
-            placed[target] = cell
-        last = max(placed, default=-1)
-        rows.append(b"<row>" + b"".join(placed.get(c, b"<c/>") for c in range(last + 1)) + b"</row>")
+    for body in _ROW.findall(xml):
+        cells = _CELL.findall(body)
+        cells.extend([_EMPTY_CELL] * max(span - len(cells), 1))
+        placed = pick(cells)
+        end = len(placed)
+        while end and placed[end - 1] == _EMPTY_CELL:
+            end -= 1
+        rows.append(b"<row>" + b"".join(placed[:end]) + b"</row>")
     record = []
     for number, values in output_record.unpack(fragment.record):
-        moved: list[Any] = [""] * width
-        for position, value in enumerate(values):
-            target = order[position] if position < len(order) else -1
-            if target >= 0:
-                moved[target] = value
+        moved = list(pick([*values, *([""] * max(span - len(values), 1))]))
         while moved and moved[-1] == "":
             moved.pop()
         if moved:

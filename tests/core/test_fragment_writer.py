@@ -21,7 +21,7 @@ from typing import Any
 import openpyxl
 import pytest
 import python_calamine
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import xlbatch.fragment_writer
@@ -40,8 +40,18 @@ from xlbatch.xlsx_package import Piece, ZipWriter, compress_piece, crc32_combine
 LEAD = ["book.xlsx", "Sheet 1"]
 # Values no workbook can hold as they are: each is written some other way, with a warning naming the cell.
 LOSSY = st.sampled_from(
-    [float("nan"), float("inf"), 2**60 + 1, dt.date(1899, 12, 31), dt.datetime(1850, 5, 1, 12), "bad \ud800 text",
-     "x" * 40_000, dt.time(10, 0, 0, 1234), dt.time(23, 59, 59, 999_900), dt.timedelta(microseconds=1500)]  # fmt: skip
+    [
+        float("nan"),
+        float("inf"),
+        2**60 + 1,
+        dt.date(1899, 12, 31),
+        dt.datetime(1850, 5, 1, 12),
+        "bad \ud800 text",
+        "x" * 40_000,
+        dt.time(10, 0, 0, 1234),
+        dt.time(23, 59, 59, 999_900),
+        dt.timedelta(microseconds=1500),
+    ]  # fmt: skip
 )
 ROWS = st.lists(st.lists(st.one_of(CELLS, LOSSY), max_size=6), min_size=1, max_size=12)
 
@@ -256,6 +266,56 @@ def test_rearranged_columns_read_back_as_rendered_in_place(tmp_path: Path) -> No
     assert read_back(paths[0]) == read_back(paths[1])
     sheet = openpyxl.load_workbook(paths[0])["Data"]
     assert sheet["B2"].value == 1.5 and sheet["B2"].number_format == "#,##0.0"  # its new column's format
+
+
+def _moved_and_in_place(tmp_path: Path, rows: list[list[Any]], order: list[int], header: list[str]) -> None:
+    """The rows rearranged as a fragment and the same rows rendered in their new columns read back alike."""
+    width = max(order) + 1
+    moved = []
+    for row in rows:
+        line: list[Any] = [None] * width
+        for position, value in enumerate(["f", *row]):
+            if order[position] >= 0:
+                line[order[position]] = value
+        moved.append(line)
+    fragment = make_fragment(RowRenderer(number_styles=True, lead=["f"]), rows)
+    assert fragment is not None
+    paths = [tmp_path / "moved.xlsx", tmp_path / "in-place.xlsx"]
+    for path, parts in ((paths[0], rearrange(fragment, order)), (paths[1], None)):
+        output_record.want(path)
+        with FragmentXlsxWriter(path) as writer:
+            writer.add_sheet("Data", header, [TEXT, *[AUTO] * (width - 1)])
+            if parts is None:
+                writer.write_rows(moved)
+            else:
+                writer.write_fragment(parts, moved)
+        assert first_difference(path, output_record.take(path)) is None
+    assert read_back(paths[0]) == read_back(paths[1])
+    formats = [
+        [[c.number_format for c in row] for row in openpyxl.load_workbook(path)["Data"].iter_rows()] for path in paths
+    ]
+    assert formats[0] == formats[1]  # each number cell has its new column's format
+
+
+def test_a_text_that_looks_like_a_cell_style_is_moved_unchanged(tmp_path: Path) -> None:
+    # A number cell's style names its column (s="10" + column); the same characters in a text are text.
+    rows = [['width s="11"', 2.5, '<c s="12"><v>', 4], ["x", None, 's="13"', 7.25]]
+    _moved_and_in_place(tmp_path, rows, [0, 4, 1, 3, 2], ["F", "B", "D", "C", "A"])
+    sheet = openpyxl.load_workbook(tmp_path / "moved.xlsx")["Data"]
+    assert sheet["E2"].value == 'width s="11"' and sheet["B2"].value == 2.5 and sheet["C2"].value == 4
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=ROWS, data=st.data())
+def test_any_rearrangement_reads_back_as_the_rows_rendered_in_place(tmp_path: Path, rows, data) -> None:
+    columns = max(len(r) for r in rows) + 1  # the lead column first
+    targets = data.draw(st.permutations(range(1, columns + 2)))  # room for a column this file lacks
+    dropped = data.draw(st.sets(st.integers(1, columns - 1), max_size=2)) if columns > 1 else set()
+    order = [0] + [-1 if p in dropped else targets[p - 1] for p in range(1, columns)]
+    rows = [[None if p + 1 in dropped else v for p, v in enumerate(r)] for r in rows]
+    assume(any(v is not None for r in rows for v in r))
+    header = [f"H{n}" for n in range(max(order) + 1)]
+    _moved_and_in_place(tmp_path, rows, order, header)
 
 
 def test_a_row_with_a_long_gap_is_not_rendered_cell_by_empty_cell(tmp_path: Path) -> None:
