@@ -99,6 +99,11 @@ class OutputRecord:
     def close(self) -> None:
         self._flush()
 
+    @property
+    def every_row(self) -> bool:
+        """Whether the rows themselves were kept (not digests only, as past MAX_RECORD_BYTES)."""
+        return all(kind != "digest" for chunks in self._chunks for kind, _payload in chunks)
+
     def chunks(self, sheet: int) -> Iterator[tuple[str, Any]]:
         """The sheet's chunks: ("rows", [Row, ...]) or ("digest", (first row, last row, count, digest))."""
         for kind, payload in self._chunks[sheet]:

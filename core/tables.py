@@ -6,6 +6,9 @@ Combined) and hands each one to its OutputFolder (`OutputFolder.keep_table`) as 
 report carries them, and a DataFrame is built on first use (pandas is imported then, not before). A
 notebook user never reads the xlsx back. report.json does not include them.
 
+Combine's xlsx rows are rendered in the workers and copied as bytes; its table is rebuilt from the
+record of what was written (`recorded_rows`) when the output is checked, else read back from the file.
+
 Outputs kept from an earlier run (the cache: nothing changed) are not written again; their tables are
 read back from the files (`tables_from_files`: an xlsx sheet is the table of its name, a CSV the table
 named after the file, "combined.csv" -> "Combined").
@@ -34,11 +37,22 @@ class Table:
     header: list[str]
     rows: list[list[Any]] = field(default_factory=list)
     kind: str = VALUES
+    # Rows built on first use, after `rows` (combine's xlsx table, from the compact record of what was
+    # written: neither the time nor the memory of a table nobody reads).
+    later: Callable[[], list[list[Any]]] | None = field(default=None, repr=False, compare=False)
+
+    def all_rows(self) -> list[list[Any]]:
+        """Every row, those built on first use included."""
+        if self.later is not None:
+            self.rows.extend(self.later())
+            self.later = None
+        return self.rows
 
     def typed_rows(self) -> list[list[Any]]:
         """The rows as typed values (CSV text read back with the column typing of every CSV input)."""
-        if self.kind != CSV_TEXT or not self.rows:
-            return self.rows
+        rows = self.all_rows()
+        if self.kind != CSV_TEXT or not rows:
+            return rows
         from xlbatch.csv_rows import typed_rows
         from xlbatch.csv_types import infer_types
         from xlbatch.writing import csv_text
@@ -123,6 +137,30 @@ class Tables(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"Tables({', '.join(self._tables)})"
+
+
+def recorded_rows(record: Any, width: int) -> list[list[Any]]:
+    """The data rows of an xlsx output as `tables_from_files` reads them back, from the record of what its
+    writer wrote (xlbatch.output_record, one that kept every row; each sheet's row 0 is its header): the
+    table of rows rendered in the workers, without reading the file.
+
+    The record holds what python-calamine reads back, and xlbatch.verify checks the file says exactly that."""
+    from xlbatch.workbook import normalise
+
+    rows: list[list[Any]] = []
+    for sheet in range(len(record.sheets)):
+        following = 1  # the row after the last one recorded; rows in between are empty
+        for kind, payload in record.chunks(sheet):
+            assert kind == "rows", "a record of digests only cannot give its rows"
+            for number, values in payload:
+                if number == 0:
+                    continue
+                rows.extend([None] * width for _ in range(number - following))
+                row = [normalise(v) for v in values]
+                row += [None] * (width - len(row))
+                rows.append(row)
+                following = number + 1
+    return rows
 
 
 def tables_from_files(paths: Iterable[str]) -> dict[str, Table]:

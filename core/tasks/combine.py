@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import operator
@@ -46,7 +47,7 @@ from xlbatch.params import InvalidParams, Param
 from xlbatch.preflight import SourceFile
 from xlbatch.report_layout import AUTO, TEXT
 from xlbatch.sheet_xml import RowRenderer
-from xlbatch.tables import TableKeeper, tables_from_files
+from xlbatch.tables import TableKeeper, recorded_rows, tables_from_files
 from xlbatch.tasks import common_params
 from xlbatch.tasks.base import FileContext, OutputFolder, Task
 from xlbatch.tasks.registry import register
@@ -392,14 +393,19 @@ class Combine(Task):
 
     @staticmethod
     def _keep_written_table(out: OutputFolder, header: list[str]) -> None:
-        """report.tables["Combined"] of an xlsx: its rows are copied as the workers rendered them, so the
-        table is read back from the written workbook (its sheets continued past Excel's row limit, in order)."""
+        """report.tables["Combined"] of an xlsx, whose rows were copied as the workers rendered them: built
+        on first use from the record of what was written (checked against the file next), else read back
+        from the written workbook now (its sheets continued past Excel's row limit, in order)."""
         if out.tables is None:
             return
         table = out.keep_table("Combined", header)
         assert table is not None
-        for sheet in tables_from_files([out.outputs[-1]]).values():
-            table.rows.extend(sheet.rows)
+        path = out.outputs[-1]
+        record = out.records.get(path)
+        if record is not None and record.every_row:
+            table.later = functools.partial(recorded_rows, record, len(header))
+        else:
+            table.rows.extend(row for sheet in tables_from_files([path]).values() for row in sheet.rows)
 
     @staticmethod
     def _source_names(header: list[str]) -> list[str]:

@@ -361,3 +361,39 @@ def test_registered_and_described_for_the_form():
     assert params["match_columns"]["choices"] == ["name", "position"]
     assert params["add_source"]["default"] is True
     assert params["output_name"]["default"] == "combined"
+
+
+def test_the_combined_table_kept_for_the_python_api_is_what_the_workbook_reads_back(tmp_path):
+    """report.tables["Combined"] of an xlsx is rebuilt from the record of what was written, not read back;
+    with the output check off it is read back: both are the table the file holds, value for value."""
+    from xlbatch.runner import run_batch
+    from xlbatch.tables import Tables, tables_from_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    header = ["Name", "Amount", "When", "Flag", "Note"]
+    first = [["Ann", 10, dt.datetime(2024, 1, 2, 3, 4, 5), True, " padded "], ["Bo", 2.5, dt.date(2024, 2, 29)]]
+    write_xlsx_openpyxl(folder / "a.xlsx", {"Data": [header, *first, [None, None, None, None, "only a note"]]})
+    # Other columns, in another order: its rows are rearranged in the parent; a blank row is dropped.
+    other = [["Extra", "Note", "Name", "Amount"], ["x", 's="11"', "Cy", -0.1], [], [None, None, "Di", 2**53 + 2]]
+    write_xlsx_openpyxl(folder / "b.xlsx", {"Data": other, "Second": [header, ["Ed", 1e-300, dt.time(12, 30)]]})
+    frames = []
+    for verify in (True, False):
+        out = tmp_path / f"out-{verify}"
+        report = run_batch(
+            task="combine",
+            paths=[str(folder)],
+            out_dir=str(out),
+            params={"sheet": "*"},
+            backend="sequential",
+            verify=verify,
+        )
+        assert [f.status for f in report.files] == ["ok", "ok"] and report.outputs == [str(out / "combined.xlsx")]
+        # Checked outputs keep the record of their rows: the table is built from it when first asked for.
+        assert (report.table_data["Combined"].later is not None) is verify
+        read = Tables(tables_from_files(report.outputs))["Combined"]
+        kept = report.tables["Combined"]
+        assert list(kept.columns) == list(read.columns) and kept.equals(read), (kept, read)
+        frames.append(kept)
+    assert frames[0].equals(frames[1]) and len(frames[0]) == 6
+    assert frames[0]["Note"].tolist()[3] == 's="11"'
