@@ -16,9 +16,13 @@ The pool is started in the background as soon as the work left in-process is est
 start-up costs (before the first file finishes, by the prior alone); starting it takes the otherwise
 idle cores, not the one running the files. Between two files (so that nothing is in flight and no file
 waits for a handover) the files not yet started move to the pool once it is up and the estimate says it
-pays by HANDOFF_MARGIN. While it is still starting, a file that would still be running when it is up
-(holding every file behind it back from the pool) is not started here: the files move at once and wait
-in the pool's queue, where its first worker takes them as soon as it is up. A handover is final:
+pays by HANDOFF_MARGIN. While it is still starting, the files move at once and wait in the pool's queue,
+where its first worker takes them as soon as it is up, when a file here would gain nothing:
+- the start-up takes every core (as many workers as cores): a file here slows it about as much as it
+  gains (on 2 cores, one 0.35 s file took 0.43-0.66 s beside it, and delayed the workers as much);
+- or the next file would still be running when the pool is up, holding every file behind it back.
+So in-process files run beside a starting pool only on spare cores, or while moving does not yet pay
+(a close call, decided by the files measured here). A handover is final:
 files that ran in-process stay settled, the rest run on the pool with its isolation, time limits and
 memory guard.
 
@@ -133,7 +137,7 @@ class Adaptive:
         on_pool = self.pool_estimate(sizes, now)
         if on_pool > left * HANDOFF_MARGIN:
             return RUN
-        if self.pool.ready() or self._outlasts_startup(sizes[0], now):
+        if self.pool.ready() or self._no_core_spare(now) or self._outlasts_startup(sizes[0], now):
             self.decision.handed_off_at = now - self.began
             self.decision.pool_files = len(sizes)
             self.decision.in_process_per_file = self._measured_per_file()
@@ -141,14 +145,25 @@ class Adaptive:
             return MOVE
         return RUN
 
+    def _late(self, now: float) -> bool:
+        """The pool has taken far longer to start than expected (it may not come at all)."""
+        elapsed = now - self.began - (self.decision.started_pool_at or 0.0)
+        return elapsed > self.startup_seconds * WAIT_AT_MOST_STARTUPS
+
+    def _no_core_spare(self, now: float) -> bool:
+        """The pool's start-up takes every core (as many workers as cores, each starting an interpreter):
+        a file run here meanwhile slows the start-up about as much as it gains, and the files behind it
+        wait for it. So once moving pays, the files are queued on the starting pool at once."""
+        return self.workers >= self.cores and not self._late(now)
+
     def _outlasts_startup(self, next_size: int, now: float) -> bool:
         """A file started here now would still run when the pool is up, holding every file behind it back
         from the pool: better to queue them on the pool at once, where its first worker takes them as soon
         as it is up. Unless the pool is far slower to start than expected: then files go on here until it
         is up."""
-        elapsed = now - self.began - (self.decision.started_pool_at or 0.0)
-        if elapsed > self.startup_seconds * WAIT_AT_MOST_STARTUPS:
+        if self._late(now):
             return False
+        elapsed = now - self.began - (self.decision.started_pool_at or 0.0)
         next_file = self.scale() * self.cost.seconds([next_size])
         return next_file > self.startup_seconds - elapsed
 

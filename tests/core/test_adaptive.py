@@ -43,9 +43,10 @@ class FakePool:
 
 
 class Clocked:
-    """An Adaptive with a fake clock (`t`) and a fake pool (started when it asks)."""
+    """An Adaptive with a fake clock (`t`) and a fake pool (started when it asks). Two workers on four
+    cores unless told: spare cores, where files run in-process beside a starting pool."""
 
-    def __init__(self, workers: int = 2, cores: int = 2, cost: WorkCost = COST) -> None:
+    def __init__(self, workers: int = 2, cores: int = 4, cost: WorkCost = COST) -> None:
         self.t = 100.0
         self.pool = FakePool()
         self.starts = 0
@@ -103,6 +104,35 @@ def test_files_queue_on_a_starting_pool_rather_than_hold_it_back():
     assert not run.pool.up
     assert run.hand_off(*files[1:]) == MOVE
     assert run.adaptive.decision.handed_off_at == 0.5
+
+
+def test_with_no_core_spare_the_files_queue_on_the_starting_pool_once_moving_pays():
+    # Two workers on two cores: their start-up takes both, so a file here would only slow it down.
+    run = Clocked(cores=2)
+    assert run.hand_off(*[0.5] * 12) == MOVE  # 0.5 s files fit in the 0.6 s start-up, but nothing is spare
+    d = run.adaptive.decision
+    assert run.starts == 1 and (d.in_process_files, d.pool_files, d.handed_off_at) == (0, 12, 0.0)
+
+
+def test_with_no_core_spare_a_close_call_still_runs_here_and_is_measured():
+    run = Clocked(cores=2)
+    # 1.3 s of work: above the 0.6 s start-up, so the pool starts; but 0.6 s + 0.65 s x 1.1 on it is not
+    # 10% sooner than 1.3 s here, so the first file runs here.
+    assert run.hand_off(0.65, 0.65) == RUN and run.starts == 1
+    run.file_done(1.3, 0.65)  # it took twice what the prior said
+    run.pool.up = True
+    assert run.hand_off(0.65) == RUN  # one file left: a second worker cannot help
+    assert run.hand_off(0.65, 0.65, 0.65) == MOVE  # 3.9 s here (as measured) against 2.1 s on the pool
+
+
+def test_with_no_core_spare_a_pool_far_slower_to_start_than_expected_is_not_waited_for():
+    run = Clocked(cores=2)
+    assert run.hand_off(0.65, 0.65) == RUN  # the close call above: the pool starts, the file runs here
+    run.file_done(1.3, 0.65)
+    run.t += 0.6  # 1.9 s since the pool started, over three times the 0.6 s expected, and it is not up
+    assert run.hand_off(0.65, 0.65, 0.65) == RUN  # moving would pay, but the pool may not come at all
+    run.pool.up = True
+    assert run.hand_off(0.65, 0.65, 0.65) == MOVE
 
 
 def test_a_file_longer_than_the_start_up_never_runs_in_process():
