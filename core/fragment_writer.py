@@ -59,16 +59,19 @@ class Fragment:
     width: int  # columns of the widest row
     record: bytes  # xlbatch.output_record.pack of (row within the fragment, values read back)
     losses: dict[str, list[Any]]  # loss kind -> [count, [[row, column], ...]] (0-based, within the fragment)
+    # xlbatch.output_record.check_of the same rows, made where they were rendered (None: compared unpacked)
+    check: output_record.Check | None = None
 
     def to_plain(self) -> tuple[Any, ...]:
         """Built-in types only, for a part file that may hold nothing else (combine's _PartUnpickler)."""
         p = self.piece
-        return (p.data, p.crc, p.length, self.rows, self.width, self.record, self.losses)
+        return (p.data, p.crc, p.length, self.rows, self.width, self.record, self.losses, self.check)
 
     @classmethod
     def from_plain(cls, plain: Sequence[Any]) -> Fragment:
-        data, crc, length, rows, width, record, losses = plain
-        return cls(Piece(data, crc, length), rows, width, record, losses)
+        data, crc, length, rows, width, record, losses, *check = plain  # parts kept by earlier versions: 7
+        kept = tuple(check[0]) if check and check[0] else None
+        return cls(Piece(data, crc, length), rows, width, record, losses, kept)  # type: ignore[arg-type]
 
 
 def make_fragment(
@@ -81,8 +84,14 @@ def make_fragment(
     if rendered.wide:
         return None
     piece = compress_piece(rendered.xml.encode("utf-8"), level)
+    expected = rendered.expected
     return Fragment(
-        piece, rendered.rows, rendered.width, output_record.pack(rendered.expected), rendered.losses.to_plain()
+        piece,
+        rendered.rows,
+        rendered.width,
+        output_record.pack(expected),
+        rendered.losses.to_plain(),
+        output_record.check_of(expected),  # digested here, in the worker: the parent's check compares it
     )
 
 
@@ -265,7 +274,7 @@ class FragmentXlsxWriter:
         assert sheet is not None
         sheet.body.append(fragment.piece)
         if self.record is not None:
-            self.record.add_packed(sheet.rows, fragment.record)
+            self.record.add_packed(sheet.rows, fragment.record, fragment.check)
         for kind, (count, cells) in fragment.losses.items():
             self._lost(kind, count, [(sheet.rows + r, c) for r, c in cells])
         sheet.rows += fragment.rows

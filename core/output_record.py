@@ -11,7 +11,8 @@ Rows are kept in chunks of pickled, zlib-compressed lists (about two bytes per c
 output itself); past `MAX_RECORD_BYTES` only a 16-byte digest per chunk is kept, so
 memory stays bounded for the biggest outputs (a difference is then named by its chunk of rows).
 Rows rendered in a worker (combine's fragments, xlbatch.fragment_writer) come with their record packed
-there (`pack`), numbered from their first row; `add_packed` keeps it with the row it starts at.
+there (`pack`), numbered from their first row, with its digest (`check_of`); `add_packed` keeps both with
+the row it starts at, and the check compares the digest first.
 Writers only record for paths an OutputFolder asked for, so with verification off nothing is kept.
 """
 
@@ -30,6 +31,7 @@ MAX_RECORD_BYTES = 64 * 2**20  # per output; beyond it, digests only
 XLSX, CSV = "xlsx", "csv"
 
 Row = tuple[int, list[Any]]  # (0-based row number, the row's values without trailing empty cells)
+Check = tuple[int, int, int, bytes]  # rows' count, first and last row numbers, digest (check_of)
 
 
 def digest(rows: list[Row]) -> bytes:
@@ -80,10 +82,11 @@ class OutputRecord:
         self._size += len(packed)
         self._chunks[-1].append(("rows", packed))
 
-    def add_packed(self, offset: int, packed: bytes) -> None:
+    def add_packed(self, offset: int, packed: bytes, check: Check | None = None) -> None:
         """Record rows another process recorded (`pack()`), numbered from 0: here they start at row `offset`.
 
-        They are kept as they came, so merging a worker's rows costs no unpacking."""
+        They are kept as they came, so merging a worker's rows costs no unpacking; with their `check`
+        (`check_of`, made there too) the output check compares a digest and unpacks them only if it differs."""
         self._flush()
         if not self._chunks:
             self.sheets.append("")
@@ -94,7 +97,7 @@ class OutputRecord:
                 self._chunks[-1].append(("digest", (rows[0][0], rows[-1][0], len(rows), digest(rows))))
             return
         self._size += len(packed)
-        self._chunks[-1].append(("shifted", (offset, packed)))
+        self._chunks[-1].append(("shifted", (offset, packed, check)))
 
     def close(self) -> None:
         self._flush()
@@ -104,15 +107,25 @@ class OutputRecord:
         """Whether the rows themselves were kept (not digests only, as past MAX_RECORD_BYTES)."""
         return all(kind != "digest" for chunks in self._chunks for kind, _payload in chunks)
 
-    def chunks(self, sheet: int) -> Iterator[tuple[str, Any]]:
-        """The sheet's chunks: ("rows", [Row, ...]) or ("digest", (first row, last row, count, digest))."""
+    def chunks(self, sheet: int, checks: bool = False) -> Iterator[tuple[str, Any]]:
+        """The sheet's chunks: ("rows", [Row, ...]) or ("digest", (first row, last row, count, digest)); with
+        `checks`, rows that came with a check as ("checked", (offset, packed, check)), still packed."""
         for kind, payload in self._chunks[sheet]:
             if kind == "rows":
                 yield kind, pickle.loads(zlib.decompress(payload))
             elif kind == "shifted":
-                yield "rows", shifted(*payload)
+                if checks and payload[2] is not None:
+                    yield "checked", payload
+                else:
+                    yield "rows", shifted(payload[0], payload[1])
             else:
                 yield kind, payload
+
+
+def check_of(rows: list[Row]) -> Check | None:
+    """What the output check needs to compare rows without unpacking them: (count, first row, last row,
+    digest), numbered as given; None for no rows."""
+    return (len(rows), rows[0][0], rows[-1][0], digest(rows)) if rows else None
 
 
 def pack(rows: list[Row]) -> bytes:

@@ -204,7 +204,8 @@ def _changed(fragment: Fragment, old: bytes, new: bytes) -> Fragment:
     """The fragment with its XML changed, its record kept: a writer that says one thing and writes another."""
     xml = inflate_piece(fragment.piece)
     assert old in xml
-    return Fragment(compress_piece(xml.replace(old, new, 1)), fragment.rows, fragment.width, fragment.record, {})
+    changed = compress_piece(xml.replace(old, new, 1))
+    return Fragment(changed, fragment.rows, fragment.width, fragment.record, {}, fragment.check)
 
 
 def test_the_output_check_catches_a_corrupted_fragment(tmp_path: Path) -> None:
@@ -216,6 +217,30 @@ def test_the_output_check_catches_a_corrupted_fragment(tmp_path: Path) -> None:
         writer.add_sheet("Data", ["Name", "Amount"])
         writer.write_fragment(_changed(fragment, b"<v>2.5</v>", b"<v>2.25</v>"))
     assert first_difference(path, output_record.take(path)) == "Data!B3: written 2.5, read back 2.25"
+
+
+def test_a_fragment_that_reads_back_as_written_is_checked_by_its_digest(monkeypatch, tmp_path: Path) -> None:
+    """The worker digests the rows it rendered; the parent's check compares digests and unpacks the rows
+    only where they differ (to name the cell), and then only reports a difference the values show."""
+    import xlbatch.verify
+
+    rows = [["a", 1.5, dt.date(2024, 1, 2), True], ["b", -0.0, None, 7]]
+    fragment = make_fragment(RowRenderer(), rows)
+    assert fragment is not None and fragment.check is not None and fragment.check[:3] == (2, 0, 1)
+    told_apart = Fragment(fragment.piece, 2, fragment.width, fragment.record, {}, (2, 0, 1, b"\0" * 16))
+    unpacked: list[int] = []
+    real = xlbatch.verify.shifted
+    monkeypatch.setattr(xlbatch.verify, "shifted", lambda *a: unpacked.append(1) or real(*a))
+    for name, parts, unpacks in (("same", fragment, 0), ("digest-only", told_apart, 1)):
+        path = tmp_path / f"{name}.xlsx"
+        output_record.want(path)
+        with FragmentXlsxWriter(path) as writer:
+            writer.add_sheet("Data", ["Name", "Amount", "Day", "Flag"])
+            writer.write_fragment(parts)
+            writer.write_fragment(parts)  # twice: the second starts at row 4
+        assert first_difference(path, output_record.take(path)) is None
+        assert len(unpacked) == 2 * unpacks, name  # the rows are unpacked only where the digests differ
+        unpacked.clear()
 
 
 def test_a_combined_table_from_a_corrupted_part_is_removed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
