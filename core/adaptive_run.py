@@ -248,7 +248,7 @@ def describe(d: Decision, workers: int, moved: int, pool_seconds: float, alone: 
     if moved and not d.in_process_files:
         return (
             f"auto, decided while running: all {_files(moved)} on {workers} processes, queued as they started: "
-            f"a file run in-process meanwhile would have outlasted their start-up "
+            f"{d.queued_because or 'they paid from the first file'} "
             f"({per_file(d.pool_per_file)} expected on processes, took {per_file(pool_seconds / moved)})"
         )
     if moved:

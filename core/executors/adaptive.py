@@ -74,6 +74,7 @@ class Decision:
     in_process_per_file: float | None = None  # measured, at the handover (or at the end)
     pool_per_file: float | None = None  # estimated at the handover (wall seconds per file left)
     kept_because: str = ""  # why nothing moved, when nothing did
+    queued_because: str = ""  # why the files were queued on a pool still starting, when they were
 
 
 @dataclass
@@ -137,13 +138,21 @@ class Adaptive:
         on_pool = self.pool_estimate(sizes, now)
         if on_pool > left * HANDOFF_MARGIN:
             return RUN
-        if self.pool.ready() or self._no_core_spare(now) or self._outlasts_startup(sizes[0], now):
-            self.decision.handed_off_at = now - self.began
-            self.decision.pool_files = len(sizes)
-            self.decision.in_process_per_file = self._measured_per_file()
-            self.decision.pool_per_file = on_pool / len(sizes)
-            return MOVE
-        return RUN
+        if self.pool.ready():
+            self.decision.queued_because = ""
+        elif self._no_core_spare(now):
+            self.decision.queued_because = (
+                "their start-up took every core, so a file run in-process would have slowed it"
+            )
+        elif self._outlasts_startup(sizes[0], now):
+            self.decision.queued_because = "a file run in-process meanwhile would have outlasted their start-up"
+        else:
+            return RUN
+        self.decision.handed_off_at = now - self.began
+        self.decision.pool_files = len(sizes)
+        self.decision.in_process_per_file = self._measured_per_file()
+        self.decision.pool_per_file = on_pool / len(sizes)
+        return MOVE
 
     def _late(self, now: float) -> bool:
         """The pool has taken far longer to start than expected (it may not come at all)."""

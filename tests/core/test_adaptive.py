@@ -112,6 +112,7 @@ def test_with_no_core_spare_the_files_queue_on_the_starting_pool_once_moving_pay
     assert run.hand_off(*[0.5] * 12) == MOVE  # 0.5 s files fit in the 0.6 s start-up, but nothing is spare
     d = run.adaptive.decision
     assert run.starts == 1 and (d.in_process_files, d.pool_files, d.handed_off_at) == (0, 12, 0.0)
+    assert d.queued_because == "their start-up took every core, so a file run in-process would have slowed it"
 
 
 def test_with_no_core_spare_a_close_call_still_runs_here_and_is_measured():
@@ -139,6 +140,7 @@ def test_a_file_longer_than_the_start_up_never_runs_in_process():
     run = Clocked()
     assert run.hand_off(*[1.0] * 10) == MOVE  # a 1 s file would outlast the 0.6 s start-up
     assert run.adaptive.decision.in_process_files == 0
+    assert "outlasted their start-up" in run.adaptive.decision.queued_because
 
 
 def test_a_pool_far_slower_to_start_than_expected_lets_the_files_go_on_in_process():
