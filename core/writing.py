@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import functools
 import io
 import os
 import re
@@ -519,8 +520,28 @@ class XlsxTableWriter:
                 self._book.close()
 
 
-def is_same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+def _path_key(path: str | os.PathLike[str]) -> str:
+    """A path resolved (links followed) and, on Windows, with its case and separators made alike."""
+    return os.path.normcase(str(Path(path).resolve()))
+
+
+@functools.lru_cache(maxsize=8)
+def _path_keys(paths: frozenset[str]) -> frozenset[str]:
+    """`paths` as `_path_key`s, kept for the next file: a work item's files share one set of inputs, and
+    resolving every input for every output made a batch of many small files quadratic."""
+    keys = set()
+    for path in paths:
+        try:
+            keys.add(_path_key(path))
+        except OSError:
+            keys.add(os.path.normcase(path))
+    return frozenset(keys)
+
+
+def is_one_of(path: str | os.PathLike[str], paths: frozenset[str]) -> bool:
+    """Whether `path` is one of `paths` once both are resolved (an output about to overwrite an input)."""
     try:
-        return Path(a).resolve() == Path(b).resolve()
+        key = _path_key(path)
     except OSError:
         return False
+    return key in _path_keys(paths)

@@ -205,7 +205,7 @@ def localize(result: RemoteResult, item: WorkItem) -> list[FileOutcome]:
 def write_shipped(shipped: list[Shipped], out_dir: Path, inputs: frozenset[str]) -> None:
     """Write each shipped file atomically below `out_dir`; never outside it, never onto an input."""
     from xlbatch.errors import TASK_ERROR, TaskFailure
-    from xlbatch.writing import is_same_file
+    from xlbatch.writing import is_one_of
 
     root = out_dir.resolve()
     for item in shipped:
@@ -216,7 +216,7 @@ def write_shipped(shipped: list[Shipped], out_dir: Path, inputs: frozenset[str])
         target = root.joinpath(*[p for p in item.rel.split("/") if p])
         if root not in target.resolve().parents:
             raise TaskFailure(TASK_ERROR, "A Dask worker sent an output meant for outside the output folder.", item.rel)
-        if any(is_same_file(target, source) for source in inputs):
+        if is_one_of(target, inputs):
             raise TaskFailure(
                 TASK_ERROR, "The output would overwrite an input file; choose a different output folder.", str(target)
             )

@@ -29,7 +29,7 @@ from xlbatch.output_record import OutputRecord
 from xlbatch.params import Param, validate_params
 from xlbatch.preflight import SourceFile
 from xlbatch.tables import VALUES, Table
-from xlbatch.writing import is_same_file, safe_filename
+from xlbatch.writing import is_one_of, safe_filename
 
 # Within-file progress is sent at most this often per file: enough for a live bar, cheap over a pipe.
 PROGRESS_INTERVAL = 0.1
@@ -92,7 +92,7 @@ class OutputFolder:
     def output(self, name: str, subfolder: str = "") -> Iterator[Path]:
         """Yield a temporary path to write `name` to; it becomes the real output only on success."""
         target = self.resolve(name, subfolder)
-        if any(is_same_file(target, source) for source in self.inputs):
+        if is_one_of(target, self.inputs):
             raise TaskFailure(
                 errors.TASK_ERROR,
                 "The output would overwrite an input file; choose a different output folder.",

@@ -72,6 +72,21 @@ def test_an_output_that_would_overwrite_an_input_is_refused(tmp_path: Path) -> N
     assert source_path.read_bytes()[:2] == b"PK"
 
 
+def test_an_input_named_another_way_is_still_refused_as_an_output(tmp_path: Path) -> None:
+    # The input as the batch was given it: through a link, and a path with "..": the same file.
+    source_path = numbers_book(tmp_path / "book.xlsx")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.xlsx").symlink_to(source_path)
+    source = sniff(source_path, "book.xlsx")
+    for given in (tmp_path / "link.xlsx", tmp_path / "sub" / ".." / "book.xlsx"):
+        others = frozenset({str(tmp_path / f"other-{n}.xlsx") for n in range(50)})
+        ctx = FileContext(source, tmp_path, others | {str(given)})
+        with pytest.raises(TaskFailure) as caught, ctx.file_output(".xlsx"):
+            pass
+        assert "overwrite an input" in caught.value.error.message
+    assert source_path.read_bytes()[:2] == b"PK"
+
+
 def test_the_input_folder_cannot_be_the_output_folder(tmp_path: Path) -> None:
     numbers_book(tmp_path / "in" / "a.xlsx")
     with pytest.raises(InvalidParams):
