@@ -14,7 +14,8 @@ Runs are interleaved (every configuration of a cell once, then again, each round
 so a change of load on a shared machine hits them alike, and each run starts once the worker processes
 of the run before have exited; medians of `repeat` runs. On the 40-file cells sequential is left out unless
 asked for (it is about twice the parallel backends' time there, and a run of it costs minutes); the
-5-file cells, a few hundredths of a second each, run five times as many rounds.
+5-file cells, a few hundredths of a second each, run five times as many rounds, the 1,000-file ones
+(2-4 s, noisy) three times as many.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ COMBINE_VS_PANDAS = 3.0
 COMBINE_TWO_VS_ONE = 1.7
 FIXED = (("sequential", 1), ("threads", 2), ("processes", 2), ("multiprocessing", 2), ("joblib", 2))
 CELL_TASKS = ("summarize", "convert", "combine")
-# Batches of a few hundredths of a second: a millisecond of noise is 5%, so they run more rounds.
-SHORT_CELLS = ("5 small",)
-SHORT_CELL_ROUNDS = 5
+# Short batches run more rounds: a few hundredths of a second (a millisecond of noise is 5%), and 1,000
+# tiny files in 2-4 s, where runs of one backend on this shared machine spread by 0.5 s.
+EXTRA_ROUNDS = {"5 small": 5, "1,000 tiny": 3}
 
 
 def batches(corpora: Any, spread: Callable[[list[str], int | None], list[str]]) -> dict[str, list[str]]:
@@ -66,7 +67,7 @@ def section_cells(
             configs = [c for c in FIXED if c[0] != "sequential" or len(paths) <= 12 or sequential_everywhere]
             configs.append(("auto", None))
             runs: dict[tuple[str, int | None], list[Any]] = {c: [] for c in configs}
-            rounds = repeat * SHORT_CELL_ROUNDS if name in SHORT_CELLS else repeat
+            rounds = repeat * EXTRA_ROUNDS.get(name, 1)
             for round_number in range(rounds):
                 # Each round in another order, so that no configuration always follows the same one (a
                 # joblib run's workers may still be exiting when the next run starts).
