@@ -409,13 +409,64 @@ def _restyled(xml: bytes, order: Sequence[int]) -> bytes:
     return xml.replace(_MARK, b"") if moved else xml
 
 
+def _lead_and_shift(order: Sequence[int]) -> tuple[int, int] | None:
+    """(lead, shift) when the move keeps the first `lead` columns and shifts every later one right by
+    `shift`, none dropped (a file whose columns all come after the others'); else None."""
+    lead = next((p for p, t in enumerate(order) if t != p), len(order))
+    if lead == len(order):
+        return None
+    shift = order[lead] - lead
+    if shift <= 0 or any(t != p + shift for p, t in enumerate(order[lead:], lead)):
+        return None
+    return lead, shift
+
+
+def _gapped(xml: bytes, order: Sequence[int], rows: int) -> tuple[bytes, int, int] | None:
+    """The rows with `shift` empty cells put in after their first `lead` cells, by one replacement of
+    bytes rather than row by row, with (lead, shift); None when the move is not that, or the rows do not
+    all start with the first row's lead cells (the source columns, alike in a fragment). A row of lead
+    cells only then ends in empty cells, which read back as nothing."""
+    lead_shift = _lead_and_shift(order)
+    first = _ROW.search(xml)
+    if lead_shift is None or first is None:
+        return None
+    lead, shift = lead_shift
+    cells = _CELL.findall(first.group(1))[:lead]
+    if len(cells) < lead:
+        return None
+    head = b"<row>" + b"".join(cells)  # `<row>` only opens a row, and `head` ends where a cell does
+    if xml.count(head) != rows:
+        return None
+    return xml.replace(head, head + _EMPTY_CELL * shift), lead, shift
+
+
 def rearrange(fragment: Fragment, order: Sequence[int]) -> Fragment:
     """The fragment with its columns moved: column `i` goes to `order[i]` (-1: dropped, it holds nothing).
 
     For rows whose columns differ from the sheet's (combine's files with other columns): the one path
-    where the XML is inflated and taken apart, a row at a time; number cells keep their column's style."""
+    where the XML is inflated; number cells keep their column's style. A file whose columns all come
+    after the others' gets empty cells put in, by one replacement; any other move is made a row at a time."""
     xml = _restyled(inflate_piece(fragment.piece), order)
     width = max(order, default=-1) + 1
+    gapped = _gapped(xml, order, fragment.rows)
+    recorded = output_record.unpack(fragment.record)
+    if gapped is not None:
+        xml, lead, shift = gapped
+        gap = [""] * shift
+        record = [(n, v[:lead] + gap + v[lead:] if len(v) > lead else v) for n, v in recorded]
+    else:
+        xml, record = _moved_cells(xml, recorded, order, width)
+    losses = {
+        kind: [count, [[r, order[c]] for r, c in cells if c < len(order) and order[c] >= 0]]
+        for kind, (count, cells) in fragment.losses.items()
+    }
+    return Fragment(compress_piece(xml), fragment.rows, width, output_record.pack(record), losses)
+
+
+def _moved_cells(
+    xml: bytes, recorded: list[output_record.Row], order: Sequence[int], width: int
+) -> tuple[bytes, list[output_record.Row]]:
+    """Every row's cells and recorded values picked into their new columns, trailing empty ones dropped."""
     # For each output column, the position it takes its cell from; -1 picks the empty cell put last.
     # Rows are padded with empty cells to past `order`'s end, so every position exists and the last is empty.
     source = [-1] * width
@@ -434,14 +485,10 @@ def rearrange(fragment: Fragment, order: Sequence[int]) -> Fragment:
             end -= 1
         rows.append(b"<row>" + b"".join(placed[:end]) + b"</row>")
     record = []
-    for number, values in output_record.unpack(fragment.record):
+    for number, values in recorded:
         moved = list(pick([*values, *([""] * max(span - len(values), 1))]))
         while moved and moved[-1] == "":
             moved.pop()
         if moved:
             record.append((number, moved))
-    losses = {
-        kind: [count, [[r, order[c]] for r, c in cells if c < len(order) and order[c] >= 0]]
-        for kind, (count, cells) in fragment.losses.items()
-    }
-    return Fragment(compress_piece(b"".join(rows)), fragment.rows, width, output_record.pack(record), losses)
+    return b"".join(rows), record

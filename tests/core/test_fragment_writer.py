@@ -330,13 +330,28 @@ def test_a_text_that_looks_like_a_cell_style_is_moved_unchanged(tmp_path: Path) 
     assert sheet["E2"].value == 'width s="11"' and sheet["B2"].value == 2.5 and sheet["C2"].value == 4
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_columns_that_all_come_after_the_others_are_moved_by_inserting_empty_cells(monkeypatch, tmp_path) -> None:
+    rows = [["x", 1.5, dt.date(2024, 1, 2)], ["y", None, True], [None, 7, "z"]]
+
+    def row_by_row(*_args: Any) -> Any:
+        raise AssertionError("moved row by row")
+
+    monkeypatch.setattr(xlbatch.fragment_writer, "_moved_cells", row_by_row)
+    _moved_and_in_place(tmp_path, rows, [0, 4, 5, 6], ["F", "A", "B", "C", "D", "E", "G"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=ROWS, data=st.data())
 def test_any_rearrangement_reads_back_as_the_rows_rendered_in_place(tmp_path: Path, rows, data) -> None:
     columns = max(len(r) for r in rows) + 1  # the lead column first
-    targets = data.draw(st.permutations(range(1, columns + 2)))  # room for a column this file lacks
-    dropped = data.draw(st.sets(st.integers(1, columns - 1), max_size=2)) if columns > 1 else set()
-    order = [0] + [-1 if p in dropped else targets[p - 1] for p in range(1, columns)]
+    if data.draw(st.booleans()):  # the file's columns all after the others' (moved by inserting cells)
+        dropped: set[int] = set()
+        shift = data.draw(st.integers(1, 3))
+        order = [0] + [p + shift for p in range(1, columns)]
+    else:
+        targets = data.draw(st.permutations(range(1, columns + 2)))  # room for a column this file lacks
+        dropped = data.draw(st.sets(st.integers(1, columns - 1), max_size=2)) if columns > 1 else set()
+        order = [0] + [-1 if p in dropped else targets[p - 1] for p in range(1, columns)]
     rows = [[None if p + 1 in dropped else v for p, v in enumerate(r)] for r in rows]
     assume(any(v is not None for r in rows for v in r))
     header = [f"H{n}" for n in range(max(order) + 1)]
