@@ -199,6 +199,9 @@ def reduce(plan: Plan, sink: OutcomeSink, events: EventSink, cancel: CancelToken
             plan.task().reduce(reducible, plan.params, out)
             for problem in verify_batch_outputs(out):
                 events.notice(problem, "warning")
+            for name, table in list((out.tables or {}).items()):
+                if table.output and table.output not in out.outputs:  # removed by the check: no table
+                    del out.tables[name]
             sink.remember_batch_outputs(key, out.outputs)
         except errors.CONTROL_EXCEPTIONS:
             raise

@@ -40,6 +40,8 @@ class Table:
     # Rows built on first use, after `rows` (combine's xlsx table, from the compact record of what was
     # written: neither the time nor the memory of a table nobody reads).
     later: Callable[[], list[list[Any]]] | None = field(default=None, repr=False, compare=False)
+    # The output file holding this table, when one does: its table goes if the output check removes it.
+    output: str = ""
 
     def all_rows(self) -> list[list[Any]]:
         """Every row, those built on first use included."""

@@ -400,7 +400,7 @@ class Combine(Task):
             return
         table = out.keep_table("Combined", header)
         assert table is not None
-        path = out.outputs[-1]
+        path = table.output = out.outputs[-1]
         record = out.records.get(path)
         if record is not None and record.every_row:
             table.later = functools.partial(recorded_rows, record, len(header))

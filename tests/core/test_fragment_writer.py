@@ -262,7 +262,7 @@ def test_a_combined_table_from_a_corrupted_part_is_removed(monkeypatch: pytest.M
     out = tmp_path / "out"
     report = run_batch(task="combine", paths=[str(source)], out_dir=str(out), backend="sequential")
     assert report.files[0].status == "ok" and report.outputs == []
-    assert not (out / "combined.xlsx").exists()
+    assert not (out / "combined.xlsx").exists() and "Combined" not in report.tables  # no table of it either
     assert any(MESSAGE in n and "Combined!D3: written 2.5, read back 3.5" in n for n in report.notices), report.notices
 
 
