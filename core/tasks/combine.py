@@ -189,10 +189,12 @@ def read_part(path: str | Path) -> Iterator[tuple[int, PartChunk]]:
     """Yield the (sheet index, chunk) records of a part file in the order they were written: typed rows,
     CSV text, or an xlsx fragment (Fragment.to_plain) with the typed rows of a sheet's first chunk."""
     with open(path, "rb") as handle:
-        reader = _PartUnpickler(handle)
         while True:
+            # One unpickler per record: each was pickled with a fresh memo (Pickler.clear_memo), and
+            # since protocol 4 an unpickler numbers what it memoizes by its own count, so one reading on
+            # would hand a record that refers to its own memoized object one of an earlier record's.
             try:
-                chunk = reader.load()
+                chunk = _PartUnpickler(handle).load()
             except EOFError:
                 return
             yield chunk

@@ -397,3 +397,21 @@ def test_the_combined_table_kept_for_the_python_api_is_what_the_workbook_reads_b
         frames.append(kept)
     assert frames[0].equals(frames[1]) and len(frames[0]) == 6
     assert frames[0]["Note"].tolist()[3] == 's="11"'
+
+
+def test_a_part_reads_back_record_by_record_whatever_each_record_memoized(tmp_path):
+    """Records are pickled with a fresh memo each (as the workers write them); each is read with its
+    own, so one that refers to an object it memoized itself gets that object, not an earlier record's."""
+    records = [
+        (0, [["Date", "Name"], [dt.datetime(2024, 1, 2, 3, 4), "Ann"]]),
+        (1, [[dt.date(2024, 2, 3), "Bo", "Bo"], [dt.time(5, 6), dt.date(2024, 2, 3)]]),
+        (2, "csv text"),
+        (3, [[dt.timedelta(hours=1), dt.datetime(2025, 1, 1)], [dt.datetime(2025, 1, 1)]]),
+    ]
+    part = tmp_path / "one.part"
+    with open(part, "wb") as handle:
+        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        for record in records:
+            pickler.dump(record)
+            pickler.clear_memo()
+    assert list(read_part(part)) == records
