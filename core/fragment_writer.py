@@ -133,6 +133,9 @@ class _Sheet:
         self.width = 0
         spool: IO[bytes] = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY, dir=folder)  # noqa: SIM115 - closed by the writer
         self.body = DeflatedMember(spool)
+        # Where a fragment starts: (compressed bytes of the body before it, its first row). The record's
+        # chunks break there too (add_packed), so the check can read the sheet back in spans.
+        self.cuts: list[tuple[int, int]] = []
 
 
 class FragmentXlsxWriter:
@@ -272,6 +275,8 @@ class FragmentXlsxWriter:
     def _copy(self, fragment: Fragment) -> None:
         sheet = self._sheet
         assert sheet is not None
+        if fragment.rows and self.record is not None:
+            sheet.cuts.append((sheet.body.compressed, sheet.rows))
         sheet.body.append(fragment.piece)
         if self.record is not None:
             self.record.add_packed(sheet.rows, fragment.record, fragment.check)
@@ -371,8 +376,11 @@ class FragmentXlsxWriter:
         self._zip.add("docProps/app.xml", app)
         self._zip.add("docProps/core.xml", core)
         for index, (sheet, head, tail) in enumerate(self._finished, 1):
-            self._zip.add_pieces(f"xl/worksheets/sheet{index}.xml", head, sheet.body, tail)
+            member = f"xl/worksheets/sheet{index}.xml"
+            self._zip.add_pieces(member, head, sheet.body, tail)
             sheet.body.spool.close()
+            if self.record is not None and sheet.cuts:
+                self.record.cuts[index - 1] = (member, [(len(head.data) + at, row) for at, row in sheet.cuts])
         self._zip.close()
         self._handle.close()
         output_record.finish(self._path, self.record)

@@ -56,6 +56,9 @@ class OutputRecord:
         self._chunks: list[list[tuple[str, Any]]] = []  # per sheet: ("rows", compressed) or ("digest", ...)
         self._buffer: list[Row] = []
         self._size = 0
+        # Per sheet (by index): its zip member and where the member may be cut for a check in spans,
+        # as (offset in the member's compressed data, sheet row starting there); see xlbatch.verify_spans.
+        self.cuts: dict[int, tuple[str, list[tuple[int, int]]]] = {}
 
     def start_sheet(self, title: str) -> None:
         self._flush()

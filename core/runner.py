@@ -23,6 +23,7 @@ thread and yields them instead. Only the OutcomeSink touches the journal; only `
 from __future__ import annotations
 
 import dataclasses
+import os
 import queue
 import threading
 import time
@@ -197,7 +198,8 @@ def reduce(plan: Plan, sink: OutcomeSink, events: EventSink, cancel: CancelToken
     elif cancel.mode != NOW and any(o.status == OK for o in reducible):
         try:
             plan.task().reduce(reducible, plan.params, out)
-            for problem in verify_batch_outputs(out):
+            threads = max(1, min(plan.choice.workers, os.cpu_count() or 1))  # the parent's, not a cluster's
+            for problem in verify_batch_outputs(out, threads):
                 events.notice(problem, "warning")
             for name, table in list((out.tables or {}).items()):
                 if table.output and table.output not in out.outputs:  # removed by the check: no table

@@ -222,15 +222,15 @@ def test_the_output_check_catches_a_corrupted_fragment(tmp_path: Path) -> None:
 def test_a_fragment_that_reads_back_as_written_is_checked_by_its_digest(monkeypatch, tmp_path: Path) -> None:
     """The worker digests the rows it rendered; the parent's check compares digests and unpacks the rows
     only where they differ (to name the cell), and then only reports a difference the values show."""
-    import xlbatch.verify
+    import xlbatch.row_compare
 
     rows = [["a", 1.5, dt.date(2024, 1, 2), True], ["b", -0.0, None, 7]]
     fragment = make_fragment(RowRenderer(), rows)
     assert fragment is not None and fragment.check is not None and fragment.check[:3] == (2, 0, 1)
     told_apart = Fragment(fragment.piece, 2, fragment.width, fragment.record, {}, (2, 0, 1, b"\0" * 16))
     unpacked: list[int] = []
-    real = xlbatch.verify.shifted
-    monkeypatch.setattr(xlbatch.verify, "shifted", lambda *a: unpacked.append(1) or real(*a))
+    real = xlbatch.row_compare.shifted
+    monkeypatch.setattr(xlbatch.row_compare, "shifted", lambda *a: unpacked.append(1) or real(*a))
     for name, parts, unpacks in (("same", fragment, 0), ("digest-only", told_apart, 1)):
         path = tmp_path / f"{name}.xlsx"
         output_record.want(path)
