@@ -77,6 +77,7 @@ TASKS = {  # task: parameters used for it here
 PARALLEL = ("threads", "asyncio", "processes", "multiprocessing", "joblib")
 PROCESS_BACKENDS = ("processes", "multiprocessing", "joblib")
 MEMORY_INTERVAL = 0.05  # seconds between memory samples
+RESCAN = 5  # samples between two listings of the child processes
 
 # The targets of the speed issue.
 TARGET_VS_PANDAS = 20.0
@@ -108,6 +109,10 @@ class MemorySampler:
         self.max_children = 0
         # Children alive before the run (multiprocessing's resource tracker, idle pools) are not its workers.
         self.before = {child.pid for child in self.process.children(recursive=True)}
+        # Listing the children reads every process's stat file (a tenth of a core at 20 samples a second,
+        # taken from the run being measured): they are listed every RESCAN samples, measured every sample.
+        self.children: list[Any] = []
+        self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-memory", daemon=True)
 
@@ -117,10 +122,12 @@ class MemorySampler:
         with contextlib.suppress(psutil.Error):
             self.parent_peak = max(self.parent_peak, self.process.memory_info().rss)
         total = count = 0
+        if self.samples % RESCAN == 0:
+            with contextlib.suppress(psutil.Error):
+                self.children = [c for c in self.process.children(recursive=True) if c.pid not in self.before]
+        self.samples += 1
         with contextlib.suppress(psutil.Error):
-            for child in self.process.children(recursive=True):
-                if child.pid in self.before:
-                    continue
+            for child in self.children:
                 with contextlib.suppress(psutil.Error):
                     rss = child.memory_info().rss
                     total += rss
