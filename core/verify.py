@@ -5,7 +5,10 @@ is read back the way any later step would read it (python-calamine through xlbat
 csv module for CSV) and compared cell by cell, type included: the number 1 is not the text "1" and
 0.30000000000000004 is not 0.3. The first difference fails the file with one plain sentence, names the
 cell and both values in the detail, and the worker removes every output of that file, so nothing
-half-checked is left. Batch outputs written by `reduce()` are checked the same way by the runner.
+half-checked is left. Batch outputs written by `reduce()` are checked the same way by the runner; a big
+sheet the fragment writer made (combine's table) is then read back in spans on as many threads as the
+batch had workers (xlbatch.verify_spans), and whole only where that does not show it the same. The
+comparison itself is xlbatch.row_compare's.
 
 Outputs no table writer recorded (find & replace edits the workbook's own package) are not checked here.
 """
