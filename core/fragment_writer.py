@@ -42,11 +42,6 @@ from xlbatch.xlsx_package import DeflatedMember, Piece, ZipWriter, compress_piec
 FLUSH_ROWS = 1000  # typed rows rendered and compressed together
 SPOOL_IN_MEMORY = 32 * 2**20  # a sheet's compressed XML is held in memory up to this size, then on disk
 _ROW_END = b"</row>"
-_SHEET_HEAD = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-)
 _MARGINS = '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
 
 
@@ -316,7 +311,7 @@ class FragmentXlsxWriter:
         report = self._kinds is not None and self._layout is not None
         columns = max(sheet.width, len(self._header or []))
         last = f"{column_letters(max(columns, 1))}{max(sheet.rows, 1)}"
-        head, tail = [_SHEET_HEAD], []
+        head, tail = [xlsx_package.SHEET_HEAD], []
         if report:
             head.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
         head.append(f'<dimension ref="{"A1:" + last if sheet.rows and columns else "A1"}"/>')

@@ -33,15 +33,11 @@ from typing import Any
 
 from xlbatch.output_record import OutputRecord
 from xlbatch.row_compare import compare, non_empty
-from xlbatch.xlsx_package import crc32_combine
+from xlbatch.xlsx_package import SHEET_HEAD, crc32_combine
 
 MIN_SPAN_BYTES = 1 << 20  # compressed bytes: below this a span costs more to set up than it saves
 SPANS_PER_THREAD = 3  # more spans than threads, so one span's comparing overlaps another's parsing
-_SHEET_HEAD = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetData>'
-)
+_SHEET_HEAD = SHEET_HEAD.encode() + b"<sheetData>"
 _SHEET_END = b"</sheetData></worksheet>"
 _EMPTY_SHEET = _SHEET_HEAD + _SHEET_END
 _LOCAL_HEADER = 30  # bytes of a zip local file header before its name and extra field

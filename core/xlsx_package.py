@@ -221,6 +221,7 @@ _DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships
 _PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+SHEET_HEAD = f'{_HEAD}<worksheet xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}">'  # a sheet member's opening
 
 
 def content_types(sheets: int) -> bytes:
